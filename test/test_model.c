@@ -1,0 +1,294 @@
+/* Models the engine writes itself: batch vs token-by-token evaluation,
+   scalar vs SIMD kernels, sequences, cache truncation, errors, generation. */
+
+static mv_model *test_model(test_state *t, const char *name, const model_shape *shape, int type, int scalar_only) {
+    char path[512], err[MV_ERROR_SIZE];
+    tmp_path(path, sizeof path, name);
+    if (access(path, F_OK) != 0 && write_random_model(shape, type, 3, 2, path, err)) {
+        CHECKF(0, "writing %s: %s", name, err);
+        return NULL;
+    }
+    mv_model_params p = mv_model_default_params();
+    p.scalar_only = scalar_only;
+    mv_model *m = NULL;
+    CHECKF(mv_model_load(path, &p, &m, err, sizeof err) == MV_OK, "loading %s: %s", name, err);
+    return m;
+}
+
+static mv_context *test_context(test_state *t, mv_model *m, int n_ctx, int n_batch, int n_seq, int kv_type, int threads) {
+    mv_context_params cp = mv_context_default_params();
+    cp.n_ctx = n_ctx, cp.n_batch = n_batch, cp.n_seq = n_seq, cp.kv_type = (mv_type)kv_type, cp.n_threads = threads;
+    char err[256];
+    mv_context *ctx = NULL;
+    CHECKF(mv_context_create(m, &cp, &ctx, err, sizeof err) == MV_OK, "context: %s", err);
+    return ctx;
+}
+
+/* Logits of every token of ids evaluated in ubatches of n_batch (n_batch 1: one call per token). */
+static float *all_logits(test_state *t, mv_model *m, const mv_token *ids, int n, int n_batch, int kv_type, int threads) {
+    mv_context *ctx = test_context(t, m, n, n_batch, 1, kv_type, threads);
+    if (!ctx) return NULL;
+    const int V = mv_model_n_vocab(m);
+    float *out = malloc((size_t)n * (size_t)V * sizeof *out);
+    int8_t want[256];
+    memset(want, 1, sizeof want);
+    int rc = MV_OK;
+    if (n_batch == 1) {
+        for (int i = 0; rc == MV_OK && i < n; i++) {
+            rc = mv_decode(ctx, &(mv_batch){.n_tokens = 1, .tokens = ids + i});
+            if (!rc) memcpy(out + (size_t)i * V, mv_get_logits(ctx, 0), (size_t)V * sizeof *out);
+        }
+    } else {
+        rc = mv_decode(ctx, &(mv_batch){.n_tokens = n, .tokens = ids, .logits = want});
+        for (int i = 0; rc == MV_OK && i < n; i++) memcpy(out + (size_t)i * V, mv_get_logits(ctx, i), (size_t)V * sizeof *out);
+    }
+    CHECKF(rc == MV_OK, "decode: %s", mv_context_error(ctx));
+    mv_context_free(ctx);
+    return out;
+}
+
+static double rel_rms(const float *a, const float *b, size_t n) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) num += ((double)a[i] - b[i]) * ((double)a[i] - b[i]), den += (double)b[i] * b[i];
+    return sqrt(num / (den ? den : 1));
+}
+
+static double max_abs_diff(const float *a, const float *b, size_t n) {
+    double m = 0;
+    for (size_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - b[i]));
+    return m;
+}
+
+static const model_shape SMALL_SHAPE = {"small", 320, 128, 2, 8, 4, 192, 128};
+static const mv_token SMALL_IDS[20] = {1, 5, 17, 42, 99, 3, 200, 7, 64, 250, 11, 128, 31, 77, 150, 260, 270, 300, 2, 9};
+
+static void test_batch_vs_sequential(test_state *t) {
+    static const int types[] = {MV_TYPE_F32, MV_TYPE_F16, MV_TYPE_Q4_0, MV_TYPE_Q8_0, MV_TYPE_Q5_1};
+    for (size_t k = 0; k < sizeof types / sizeof *types; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "small_%s.gguf", TYPES[types[k]].name);
+        mv_model *m = test_model(t, name, &SMALL_SHAPE, types[k], 0);
+        if (!m) continue;
+        const size_t n = 20 * (size_t)mv_model_n_vocab(m);
+        float *batch = all_logits(t, m, SMALL_IDS, 20, 20, MV_TYPE_F32, 2);
+        float *single = all_logits(t, m, SMALL_IDS, 20, 1, MV_TYPE_F32, 2);
+        float *chunks = all_logits(t, m, SMALL_IDS, 20, 7, MV_TYPE_F32, 1);
+        if (batch && single && chunks) {
+            /* batches add float rows in another order than single tokens (as
+               llama.cpp does); F16/BF16 activations then round differently */
+            double tol = types[k] == MV_TYPE_F16 || types[k] == MV_TYPE_BF16 ? 2e-3 : 1e-4;
+            CHECKF(rel_rms(single, batch, n) < tol, "%s: batch vs token by token %g", name, rel_rms(single, batch, n));
+            CHECKF(rel_rms(chunks, batch, n) < tol, "%s: batch vs chunks of 7 %g", name, rel_rms(chunks, batch, n));
+            double norm = 0;
+            for (size_t i = 0; i < n; i++) norm += batch[i] * batch[i];
+            CHECKF(norm > 0 && isfinite(norm), "%s: logits are zero or not finite", name);
+        }
+        free(batch), free(single), free(chunks);
+        mv_model_free(m);
+    }
+}
+
+static void test_scalar_vs_simd(test_state *t) {
+    static const int types[] = {MV_TYPE_F32, MV_TYPE_F16, MV_TYPE_BF16, MV_TYPE_Q8_0, MV_TYPE_Q4_0, MV_TYPE_Q4_1, MV_TYPE_Q5_0, MV_TYPE_Q5_1};
+    for (size_t k = 0; k < sizeof types / sizeof *types; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "small_%s.gguf", TYPES[types[k]].name);
+        mv_model *fast = test_model(t, name, &SMALL_SHAPE, types[k], 0), *ref = test_model(t, name, &SMALL_SHAPE, types[k], 1);
+        if (fast && ref) {
+            float *a = all_logits(t, fast, SMALL_IDS, 20, 20, MV_TYPE_F32, 2), *b = all_logits(t, ref, SMALL_IDS, 20, 20, MV_TYPE_F32, 2);
+            /* float types differ only in summation order; block types also where an
+               activation lands on the other side of a rounding boundary */
+            double tol = TYPES[types[k]].block_size == 1 ? 1e-5 : 1e-2;
+            if (a && b) CHECKF(rel_rms(a, b, 20 * 320) < tol, "%s: %s vs scalar relrms %g", name, mv_model_kernels(fast), rel_rms(a, b, 20 * 320));
+            free(a), free(b);
+        }
+        mv_model_free(fast), mv_model_free(ref);
+    }
+}
+
+static void test_threads_bitwise(test_state *t) {
+    mv_model *m = test_model(t, "small_Q4_0.gguf", &SMALL_SHAPE, MV_TYPE_Q4_0, 0);
+    if (!m) return;
+    float *a = all_logits(t, m, SMALL_IDS, 20, 20, MV_TYPE_F32, 1), *b = all_logits(t, m, SMALL_IDS, 20, 20, MV_TYPE_F32, 2);
+    if (a && b) CHECK(!memcmp(a, b, 20 * 320 * sizeof *a));
+    free(a), free(b);
+    mv_model_free(m);
+}
+
+static void test_kv_f16(test_state *t) {
+    mv_model *m = test_model(t, "small_F32.gguf", &SMALL_SHAPE, MV_TYPE_F32, 0);
+    if (!m) return;
+    float *a = all_logits(t, m, SMALL_IDS, 20, 20, MV_TYPE_F32, 2), *b = all_logits(t, m, SMALL_IDS, 20, 20, MV_TYPE_F16, 2);
+    if (a && b) {
+        double e = rel_rms(b, a, 20 * 320);
+        CHECKF(e > 0 && e < 2e-3, "f16 cache relrms %g", e);
+    }
+    free(a), free(b);
+    mv_model_free(m);
+}
+
+/* Two sequences in one batch, interleaved, give what each gives alone. */
+static void test_sequences(test_state *t) {
+    mv_model *m = test_model(t, "small_F32.gguf", &SMALL_SHAPE, MV_TYPE_F32, 0);
+    if (!m) return;
+    const int V = mv_model_n_vocab(m);
+    float *alone0 = all_logits(t, m, SMALL_IDS, 10, 10, MV_TYPE_F32, 2);
+    float *alone1 = all_logits(t, m, SMALL_IDS + 10, 10, 10, MV_TYPE_F32, 2);
+    mv_context *ctx = test_context(t, m, 16, 32, 2, MV_TYPE_F32, 2);
+    if (ctx && alone0 && alone1) {
+        mv_token toks[20];
+        int32_t seq[20], pos[20];
+        int8_t want[20];
+        for (int i = 0; i < 20; i++) {
+            toks[i] = i % 2 ? SMALL_IDS[10 + i / 2] : SMALL_IDS[i / 2];
+            seq[i] = i % 2, pos[i] = i / 2, want[i] = 1;
+        }
+        CHECK(mv_decode(ctx, &(mv_batch){20, toks, pos, seq, want}) == MV_OK);
+        for (int i = 0; i < 20; i++) {
+            const float *ref = (i % 2 ? alone1 : alone0) + (size_t)(i / 2) * V;
+            CHECKF(max_abs_diff(mv_get_logits(ctx, i), ref, (size_t)V) < 1e-4, "token %d of sequence %d", i / 2, i % 2);
+        }
+        CHECK(mv_kv_length(ctx, 0) == 10 && mv_kv_length(ctx, 1) == 10);
+    }
+    mv_context_free(ctx);
+    free(alone0), free(alone1);
+    mv_model_free(m);
+}
+
+/* Truncating the cache and evaluating other tokens equals a fresh start. */
+static void test_truncate(test_state *t) {
+    mv_model *m = test_model(t, "small_F32.gguf", &SMALL_SHAPE, MV_TYPE_F32, 0);
+    if (!m) return;
+    const int V = mv_model_n_vocab(m);
+    mv_token fresh[10];
+    memcpy(fresh, SMALL_IDS, 5 * sizeof *fresh);
+    memcpy(fresh + 5, SMALL_IDS + 12, 5 * sizeof *fresh);
+    float *ref = all_logits(t, m, fresh, 10, 10, MV_TYPE_F32, 2);
+    mv_context *ctx = test_context(t, m, 32, 32, 1, MV_TYPE_F32, 2);
+    if (ctx && ref) {
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 12, .tokens = SMALL_IDS}) == MV_OK);
+        CHECK(mv_kv_truncate(ctx, 0, 5) == MV_OK && mv_kv_length(ctx, 0) == 5);
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 5, .tokens = SMALL_IDS + 12}) == MV_OK);
+        CHECK(max_abs_diff(mv_get_logits(ctx, -1), ref + 9 * (size_t)V, (size_t)V) < 1e-4);
+        /* a position below the length truncates too */
+        int32_t pos = 3;
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 1, .tokens = &fresh[3], .pos = &pos}) == MV_OK);
+        CHECK(mv_kv_length(ctx, 0) == 4 && max_abs_diff(mv_get_logits(ctx, 0), ref + 3 * (size_t)V, (size_t)V) < 1e-4);
+    }
+    mv_context_free(ctx);
+    free(ref);
+    mv_model_free(m);
+}
+
+static void test_decode_errors(test_state *t) {
+    mv_model *m = test_model(t, "small_F32.gguf", &SMALL_SHAPE, MV_TYPE_F32, 0);
+    if (!m) return;
+    mv_context *ctx = test_context(t, m, 8, 8, 2, MV_TYPE_F32, 1);
+    if (ctx) {
+        mv_token bad = 320, ok[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        int32_t gap = 2, seq = 2, back[2] = {0, 0};
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 1, .tokens = &bad}) == MV_ERR_ARG && strstr(mv_context_error(ctx), "vocabulary"));
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 0, .tokens = ok}) == MV_ERR_ARG);
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 1, .tokens = ok, .pos = &gap}) == MV_ERR_ARG && strstr(mv_context_error(ctx), "continue"));
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 1, .tokens = ok, .seq_id = &seq}) == MV_ERR_ARG);
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 2, .tokens = ok, .pos = back}) == MV_ERR_ARG);
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 9, .tokens = ok}) == MV_ERR_CONTEXT_FULL);
+        CHECK(mv_kv_length(ctx, 0) == 0); /* a refused batch changes nothing */
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 8, .tokens = ok}) == MV_OK && mv_kv_length(ctx, 0) == 8);
+        CHECK(mv_get_logits(ctx, 1) == NULL && mv_get_logits(ctx, 0) != NULL && mv_n_outputs(ctx) == 1);
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 1, .tokens = ok}) == MV_ERR_CONTEXT_FULL);
+    }
+    mv_context_free(ctx);
+    mv_context_params cp = mv_context_default_params();
+    cp.kv_type = MV_TYPE_Q4_0;
+    char err[256];
+    mv_context *bad_ctx = NULL;
+    CHECK(mv_context_create(m, &cp, &bad_ctx, err, sizeof err) == MV_ERR_ARG && !bad_ctx);
+    mv_model_free(m);
+}
+
+typedef struct {
+    char text[4096];
+    int n, stop_after;
+} collected;
+
+static int collect(const char *text, int len, mv_token token, void *user) {
+    collected *c = user;
+    (void)token;
+    if ((size_t)c->n + (size_t)len < sizeof c->text) memcpy(c->text + c->n, text, (size_t)len), c->n += len;
+    c->text[c->n] = 0;
+    return c->stop_after && c->n >= c->stop_after;
+}
+
+static void test_generate(test_state *t) {
+    char path[512], err[256];
+    tmp_path(path, sizeof path, "demo_Q8_0.gguf");
+    mv_make_model_params mp = mv_make_model_default_params();
+    mp.type = MV_TYPE_Q8_0;
+    CHECK(mv_make_model(&mp, path, err, sizeof err) == MV_OK);
+    mv_model *m = NULL;
+    CHECK(mv_model_load(path, NULL, &m, err, sizeof err) == MV_OK);
+    if (!m) return;
+    mv_sampler_params sp = mv_sampler_default_params();
+    sp.temperature = 0;
+    collected a = {0}, b = {0}, c = {.stop_after = 5};
+    mv_generate_stats st;
+    for (int run = 0; run < 3; run++) {
+        mv_context *ctx = test_context(t, m, 64, 32, 1, MV_TYPE_F16, 2);
+        mv_sampler *s = mv_sampler_create(&sp);
+        collected *out = run == 0 ? &a : run == 1 ? &b : &c;
+        CHECK(ctx && mv_generate(ctx, s, "hello world", 20, collect, out, &st) == MV_OK);
+        if (run < 2) CHECKF(st.n_generated <= 20 && st.n_prompt > 2 && st.first_token_seconds >= 0, "stats %d %d", st.n_prompt, st.n_generated);
+        mv_sampler_free(s);
+        mv_context_free(ctx);
+    }
+    CHECK(a.n > 0 && a.n == b.n && !memcmp(a.text, b.text, (size_t)a.n));
+    CHECK(c.n >= 5 && c.n <= a.n && !memcmp(c.text, a.text, (size_t)c.n));
+    CHECKF(utf8_valid((const uint8_t *)a.text, (uint64_t)a.n), "generated text is not valid UTF-8");
+    /* a context that fills up ends generation without an error */
+    mv_context *ctx = test_context(t, m, 8, 8, 1, MV_TYPE_F16, 1);
+    mv_sampler *s = mv_sampler_create(&sp);
+    collected d = {0};
+    CHECK(ctx && mv_generate(ctx, s, "hi", 100, collect, &d, &st) == MV_OK && mv_kv_length(ctx, 0) == 8);
+    CHECK(mv_generate(ctx, s, "more", 10, collect, &d, &st) == MV_ERR_CONTEXT_FULL);
+    mv_sampler_free(s);
+    mv_context_free(ctx);
+    mv_model_free(m);
+}
+
+/* Every type make-model writes loads and evaluates. */
+static void test_make_model_types(test_state *t) {
+    for (int ty = 0; ty < MV_TYPE_COUNT; ty++) {
+        if (!TYPES[ty].quantize || TYPES[ty].dot_type < 0) continue;
+        char path[512], err[256];
+        snprintf(path, sizeof path, "%s/demo_%s.gguf", CONFIG.tmp, TYPES[ty].name);
+        mv_make_model_params mp = mv_make_model_default_params();
+        mp.type = (mv_type)ty;
+        CHECKF(mv_make_model(&mp, path, err, sizeof err) == MV_OK, "%s: %s", TYPES[ty].name, err);
+        mv_model *m = NULL;
+        if (mv_model_load(path, NULL, &m, err, sizeof err) != MV_OK) {
+            CHECKF(0, "%s: %s", TYPES[ty].name, err);
+            continue;
+        }
+        float *l = all_logits(t, m, SMALL_IDS, 4, 4, MV_TYPE_F16, 1);
+        for (int i = 0; l && i < 4 * mv_model_n_vocab(m); i++) CHECKF(isfinite(l[i]), "%s: logit %d", TYPES[ty].name, i);
+        free(l);
+        mv_model_free(m);
+    }
+    char err[256];
+    mv_make_model_params mp = mv_make_model_default_params();
+    mp.shape = "nope";
+    CHECK(mv_make_model(&mp, "/tmp/x.gguf", err, sizeof err) == MV_ERR_ARG && strstr(err, "nope"));
+}
+
+static const test_case MODEL_TESTS[] = {
+    {"model.batch_vs_sequential", test_batch_vs_sequential, NULL},
+    {"model.scalar_vs_simd", test_scalar_vs_simd, NULL},
+    {"model.threads_bitwise", test_threads_bitwise, NULL},
+    {"model.kv_f16", test_kv_f16, NULL},
+    {"model.sequences", test_sequences, NULL},
+    {"model.truncate", test_truncate, NULL},
+    {"model.decode_errors", test_decode_errors, NULL},
+    {"model.generate", test_generate, NULL},
+    {"model.make_model_types", test_make_model_types, NULL},
+};

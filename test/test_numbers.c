@@ -1,0 +1,224 @@
+/* Numbers: f16/bf16 conversion, quantize/dequantize, and every dot kernel
+   against its scalar twin and against a float64 reference. */
+
+static double f16_value(uint16_t h) { return (double)f16_to_f32(h); }
+
+static void test_f16_round_trip(test_state *t) {
+    for (uint32_t h = 0; h < 65536; h++) {
+        float f = f16_to_f32((uint16_t)h);
+        if (isnan(f)) CHECKF(isnan(f16_to_f32(f32_to_f16(f))), "NaN 0x%04x", h);
+        else CHECKF(f32_to_f16(f) == h, "0x%04x -> %g -> 0x%04x", h, f, f32_to_f16(f));
+    }
+}
+
+/* f32 -> f16 picks the nearest value, ties to even, and overflows to inf. */
+static void test_f16_rounding(test_state *t) {
+    uint64_t s = 11;
+    for (int i = 0; i < 200000; i++) {
+        int e = (int)(test_random(&s) % 44) - 30;
+        float x = ldexpf(test_uniform(&s), e);
+        if (i % 7 == 0) x = f16_to_f32((uint16_t)(test_random(&s) & 0x7BFF)) + ldexpf(1, -25) * ((i & 1) ? 1 : -1);
+        uint16_t h = f32_to_f16(x);
+        double d0 = fabs(f16_value(h) - x);
+        for (int step = -1; step <= 1; step += 2) {
+            uint16_t nb = (uint16_t)(h + step);
+            if ((nb & 0x7FFF) >= 0x7C00 || ((nb ^ h) & 0x8000)) continue;
+            double dn = fabs(f16_value(nb) - x);
+            CHECKF(d0 < dn || (d0 == dn && !(h & 1)), "%.9g -> 0x%04x, neighbour 0x%04x is nearer", x, h, nb);
+        }
+    }
+    CHECK(f32_to_f16(65520.0f) == 0x7C00);
+    CHECK(f32_to_f16(65519.0f) == 0x7BFF);
+    CHECK(f32_to_f16(-INFINITY) == 0xFC00);
+    CHECK(f32_to_f16(0x1p-25f) == 0);          /* halfway to the smallest subnormal: even */
+    CHECK(f32_to_f16(0x1.8p-25f) == 1);
+#if !defined(MV_NO_SIMD) && defined(SIMDE_X86_F16C_NATIVE)
+    for (int i = 0; i < 100000; i++) {
+        float x = ldexpf(test_uniform(&s), (int)(test_random(&s) % 40) - 28);
+        uint16_t native = (uint16_t)simde_mm_extract_epi16(simde_mm_cvtps_ph(simde_mm_set1_ps(x), 0), 0);
+        CHECKF(native == f32_to_f16(x), "%.9g: native 0x%04x, ours 0x%04x", x, native, f32_to_f16(x));
+    }
+#endif
+}
+
+static void test_bf16(test_state *t) {
+    for (uint32_t h = 0; h < 65536; h++) {
+        float f = bf16_to_f32((uint16_t)h);
+        if (!isnan(f)) CHECKF(f32_to_bf16(f) == h, "0x%04x", h);
+    }
+    CHECK(f32_to_bf16(1.0f + 0x1p-8f) == 0x3F80);            /* tie: even */
+    CHECK(f32_to_bf16(1.0f + 0x1p-8f + 0x1p-20f) == 0x3F81);
+    CHECK(isnan(bf16_to_f32(f32_to_bf16(NAN))));
+}
+
+/* The weight types with dot kernels, in type order. */
+static int dot_types(int *types) {
+    int n = 0;
+    for (int ty = 0; ty < MV_TYPE_COUNT; ty++)
+        if (DOT_KERNELS[KERNEL_SCALAR][ty]) types[n++] = ty;
+    return n;
+}
+
+static void random_floats(float *x, int n, float scale, uint64_t *s) {
+    for (int i = 0; i < n; i++) x[i] = scale * test_uniform(s) * (1 + (test_random(s) % 4 == 0) * 3.0f);
+}
+
+static void test_quantize_round_trip(test_state *t) {
+    uint64_t s = 5;
+    int types[MV_TYPE_COUNT], nt = dot_types(types);
+    enum { N = 4096 };
+    static float x[N], y[N];
+    static uint8_t q[N * 4];
+    for (int k = 0; k < nt; k++) {
+        const int ty = types[k], bs = TYPES[ty].block_size;
+        for (int regime = 0; regime < 3; regime++) {
+            random_floats(x, N, regime == 0 ? 1.0f : regime == 1 ? 1e-3f : 300.0f, &s);
+            TYPES[ty].quantize(x, q, N);
+            TYPES[ty].dequantize(q, y, N);
+            for (int b = 0; b < N / bs; b++) {
+                float amax = 0, min = FLT_MAX, max = -FLT_MAX, err = 0;
+                for (int j = b * bs; j < (b + 1) * bs; j++) {
+                    amax = fmaxf(amax, fabsf(x[j])), min = fminf(min, x[j]), max = fmaxf(max, x[j]);
+                    err = fmaxf(err, fabsf(x[j] - y[j]));
+                }
+                /* a step of the grid (its scale, rounded to f16) bounds the error */
+                float step = ty == MV_TYPE_F32 ? 0 : ty == MV_TYPE_F16 ? fmaxf(amax * 0x1p-11f, 0x1p-25f) : ty == MV_TYPE_BF16 ? amax * 0x1p-8f
+                           : ty == MV_TYPE_Q8_0 ? amax / 127 * 0.6f : ty == MV_TYPE_Q4_0 ? amax / 8 * 1.01f
+                           : ty == MV_TYPE_Q5_0 ? amax / 16 * 1.01f : ty == MV_TYPE_Q4_1 ? (max - min) / 15 * 0.51f + 1e-3f * amax
+                           : (max - min) / 31 * 0.52f + 1e-3f * amax;
+                CHECKF(err <= step + 1e-30f, "%s regime %d block %d: error %g > %g", TYPES[ty].name, regime, b, err, step);
+            }
+        }
+        memset(x, 0, sizeof x);
+        TYPES[ty].quantize(x, q, N);
+        TYPES[ty].dequantize(q, y, N);
+        for (int i = 0; i < N; i++) CHECKF(y[i] == 0, "%s: zero row gives %g", TYPES[ty].name, y[i]);
+    }
+}
+
+/* Byte offsets of the f16 fields of a block, which random bytes must not make NaN or inf. */
+static int block_scale_offsets(int type, int *off) {
+    switch (type) {
+    case MV_TYPE_Q4_1: case MV_TYPE_Q5_1: off[0] = 0, off[1] = 2; return 2;
+    case MV_TYPE_Q4_0: case MV_TYPE_Q5_0: case MV_TYPE_Q8_0: off[0] = 0; return 1;
+    }
+    return 0;
+}
+
+/* A weight row in one of several regimes: quantized floats, random bytes
+   (every code), all zero, all minimum / maximum codes, extreme scales. */
+static void make_weights(int type, int n, int regime, uint8_t *w, uint64_t *s) {
+    const size_t bytes = row_bytes(type, n);
+    float x[8192];
+    if (regime == 0 || TYPES[type].block_size == 1) {
+        float scale = regime == 4 ? 1e4f : regime == 5 ? 1e-4f : 1.0f;
+        random_floats(x, n, regime == 2 ? 0 : scale, s);
+        TYPES[type].quantize(x, w, n);
+        return;
+    }
+    for (size_t i = 0; i < bytes; i++) w[i] = regime == 2 ? 0 : regime == 3 ? (i % 3 ? 0xFF : 0) : (uint8_t)test_random(s);
+    int off[4], n_off = block_scale_offsets(type, off);
+    for (int b = 0; b < n / TYPES[type].block_size; b++)
+        for (int k = 0; k < n_off; k++) {
+            uint16_t d = regime == 4 ? 0x7BFF : regime == 5 ? 0x0001 : f32_to_f16(test_uniform(s));
+            if (k == 1 && regime != 4) d = f32_to_f16(test_uniform(s));
+            memcpy(w + (size_t)b * TYPES[type].block_bytes + off[k], &d, 2);
+        }
+}
+
+/* Activations in the weight's dot type: quantized floats, or extremes. */
+static void make_activations(int type, int n, int regime, uint8_t *a, float *af, uint64_t *s) {
+    const int at = TYPES[type].dot_type;
+    random_floats(af, n, regime == 4 ? 1e3f : 1.0f, s);
+    if (regime == 2) for (int i = 0; i < n; i++) af[i] = 0;
+    if (regime == 3) for (int i = 0; i < n; i++) af[i] = i % 2 ? 1.0f : -1.0f;
+    (TYPES[at].quantize_activations ? TYPES[at].quantize_activations : TYPES[at].quantize)(af, a, n);
+}
+
+/* Σ w·a in double over dequantized rows, and Σ|w·a|. */
+static double reference_dot(int type, int n, const uint8_t *w, const uint8_t *a, double *abs_sum) {
+    float wf[8192], af[8192];
+    TYPES[type].dequantize(w, wf, n);
+    TYPES[TYPES[type].dot_type].dequantize(a, af, n);
+    double sum = 0;
+    *abs_sum = 0;
+    for (int i = 0; i < n; i++) sum += (double)wf[i] * af[i], *abs_sum += fabs((double)wf[i] * af[i]);
+    return sum;
+}
+
+/* Every SIMD kernel must give its scalar twin's result bit for bit (the
+   order of operations is the same), where it runs natively; SIMDe's
+   emulation of fused multiply-adds on targets without FMA rounds twice. */
+static int same_result(float simd, float scalar, double abs_sum) {
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+    (void)abs_sum;
+    return f32_bits(simd) == f32_bits(scalar);
+#else
+    return fabs(simd - scalar) <= 1e-5 * abs_sum + 1e-30;
+#endif
+}
+
+static void test_dot_kernels(test_state *t) {
+    static const int sizes[] = {32, 64, 96, 160, 256, 4096, 1, 7, 31, 172, 300};
+    int types[MV_TYPE_COUNT], nt = dot_types(types);
+    uint64_t s = 99;
+    static uint8_t w[8192 * 4], a[8192 * 4];
+    static float af[8192];
+    int compared = 0;
+    for (int k = 0; k < nt; k++) {
+        const int ty = types[k];
+        for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+            const int n = sizes[si];
+            if (n % TYPES[ty].block_size || n % TYPES[TYPES[ty].dot_type].block_size) continue;
+            for (int regime = 0; regime < 6; regime++)
+                for (int rep = 0; rep < 4; rep++) {
+                    make_weights(ty, n, regime, w, &s);
+                    make_activations(ty, n, rep == 3 ? 3 : regime == 4 ? 4 : regime == 2 && rep ? 2 : 0, a, af, &s);
+                    double abs_sum, ref = reference_dot(ty, n, w, a, &abs_sum);
+                    /* Q4_1/Q5_1 add m·s with s = d·Σq rounded to f16 */
+                    double tol_ref = 2e-6 * abs_sum + (type_is_unsigned_block(ty) ? 2e-3 * abs_sum : 0) + 1e-30;
+                    /* the plain, interleaved and (float types, aligned rows) chain16 orders */
+                    const dot_fn *tables[3] = {DOT_KERNELS[0], DOT_INTERLEAVED_KERNELS[0], CHAIN16_KERNELS[0]};
+                    for (int order = 0; order < 3; order++) {
+                        const dot_fn scalar_fn = tables[order][ty];
+                        if (!scalar_fn || (order == 2 && n % (ty == MV_TYPE_BF16 ? 32 : 16))) continue;
+                        const float scalar = scalar_fn(n, w, a);
+                        CHECKF(fabs(scalar - ref) <= tol_ref, "%s order %d n=%d regime %d: scalar %g, reference %g", TYPES[ty].name,
+                               order, n, regime, scalar, ref);
+                        for (int level = 1; level < KERNEL_LEVELS; level++) {
+                            const dot_fn f = order == 0 ? DOT_KERNELS[level][ty] : order == 1 ? DOT_INTERLEAVED_KERNELS[level][ty]
+                                                                                  : CHAIN16_KERNELS[level][ty];
+                            if (!f) continue;
+                            const float simd = f(n, w, a);
+                            compared++;
+                            CHECKF(same_result(simd, scalar, abs_sum), "%s %s order %d n=%d regime %d: %.9g vs scalar %.9g",
+                                   KERNEL_NAMES[level], TYPES[ty].name, order, n, regime, simd, scalar);
+                        }
+                    }
+                }
+        }
+    }
+#ifndef MV_NO_SIMD
+    CHECKF(compared > 1000, "only %d SIMD comparisons ran", compared);
+#endif
+    snprintf(t->note, sizeof t->note, "%d SIMD results compared; native level here: %s", compared, KERNEL_NAMES[native_kernel_level()]);
+}
+
+/* exp_approx: within 2 ulp of exp over the range softmax and SwiGLU use. */
+static void test_exp_approx(test_state *t) {
+    for (float x = -87.0f; x < 88.0f; x += 0.0137f) {
+        double e = exp((double)x), got = exp_approx(x);
+        CHECKF(fabs(got - e) <= 2.5 * ldexp(1, ilogb(e) - 23), "exp_approx(%g) = %.9g, exp %.9g", x, got, e);
+    }
+    CHECK(exp_approx(-INFINITY) == 0 && exp_approx(-200) == 0 && isinf(exp_approx(200)) && isnan(exp_approx(NAN)));
+    CHECK(exp_approx(0) == 1.0f);
+}
+
+static const test_case NUMBER_TESTS[] = {
+    {"numbers.f16_round_trip", test_f16_round_trip, NULL},
+    {"numbers.f16_rounding", test_f16_rounding, NULL},
+    {"numbers.bf16", test_bf16, NULL},
+    {"numbers.quantize_round_trip", test_quantize_round_trip, NULL},
+    {"numbers.dot_kernels", test_dot_kernels, NULL},
+    {"numbers.exp_approx", test_exp_approx, NULL},
+};
