@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# build.sh — the one entry point: dependencies, build, test, run.
+#
+#   ./build.sh              build build/minerva, build/simple and the tests
+#   ./build.sh test         build, then run the whole test suite
+#   ./build.sh run [ARGS]   build, then `minerva run ARGS`; without -m, a demo
+#                           model with random weights is written and used
+#   ./build.sh clean        remove build/
+#
+# Environment: CC (default cc), MINERVA_PORTABLE=1 (no -march=native),
+# MINERVA_SIMD=0 (scalar kernels only), MINERVA_KIT (the conformance kit,
+# default ../shared/kit).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+CC=${CC:-cc}
+BUILD=build
+CFLAGS=(-O2 -g -fopenmp -Wall -Wextra -std=gnu11)
+[ "${MINERVA_PORTABLE:-0}" = 1 ] || CFLAGS+=(-march=native)
+[ "${MINERVA_SIMD:-1}" = 1 ] || CFLAGS+=(-DMV_NO_SIMD)
+LIBS=(-lm)
+
+say() { printf '%s\n' "$*" >&2; }
+
+# Debian packages this build needs, by the file that shows each is there.
+deps() {
+    local missing=()
+    command -v "$CC" >/dev/null 2>&1 || missing+=(gcc)
+    [ -f /usr/include/simde/x86/avx512.h ] || missing+=(libsimde-dev)
+    [ -f /usr/include/stb/stb_ds.h ] || [ -f /usr/include/stb_ds.h ] || missing+=(libstb-dev)
+    [ ${#missing[@]} = 0 ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing ${missing[*]} with apt-get"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        say "missing: ${missing[*]}"
+        say "install them with: sudo apt-get install ${missing[*]}"
+        exit 1
+    fi
+}
+
+build() {
+    deps
+    mkdir -p "$BUILD"
+    "$CC" "${CFLAGS[@]}" -c minerva.c -o "$BUILD/minerva.o"
+    "$CC" "${CFLAGS[@]}" examples/cli.c "$BUILD/minerva.o" "${LIBS[@]}" -o "$BUILD/minerva"
+    "$CC" "${CFLAGS[@]}" examples/simple.c "$BUILD/minerva.o" "${LIBS[@]}" -o "$BUILD/simple"
+    "$CC" "${CFLAGS[@]}" test/main.c "${LIBS[@]}" -o "$BUILD/test_minerva"
+}
+
+# The last "N passed, N failed, N skipped" line of a log, as "P F S".
+counts() {
+    awk '/^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3; s = ($5 == "" ? 0 : $5) } END { if (p != "") print p, f, s }' "$1"
+}
+
+test_all() {
+    build
+    local logs="$BUILD/logs" passed=0 failed=0 skipped=0
+    mkdir -p "$logs"
+    : >"$logs/extra.log"
+
+    say "== unit, kit and command tests"
+    "$BUILD/test_minerva" | tee "$logs/main.log" || true
+
+    # The same tests on the scalar kernels of this build, and the file and
+    # kernel tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+    say "== memory-safety tests (AddressSanitizer, UndefinedBehaviorSanitizer)"
+    local asan_ok=1
+    if "$CC" "${CFLAGS[@]}" -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+        test/main.c -lm -o "$BUILD/test_minerva_asan" 2>"$logs/asan_build.log"; then
+        ASAN_OPTIONS=detect_leaks=1 "$BUILD/test_minerva_asan" --filter numbers,gguf,malformed,model,tokenizer,sampler,kit \
+            | tee "$logs/asan.log" || true
+    else
+        asan_ok=0
+        cat "$logs/asan_build.log" >&2
+    fi
+
+    # Compile checks: warning-free with gcc and clang, native and portable,
+    # with and without SIMD; the embedding example builds as its header says.
+    say "== compile checks"
+    local cc flags
+    for cc in gcc clang; do
+        command -v $cc >/dev/null 2>&1 || { echo "skip: $cc not installed" >>"$logs/extra.log"; skipped=$((skipped + 1)); continue; }
+        for flags in "-march=native" "" "-DMV_NO_SIMD"; do
+            if $cc -O2 -fopenmp -Wall -Wextra -Werror -std=gnu11 $flags -c minerva.c -o /dev/null 2>>"$logs/extra.log"; then
+                passed=$((passed + 1)); say "ok   compile $cc $flags"
+            else
+                failed=$((failed + 1)); say "FAIL compile $cc $flags (see $logs/extra.log)"
+            fi
+        done
+    done
+    if (cd "$BUILD" && cc ../examples/simple.c ../minerva.c -lm -fopenmp -o simple_check 2>>logs/extra.log) &&
+        "$BUILD/minerva" make-model --shape demo -o "$BUILD/demo.gguf" 2>/dev/null &&
+        "$BUILD/simple_check" "$BUILD/demo.gguf" "hello" >/dev/null; then
+        passed=$((passed + 1)); say "ok   examples/simple.c builds and runs"
+    else
+        failed=$((failed + 1)); say "FAIL examples/simple.c"
+    fi
+
+    local p f s
+    for log in main asan; do
+        read -r p f s < <(counts "$logs/$log.log") || true
+        [ -n "${p:-}" ] || { p=0; f=1; s=0; say "FAIL $log: no summary line (crashed?)"; }
+        passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+        p=
+    done
+    [ $asan_ok = 1 ] || failed=$((failed + 1))
+    echo "$passed passed, $failed failed, $skipped skipped"
+    [ "$failed" = 0 ]
+}
+
+run() {
+    build
+    local has_model=0 a
+    for a in "$@"; do [ "$a" = -m ] || [ "$a" = --model ] && has_model=1; done
+    if [ $has_model = 1 ]; then
+        exec "$BUILD/minerva" run "$@"
+    fi
+    if [ ! -f "$BUILD/demo.gguf" ]; then
+        "$BUILD/minerva" make-model --shape demo -o "$BUILD/demo.gguf"
+    fi
+    say "no model given (-m): running a demo model with RANDOM weights, so the text is gibberish"
+    has_prompt=0
+    for a in "$@"; do [ "$a" = -p ] && has_prompt=1; done
+    if [ $has_prompt = 1 ]; then
+        exec "$BUILD/minerva" run -m "$BUILD/demo.gguf" "$@"
+    fi
+    exec "$BUILD/minerva" run -m "$BUILD/demo.gguf" -p "Once upon a time" "$@"
+}
+
+case "${1:-build}" in
+build) build ;;
+test) test_all ;;
+run) shift; run "$@" ;;
+clean) rm -rf "$BUILD" ;;
+*) say "usage: ./build.sh [build|test|run [ARGS]|clean]"; exit 2 ;;
+esac
