@@ -77,14 +77,28 @@ test_all() {
         cat "$logs/asan_build.log" >&2
     fi
 
+    # No shared mutable state: two threads loading and generating, under
+    # ThreadSanitizer (without OpenMP, whose runtime TSan cannot follow).
+    say "== thread-safety test (ThreadSanitizer)"
+    "$BUILD/minerva" make-model --shape demo -o "$BUILD/demo.gguf" 2>/dev/null
+    local tsan_flags=() f
+    for f in "${CFLAGS[@]}"; do [ "$f" = -fopenmp ] || tsan_flags+=("$f"); done
+    if "$CC" "${tsan_flags[@]}" -O1 -fsanitize=thread test/threads.c minerva.c -lm -lpthread -o "$BUILD/threads_tsan" \
+        2>"$logs/tsan_build.log"; then
+        TSAN_OPTIONS=halt_on_error=1 "$BUILD/threads_tsan" "$BUILD/demo.gguf" 2>&1 | tee "$logs/tsan.log" || true
+    else
+        cat "$logs/tsan_build.log" >&2
+        echo "0 passed, 1 failed" >"$logs/tsan.log"
+    fi
+
     # Compile checks: warning-free with gcc and clang, native and portable,
     # with and without SIMD; the embedding example builds as its header says.
     say "== compile checks"
     local cc flags
     for cc in gcc clang; do
         command -v $cc >/dev/null 2>&1 || { echo "skip: $cc not installed" >>"$logs/extra.log"; skipped=$((skipped + 1)); continue; }
-        for flags in "-march=native" "" "-DMV_NO_SIMD"; do
-            if $cc -O2 -fopenmp -Wall -Wextra -Werror -std=gnu11 $flags -c minerva.c -o /dev/null 2>>"$logs/extra.log"; then
+        for flags in "-march=native -fopenmp" "-fopenmp" "-DMV_NO_SIMD -fopenmp" "-march=native"; do
+            if $cc -O2 -Wall -Wextra -Werror -std=gnu11 $flags -c minerva.c -o /dev/null 2>>"$logs/extra.log"; then
                 passed=$((passed + 1)); say "ok   compile $cc $flags"
             else
                 failed=$((failed + 1)); say "FAIL compile $cc $flags (see $logs/extra.log)"
@@ -100,7 +114,7 @@ test_all() {
     fi
 
     local p f s
-    for log in main asan; do
+    for log in main asan tsan; do
         read -r p f s < <(counts "$logs/$log.log") || true
         [ -n "${p:-}" ] || { p=0; f=1; s=0; say "FAIL $log: no summary line (crashed?)"; }
         passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))

@@ -136,6 +136,16 @@ static void unmap_file(file_map *m) {
     memset(m, 0, sizeof *m);
 }
 
+/* A parallel loop over OpenMP threads; without OpenMP an ordinary loop. */
+#ifdef _OPENMP
+#define MV_PRAGMA(x) _Pragma(#x)
+#define MV_PARALLEL_FOR(threads) MV_PRAGMA(omp parallel for num_threads(threads) schedule(static))
+#define MV_PARALLEL_FOR_IF(threads, cond) MV_PRAGMA(omp parallel for num_threads(threads) schedule(static) if (cond))
+#else
+#define MV_PARALLEL_FOR(threads) (void)(threads);
+#define MV_PARALLEL_FOR_IF(threads, cond) (void)(threads), (void)(cond);
+#endif
+
 static int default_thread_count(void) {
 #ifdef _OPENMP
     return omp_get_num_procs();
@@ -2194,14 +2204,14 @@ static void matmul(mv_context *ctx, float *out, const tensor *w, const float *x,
     if (act_type != MV_TYPE_F32) {
         const quantize_fn quantize = TYPES[act_type].quantize_activations;
         act_stride = row_bytes(act_type, n_in);
-        #pragma omp parallel for num_threads(nt) if (n_tokens > 1)
+        MV_PARALLEL_FOR_IF(nt, n_tokens > 1)
         for (int t = 0; t < n_tokens; t++) quantize(x + (size_t)t * n_in, ctx->act + t * act_stride, n_in);
         act = ctx->act;
     }
     /* tiles of rows: a tile's weights stay in cache while every token passes */
     enum { TILE = 16 };
     const int n_tiles = (n_out + TILE - 1) / TILE;
-    #pragma omp parallel for num_threads(nt) schedule(static)
+    MV_PARALLEL_FOR(nt)
     for (int tile = 0; tile < n_tiles; tile++) {
         const int r0 = tile * TILE, r1 = MV_MIN(r0 + TILE, n_out);
         for (int t = 0; t < n_tokens; t++)
@@ -2301,7 +2311,7 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
     const dot_fn dot = m->dot[kv->type], chain = n > 1 ? CHAIN16_KERNELS[m->kernel_level][kv->type] : NULL;
     const dot_fn score_dot = f16 && chain && hd % 16 == 0 ? chain : dot;
     const size_t k_head_bytes = row_bytes(kv->type, hd);
-    #pragma omp parallel for num_threads(ctx->params.n_threads) schedule(static)
+    MV_PARALLEL_FOR(ctx->params.n_threads)
     for (int job = 0; job < n * n_head; job++) {
         const int t = job / n_head, h = job % n_head, kvh = h / group, n_keys = pos[t] + 1;
         const int n_pad = (n_keys + 63) / 64 * 64;
@@ -3449,7 +3459,7 @@ static float random_normal(uint64_t *state) {
 /* Fills rows [r0, r1) of a weight tensor: N(0,1)/sqrt(fan_in), or 1 + 0.1·N(0,1)
    for norms. Each row has its own random stream, so threads do not matter. */
 static void random_rows(float *out, int64_t r0, int64_t r1, int64_t n, uint64_t seed, int tensor_index, bool norm, int nt) {
-    #pragma omp parallel for num_threads(nt) schedule(static)
+    MV_PARALLEL_FOR(nt)
     for (int64_t r = r0; r < r1; r++) {
         uint64_t state = seed ^ ((uint64_t)tensor_index << 40) ^ (uint64_t)r * 0x9E3779B97F4A7C15ull;
         float *row = out + (size_t)(r - r0) * (size_t)n;
@@ -3538,7 +3548,7 @@ static int write_random_model(const model_shape *s, int type, uint64_t seed, int
         for (int64_t r0 = 0; !rc && r0 < rows; r0 += slab) {
             const int64_t r1 = MV_MIN(rows, r0 + slab);
             random_rows(f32, r0, r1, n, seed, (int)ti, t->n_dims == 1, nt);
-            #pragma omp parallel for num_threads(nt) schedule(static)
+            MV_PARALLEL_FOR(nt)
             for (int64_t r = r0; r < r1; r++) TYPES[t->type].quantize(f32 + (size_t)(r - r0) * (size_t)n, packed + (size_t)(r - r0) * rb, n);
             rc = gw_tensor_data(&w, packed, (size_t)(r1 - r0) * rb, err);
         }

@@ -13,6 +13,7 @@
 #include "test_gguf.c"
 #include "test_model.c"
 #include "test_text.c"
+#include "test_model_files.c"
 #include "test_kit.c"
 #include "test_cli.c"
 
@@ -21,7 +22,7 @@ static const struct {
     size_t n;
 } SUITES[] = {
 #define SUITE(x) {x, sizeof x / sizeof *x}
-    SUITE(NUMBER_TESTS), SUITE(GGUF_TESTS), SUITE(MODEL_TESTS), SUITE(TEXT_TESTS), SUITE(CLI_TESTS),
+    SUITE(NUMBER_TESTS), SUITE(GGUF_TESTS), SUITE(MODEL_TESTS), SUITE(TEXT_TESTS), SUITE(MODEL_FILE_TESTS), SUITE(CLI_TESTS),
 #undef SUITE
 };
 

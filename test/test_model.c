@@ -292,3 +292,4 @@ static const test_case MODEL_TESTS[] = {
     {"model.generate", test_generate, NULL},
     {"model.make_model_types", test_make_model_types, NULL},
 };
+
