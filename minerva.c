@@ -380,6 +380,35 @@ _Static_assert(sizeof(block_q5_1) == 24, "block_q5_1");
 _Static_assert(sizeof(block_q8_0) == 34, "block_q8_0");
 _Static_assert(sizeof(block_q8_1) == 36, "block_q8_1");
 
+/* 256-element super-blocks (FORMATS.md §2.4, §2.5); Q8_K is for activations. */
+#define QK_K 256
+typedef struct { float d; int8_t qs[QK_K]; int16_t bsums[QK_K / 16]; } block_q8_K; /* bsums: sums of 16 */
+typedef struct { uint8_t scales[16]; uint8_t qs[64]; uint16_t d, dmin; } block_q2_K;
+typedef struct { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; uint16_t d; } block_q3_K;
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } block_q4_K;
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } block_q5_K;
+typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } block_q6_K;
+typedef struct { uint16_t d, scales_h; uint8_t scales_l[4]; uint8_t qs[128]; } block_iq4_xs;
+typedef struct { uint8_t qs[48]; uint8_t qh[4]; uint16_t d; } block_tq1_0;
+typedef struct { uint8_t qs[64]; uint16_t d; } block_tq2_0;
+/* 32-element blocks with a non-linear code table (Q8_0 activations). */
+typedef struct { uint16_t d; uint8_t qs[QK / 2]; } block_iq4_nl;
+typedef struct { uint8_t e; uint8_t qs[QK / 2]; } block_mxfp4;        /* e: E8M0 scale */
+_Static_assert(sizeof(block_q8_K) == 292 && sizeof(block_q2_K) == 84 && sizeof(block_q3_K) == 110, "K blocks");
+_Static_assert(sizeof(block_q4_K) == 144 && sizeof(block_q5_K) == 176 && sizeof(block_q6_K) == 210, "K blocks");
+_Static_assert(sizeof(block_iq4_xs) == 136 && sizeof(block_tq1_0) == 54 && sizeof(block_tq2_0) == 66, "K blocks");
+_Static_assert(sizeof(block_iq4_nl) == 18 && sizeof(block_mxfp4) == 17, "blocks");
+
+/* IQ4_NL/IQ4_XS codes; MXFP4's E2M1 values doubled to integers (its scale is
+   halved to match, as ggml keeps it). */
+static const int8_t IQ4_VALUES[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+static const int8_t MXFP4_VALUES[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+/* 2^(e−128): an E8M0 scale halved (e = 0 and 1 are subnormal). */
+static inline float e8m0_half(uint8_t e) {
+    return f32_from_bits(e < 2 ? 0x00200000u << e : (uint32_t)(e - 1) << 23);
+}
+
 /* ---- dequantize: stored row of n values -> f32 -------------------------- */
 
 static void dequantize_f32(const void *src, float *y, int64_t n) { memcpy(y, src, (size_t)n * 4); }
@@ -459,6 +488,165 @@ static void dequantize_q8_1(const void *src, float *y, int64_t n) {
         float d = f16_to_f32(b[i].d);
         for (int j = 0; j < QK; j++) y[j] = d * b[i].qs[j];
     }
+}
+
+static void dequantize_iq4_nl(const void *src, float *y, int64_t n) {
+    const block_iq4_nl *b = src;
+    for (int64_t i = 0; i < n / QK; i++, y += QK) {
+        float d = f16_to_f32(b[i].d);
+        for (int j = 0; j < QK / 2; j++) y[j] = d * IQ4_VALUES[b[i].qs[j] & 15], y[j + 16] = d * IQ4_VALUES[b[i].qs[j] >> 4];
+    }
+}
+
+static void dequantize_mxfp4(const void *src, float *y, int64_t n) {
+    const block_mxfp4 *b = src;
+    for (int64_t i = 0; i < n / QK; i++, y += QK) {
+        float d = e8m0_half(b[i].e);
+        for (int j = 0; j < QK / 2; j++) y[j] = MXFP4_VALUES[b[i].qs[j] & 15] * d, y[j + 16] = MXFP4_VALUES[b[i].qs[j] >> 4] * d;
+    }
+}
+
+/* A K-type super-block as integers, the one form the dequantizers and dot
+   kernels of all K types read: value = d·scale·(q − offset) − dmin·min. q is
+   as llama.cpp's kernels multiply it: unsigned for Q2_K/Q4_K/Q5_K/Q6_K/TQ
+   (Q6_K and TQ subtract offset 32 and 1 separately), signed for Q3_K/IQ4_XS. */
+typedef struct {
+    int8_t q[QK_K];
+    int16_t scale[16], min[16];  /* per 16 elements */
+    int offset;
+    float d, dmin;
+} kblock;
+
+/* Scale and min j of the 12-byte packing of Q4_K/Q5_K (6 bits each). */
+static void k4_scale_min(const uint8_t *b, int j, int *sc, int *m) {
+    if (j < 4) *sc = b[j] & 63, *m = b[j + 4] & 63;
+    else *sc = (b[j + 4] & 15) | (b[j - 4] >> 6) << 4, *m = (b[j + 4] >> 4) | (b[j] >> 6) << 4;
+}
+
+/* Base-3 digit n of a TQ1_0 byte: the byte is a fixed-point fraction of 3^5. */
+static inline int tq1_trit(uint8_t b, int n) {
+    static const uint8_t pow3[5] = {1, 3, 9, 27, 81};
+    return ((uint8_t)(b * pow3[n]) * 3) >> 8;
+}
+
+static void unpack_kblock(int type, const void *w, int64_t i, kblock *k) {
+    memset(k->min, 0, sizeof k->min);
+    k->offset = 0, k->dmin = 0;
+    switch (type) {
+    case MV_TYPE_Q2_K: {
+        const block_q2_K *b = (const block_q2_K *)w + i;
+        for (int e = 0; e < QK_K; e++) k->q[e] = (int8_t)((b->qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3);
+        for (int j = 0; j < 16; j++) k->scale[j] = b->scales[j] & 15, k->min[j] = b->scales[j] >> 4;
+        k->d = f16_to_f32(b->d), k->dmin = f16_to_f32(b->dmin);
+        return;
+    }
+    case MV_TYPE_Q3_K: {
+        const block_q3_K *b = (const block_q3_K *)w + i;
+        for (int e = 0; e < QK_K; e++) {
+            int lo = (b->qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+            int hb = (b->hmask[e % 32] >> (4 * (e / 128) + (e % 128) / 32)) & 1;
+            k->q[e] = (int8_t)(lo - (hb ? 0 : 4));
+        }
+        for (int j = 0; j < 16; j++) {
+            int low4 = j < 8 ? b->scales[j] & 15 : b->scales[j - 8] >> 4;
+            k->scale[j] = (int16_t)((low4 | ((b->scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4) - 32);
+        }
+        k->d = f16_to_f32(b->d);
+        return;
+    }
+    case MV_TYPE_Q4_K: case MV_TYPE_Q5_K: {
+        const bool five = type == MV_TYPE_Q5_K;
+        const uint8_t *qs = five ? ((const block_q5_K *)w)[i].qs : ((const block_q4_K *)w)[i].qs;
+        const uint8_t *scales = five ? ((const block_q5_K *)w)[i].scales : ((const block_q4_K *)w)[i].scales;
+        for (int e = 0; e < QK_K; e++) {
+            int c = e / 64, l = e % 32, high = (e % 64) >= 32;
+            int q = high ? qs[32 * c + l] >> 4 : qs[32 * c + l] & 15;
+            if (five) q |= ((((const block_q5_K *)w)[i].qh[l] >> (2 * c + high)) & 1) << 4;
+            k->q[e] = (int8_t)q;
+        }
+        for (int j = 0; j < 8; j++) {
+            int sc, m;
+            k4_scale_min(scales, j, &sc, &m);
+            k->scale[2 * j] = k->scale[2 * j + 1] = (int16_t)sc;
+            k->min[2 * j] = k->min[2 * j + 1] = (int16_t)m;
+        }
+        uint16_t d = five ? ((const block_q5_K *)w)[i].d : ((const block_q4_K *)w)[i].d;
+        uint16_t dmin = five ? ((const block_q5_K *)w)[i].dmin : ((const block_q4_K *)w)[i].dmin;
+        k->d = f16_to_f32(d), k->dmin = f16_to_f32(dmin);
+        return;
+    }
+    case MV_TYPE_Q6_K: {
+        const block_q6_K *b = (const block_q6_K *)w + i;
+        for (int e = 0; e < QK_K; e++) {
+            int h = e / 128, r = e % 128, l = r % 32, part = r / 32;
+            const uint8_t *ql = b->ql + 64 * h, *qh = b->qh + 32 * h;
+            int low = part & 1 ? ql[l + 32] : ql[l];
+            low = part >= 2 ? low >> 4 : low & 15;
+            k->q[e] = (int8_t)(low | ((qh[l] >> (2 * part)) & 3) << 4);
+        }
+        for (int j = 0; j < 16; j++) k->scale[j] = b->scales[j];
+        k->offset = 32, k->d = f16_to_f32(b->d);
+        return;
+    }
+    case MV_TYPE_IQ4_XS: {
+        const block_iq4_xs *b = (const block_iq4_xs *)w + i;
+        for (int sb = 0; sb < 8; sb++) {
+            for (int j = 0; j < 16; j++) {
+                k->q[32 * sb + j] = IQ4_VALUES[b->qs[16 * sb + j] & 15];
+                k->q[32 * sb + 16 + j] = IQ4_VALUES[b->qs[16 * sb + j] >> 4];
+            }
+            int ls = ((b->scales_l[sb / 2] >> (4 * (sb % 2))) & 15) | ((b->scales_h >> (2 * sb)) & 3) << 4;
+            k->scale[2 * sb] = k->scale[2 * sb + 1] = (int16_t)(ls - 32);
+        }
+        k->d = f16_to_f32(b->d);
+        return;
+    }
+    case MV_TYPE_TQ1_0: {
+        const block_tq1_0 *b = (const block_tq1_0 *)w + i;
+        for (int n = 0; n < 5; n++)
+            for (int m = 0; m < 32; m++) k->q[32 * n + m] = (int8_t)tq1_trit(b->qs[m], n);
+        for (int n = 0; n < 5; n++)
+            for (int m = 0; m < 16; m++) k->q[160 + 16 * n + m] = (int8_t)tq1_trit(b->qs[32 + m], n);
+        for (int n = 0; n < 4; n++)
+            for (int j = 0; j < 4; j++) k->q[240 + 4 * n + j] = (int8_t)tq1_trit(b->qh[j], n);
+        for (int j = 0; j < 16; j++) k->scale[j] = 1;
+        k->offset = 1, k->d = f16_to_f32(b->d);
+        return;
+    }
+    default: { /* TQ2_0 */
+        const block_tq2_0 *b = (const block_tq2_0 *)w + i;
+        for (int e = 0; e < QK_K; e++) k->q[e] = (int8_t)((b->qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3);
+        for (int j = 0; j < 16; j++) k->scale[j] = 1;
+        k->offset = 1, k->d = f16_to_f32(b->d);
+    }
+    }
+}
+
+/* As llama.cpp's dequantizers compute it: dl = d·scale, ml = dmin·min, dl·(q − offset) − ml. */
+static void dequantize_k(int type, const void *src, float *y, int64_t n) {
+    kblock k;
+    for (int64_t i = 0; i < n / QK_K; i++, y += QK_K) {
+        unpack_kblock(type, src, i, &k);
+        for (int e = 0; e < QK_K; e++) {
+            const float dl = k.d * k.scale[e / 16], ml = k.dmin * k.min[e / 16];
+            y[e] = dl * (float)(k.q[e] - k.offset) - ml;
+        }
+    }
+}
+
+static void dequantize_q2_k(const void *src, float *y, int64_t n) { dequantize_k(MV_TYPE_Q2_K, src, y, n); }
+static void dequantize_q3_k(const void *src, float *y, int64_t n) { dequantize_k(MV_TYPE_Q3_K, src, y, n); }
+static void dequantize_q4_k(const void *src, float *y, int64_t n) { dequantize_k(MV_TYPE_Q4_K, src, y, n); }
+static void dequantize_q5_k(const void *src, float *y, int64_t n) { dequantize_k(MV_TYPE_Q5_K, src, y, n); }
+static void dequantize_q6_k(const void *src, float *y, int64_t n) { dequantize_k(MV_TYPE_Q6_K, src, y, n); }
+static void dequantize_iq4_xs(const void *src, float *y, int64_t n) { dequantize_k(MV_TYPE_IQ4_XS, src, y, n); }
+static void dequantize_tq1_0(const void *src, float *y, int64_t n) { dequantize_k(MV_TYPE_TQ1_0, src, y, n); }
+static void dequantize_tq2_0(const void *src, float *y, int64_t n) { dequantize_k(MV_TYPE_TQ2_0, src, y, n); }
+
+static void dequantize_q8_k(const void *src, float *y, int64_t n) {
+    const block_q8_K *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, y += QK_K)
+        for (int j = 0; j < QK_K; j++) y[j] = b[i].d * b[i].qs[j];
 }
 
 /* ---- quantize: f32 row of n values -> stored blocks ---------------------
@@ -596,6 +784,27 @@ static void quantize_act_q8_1(const float *x, void *dst, int64_t n) {
         b[i].d = f32_to_f16(d);
         for (int j = 0; j < QK; j++) sum += b[i].qs[j] = (int8_t)nearbyintf(x[j] * id);
         b[i].s = f32_to_f16(d * (float)sum);
+    }
+}
+
+/* Q8_K, as ggml's reference: scale −127/x for the element x of largest
+   magnitude, round half to even, d = 1/scale, sums of every 16. */
+static void quantize_act_q8_k(const float *x, void *dst, int64_t n) {
+    block_q8_K *b = dst;
+    for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+        const float max = block_extreme(x, QK_K);
+        memset(b[i].bsums, 0, sizeof b[i].bsums);
+        if (max == 0) {
+            b[i].d = 0;
+            memset(b[i].qs, 0, QK_K);
+            continue;
+        }
+        const float iscale = -127.0f / max;
+        for (int j = 0; j < QK_K; j++) {
+            b[i].qs[j] = (int8_t)MV_MIN(127, (int)nearbyintf(iscale * x[j]));
+            b[i].bsums[j / 16] = (int16_t)(b[i].bsums[j / 16] + b[i].qs[j]);
+        }
+        b[i].d = 1 / iscale;
     }
 }
 
@@ -766,6 +975,14 @@ static void unpack_block(int type, const void *w, int i, int8_t q[QK], float *d,
         *d = f16_to_f32(b->d), *m = f16_to_f32(b->m);
         return;
     }
+    case MV_TYPE_IQ4_NL: case MV_TYPE_MXFP4: {
+        const bool nl = type == MV_TYPE_IQ4_NL;
+        const uint8_t *qs = nl ? ((const block_iq4_nl *)w)[i].qs : ((const block_mxfp4 *)w)[i].qs;
+        const int8_t *values = nl ? IQ4_VALUES : MXFP4_VALUES;
+        for (int j = 0; j < QK / 2; j++) q[j] = values[qs[j] & 15], q[j + 16] = values[qs[j] >> 4];
+        *d = nl ? f16_to_f32(((const block_iq4_nl *)w)[i].d) : e8m0_half(((const block_mxfp4 *)w)[i].e);
+        return;
+    }
     default: {
         const block_q8_0 *b = (const block_q8_0 *)w + i;
         memcpy(q, b->qs, QK);
@@ -773,6 +990,9 @@ static void unpack_block(int type, const void *w, int i, int8_t q[QK], float *d,
     }
     }
 }
+
+/* IQ4_NL and MXFP4 alternate blocks between two accumulators in llama.cpp's
+   vec_dot (chains = 2); an odd last block is then added alone, unfused. */
 
 /* Activation block i: its int8 values, its scale, and (Q8_1) d·Σq. */
 MV_INLINE const int8_t *act_block(int type, const void *a, int i, float *d, float *s) {
@@ -786,9 +1006,10 @@ MV_INLINE const int8_t *act_block(int type, const void *a, int i, float *d, floa
     return y->qs;
 }
 
-MV_INLINE float dot_blocks_scalar(int type, int n, const void *w, const void *a) {
-    float lanes[8] = {0}, offsets = 0;
-    for (int i = 0; i < n / QK; i++) {
+MV_INLINE float dot_blocks_scalar(int type, int chains, int n, const void *w, const void *a) {
+    float lanes[2][8] = {{0}}, offsets = 0;
+    const int nb = n / QK, two = chains == 2, paired = two ? nb & ~1 : nb;
+    for (int i = 0; i < paired; i++) {
         int8_t q[QK];
         float dw, m, da, sa;
         unpack_block(type, w, i, q, &dw, &m);
@@ -797,18 +1018,29 @@ MV_INLINE float dot_blocks_scalar(int type, int n, const void *w, const void *a)
         for (int k = 0; k < 8; k++) {
             int s = 0;
             for (int j = 4 * k; j < 4 * k + 4; j++) s += q[j] * qa[j];
-            lanes[k] = MV_FMA(d, (float)s, lanes[k]);
+            lanes[two ? i & 1 : 0][k] = MV_FMA(d, (float)s, lanes[two ? i & 1 : 0][k]);
         }
         offsets = MV_FMA(m, sa, offsets);
     }
-    return reduce8(lanes) + offsets;
+    for (int k = 0; k < 8; k++) lanes[0][k] += lanes[1][k];
+    float sum = reduce8(lanes[0]) + offsets;
+    if (paired < nb) {
+        int8_t q[QK];
+        float dw, m, da, sa;
+        unpack_block(type, w, paired, q, &dw, &m);
+        const int8_t *qa = act_block(type, a, paired, &da, &sa);
+        int s = 0;
+        for (int j = 0; j < QK; j++) s += q[j] * qa[j];
+        sum = add_product(sum, dw * da, (float)s);
+    }
+    return sum;
 }
 
-static float dot_q4_0_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q4_0, n, w, a); }
-static float dot_q4_1_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q4_1, n, w, a); }
-static float dot_q5_0_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q5_0, n, w, a); }
-static float dot_q5_1_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q5_1, n, w, a); }
-static float dot_q8_0_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q8_0, n, w, a); }
+static float dot_q4_0_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q4_0, 1, n, w, a); }
+static float dot_q4_1_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q4_1, 1, n, w, a); }
+static float dot_q5_0_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q5_0, 1, n, w, a); }
+static float dot_q5_1_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q5_1, 1, n, w, a); }
+static float dot_q8_0_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q8_0, 1, n, w, a); }
 
 MV_INLINE float dot_interleaved_scalar(int type, int n, const void *w, const void *a) {
     float acc = 0;
@@ -825,6 +1057,135 @@ MV_INLINE float dot_interleaved_scalar(int type, int n, const void *w, const voi
 }
 
 static float dot_q4_0_interleaved_scalar(int n, const void *w, const void *a) { return dot_interleaved_scalar(MV_TYPE_Q4_0, n, w, a); }
+static float dot_iq4_nl_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_IQ4_NL, 2, n, w, a); }
+static float dot_mxfp4_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_MXFP4, 2, n, w, a); }
+static float dot_iq4_nl_one_chain_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_IQ4_NL, 1, n, w, a); }
+static float dot_iq4_nl_interleaved_scalar(int n, const void *w, const void *a) { return dot_interleaved_scalar(MV_TYPE_IQ4_NL, n, w, a); }
+static float dot_mxfp4_interleaved_scalar(int n, const void *w, const void *a) { return dot_interleaved_scalar(MV_TYPE_MXFP4, n, w, a); }
+
+/* ---- K types: llama.cpp's lanes and float steps, shared by all levels ----
+   Each level computes the 8 integer lanes of a super-block its own way
+   (kblock_lanes here); the few float steps per super-block are shared. */
+
+static void kblock_lanes(const kblock *k, const block_q8_K *y, int32_t lanes[8]) {
+    for (int l = 0; l < 8; l++) {
+        int32_t s = 0;
+        for (int g = 0; g < QK_K; g += 32)
+            for (int e = g + 4 * l; e < g + 4 * l + 4; e++) s += k->scale[e / 16] * k->q[e] * y->qs[e];
+        lanes[l] = s - k->offset * (y->bsums[2 * l] * k->scale[2 * l] + y->bsums[2 * l + 1] * k->scale[2 * l + 1]);
+    }
+}
+
+/* Σ min·Σa of a super-block, per 32 elements where the mins are (Q4_K/Q5_K),
+   per 16 elsewhere. */
+static int32_t kblock_min_sum(const kblock *k, const block_q8_K *y) {
+    int32_t s = 0;
+    for (int j = 0; j < 16; j++) s += k->min[j] * y->bsums[j];
+    return s;
+}
+
+typedef struct {
+    float lanes[8], min4[4], min_sum;
+} kaccum;
+
+/* One super-block into the accumulators, as llama.cpp's vec_dot does per type. */
+static void kaccum_add(int type, kaccum *acc, const kblock *k, const block_q8_K *y, const int32_t lanes[8]) {
+    const float d = y->d * k->d, dmin = -y->d * k->dmin;
+    if (type == MV_TYPE_Q2_K)
+        for (int l = 0; l < 8; l++)
+            acc->lanes[l] = MV_FMA(dmin, (float)(k->min[2 * l] * y->bsums[2 * l] + k->min[2 * l + 1] * y->bsums[2 * l + 1]), acc->lanes[l]);
+    if (type == MV_TYPE_Q4_K)
+        for (int i = 0; i < 4; i++) {
+            const int s0 = y->bsums[4 * i] + y->bsums[4 * i + 1], s1 = y->bsums[4 * i + 2] + y->bsums[4 * i + 3];
+            acc->min4[i] = MV_FMA(dmin, (float)(k->min[4 * i] * s0 + k->min[4 * i + 2] * s1), acc->min4[i]);
+        }
+    if (type == MV_TYPE_Q5_K) acc->min_sum = MV_FMA(dmin, (float)kblock_min_sum(k, y), acc->min_sum);
+    for (int l = 0; l < 8; l++) acc->lanes[l] = MV_FMA(d, (float)lanes[l], acc->lanes[l]);
+}
+
+static float kaccum_result(int type, const kaccum *acc) {
+    float s = reduce8(acc->lanes);
+    if (type == MV_TYPE_Q4_K) s += (acc->min4[0] + acc->min4[2]) + (acc->min4[1] + acc->min4[3]);
+    if (type == MV_TYPE_Q5_K) s += acc->min_sum;
+    return s;
+}
+
+/* The interleaved order (Q4_K, Q2_K): the super-block split into parts (1
+   in llama.cpp's GEMV; 4 of 64 for Q4_K, 2 of 128 for Q2_K in its AVX-512
+   GEMM); per part the integer total of scale·q·a and of min·Σa, each into
+   its own fused chain; the result is their difference. */
+typedef struct {
+    float sum, min;
+} kchain;
+
+static void kchain_add(kchain *c, int parts, const kblock *k, const block_q8_K *y) {
+    const int span = QK_K / parts;
+    for (int p = 0; p < parts; p++) {
+        int32_t total = 0, min = 0;
+        for (int e = p * span; e < (p + 1) * span; e++) total += k->scale[e / 16] * k->q[e] * y->qs[e];
+        for (int j = p * span / 16; j < (p + 1) * span / 16; j++) min += k->min[j] * y->bsums[j];
+        c->sum = MV_FMA((float)total, k->d * y->d, c->sum);
+        c->min = MV_FMA((float)min, k->dmin * y->d, c->min);
+    }
+}
+
+/* A K-type dot product with a given way to compute the lanes; parts 0 is
+   the plain order, otherwise the interleaved one in that many parts. */
+#define MV_DOT_K_BODY(lanes_fn)                                          \
+    kaccum acc = {{0}, {0}, 0};                                          \
+    kchain chain = {0, 0};                                               \
+    kblock k;                                                            \
+    for (int i = 0; i < n / QK_K; i++) {                                 \
+        const block_q8_K *y = (const block_q8_K *)a + i;                 \
+        int32_t lanes[8];                                                \
+        unpack_kblock(type, w, i, &k);                                   \
+        if (parts) {                                                     \
+            kchain_add(&chain, parts, &k, y);                            \
+            continue;                                                    \
+        }                                                                \
+        lanes_fn(type, &k, y, lanes);                                    \
+        kaccum_add(type, &acc, &k, y, lanes);                            \
+    }                                                                    \
+    return parts ? chain.sum - chain.min : kaccum_result(type, &acc)
+
+MV_INLINE void kblock_lanes_scalar(int type, const kblock *k, const block_q8_K *y, int32_t lanes[8]) {
+    (void)type;
+    kblock_lanes(k, y, lanes);
+}
+
+MV_INLINE float dot_k_scalar(int type, int parts, int n, const void *w, const void *a) { MV_DOT_K_BODY(kblock_lanes_scalar); }
+
+#define MV_K_KERNELS(level, body)                                                                                          \
+    static float dot_q2_k_##level(int n, const void *w, const void *a) { return body(MV_TYPE_Q2_K, 0, n, w, a); }          \
+    static float dot_q3_k_##level(int n, const void *w, const void *a) { return body(MV_TYPE_Q3_K, 0, n, w, a); }          \
+    static float dot_q4_k_##level(int n, const void *w, const void *a) { return body(MV_TYPE_Q4_K, 0, n, w, a); }          \
+    static float dot_q5_k_##level(int n, const void *w, const void *a) { return body(MV_TYPE_Q5_K, 0, n, w, a); }          \
+    static float dot_q6_k_##level(int n, const void *w, const void *a) { return body(MV_TYPE_Q6_K, 0, n, w, a); }          \
+    static float dot_iq4_xs_##level(int n, const void *w, const void *a) { return body(MV_TYPE_IQ4_XS, 0, n, w, a); }      \
+    static float dot_tq1_0_##level(int n, const void *w, const void *a) { return body(MV_TYPE_TQ1_0, 0, n, w, a); }        \
+    static float dot_tq2_0_##level(int n, const void *w, const void *a) { return body(MV_TYPE_TQ2_0, 0, n, w, a); }        \
+    static float dot_q2_k_interleaved_##level(int n, const void *w, const void *a) { return body(MV_TYPE_Q2_K, 1, n, w, a); } \
+    static float dot_q4_k_interleaved_##level(int n, const void *w, const void *a) { return body(MV_TYPE_Q4_K, 1, n, w, a); } \
+    static float dot_q2_k_gemm_##level(int n, const void *w, const void *a) { return body(MV_TYPE_Q2_K, 2, n, w, a); }      \
+    static float dot_q4_k_gemm_##level(int n, const void *w, const void *a) { return body(MV_TYPE_Q4_K, 4, n, w, a); }
+MV_K_KERNELS(scalar, dot_k_scalar)
+/* Table rows of the kernels above, for each level. */
+#define MV_K_ROW(level) \
+    [MV_TYPE_Q2_K] = dot_q2_k_##level, [MV_TYPE_Q3_K] = dot_q3_k_##level, [MV_TYPE_Q4_K] = dot_q4_k_##level, \
+    [MV_TYPE_Q5_K] = dot_q5_k_##level, [MV_TYPE_Q6_K] = dot_q6_k_##level, [MV_TYPE_IQ4_XS] = dot_iq4_xs_##level, \
+    [MV_TYPE_TQ1_0] = dot_tq1_0_##level, [MV_TYPE_TQ2_0] = dot_tq2_0_##level
+#define MV_INTERLEAVED_ROW(level, k_level) \
+    [MV_TYPE_Q4_0] = dot_q4_0_interleaved_##level, [MV_TYPE_IQ4_NL] = dot_iq4_nl_interleaved_##level, \
+    [MV_TYPE_MXFP4] = dot_mxfp4_interleaved_##level, [MV_TYPE_Q2_K] = dot_q2_k_interleaved_##k_level, \
+    [MV_TYPE_Q4_K] = dot_q4_k_interleaved_##k_level
+#define MV_REPACK_GEMM_ROW(level, k_level) \
+    [MV_TYPE_Q4_0] = dot_q4_0_interleaved_##level, [MV_TYPE_IQ4_NL] = dot_iq4_nl_interleaved_##level, \
+    [MV_TYPE_MXFP4] = dot_mxfp4_interleaved_##level, [MV_TYPE_Q2_K] = dot_q2_k_gemm_##k_level, \
+    [MV_TYPE_Q4_K] = dot_q4_k_gemm_##k_level
+#define MV_GEMM_ROW(level, k_level) \
+    [MV_TYPE_F32] = chain16_f32_##level, [MV_TYPE_F16] = chain16_f16_##level, [MV_TYPE_BF16] = chain16_bf16_##level, \
+    [MV_TYPE_IQ4_NL] = dot_iq4_nl_one_chain_##level, [MV_TYPE_Q2_K] = dot_q2_k_gemm_##k_level, \
+    [MV_TYPE_Q4_K] = dot_q4_k_gemm_##k_level
 
 /* ---- SIMD kernels, written once with SIMDe ------------------------------
    SIMDe maps each intrinsic to the native instruction where the compiler
@@ -948,6 +1309,11 @@ MV_INLINE simde__m256i avx2_nibbles(const uint8_t qs[16]) {
 /* The 32 weights of block i as int8, as unpack_block gives them. */
 MV_INLINE simde__m256i avx2_block_weights(int type, const void *w, int i) {
     switch (type) {
+    case MV_TYPE_IQ4_NL: case MV_TYPE_MXFP4: {
+        const simde__m256i table = simde_mm256_broadcastsi128_si256(simde_mm_loadu_si128((const void *)(type == MV_TYPE_IQ4_NL ? IQ4_VALUES : MXFP4_VALUES)));
+        const uint8_t *qs = type == MV_TYPE_IQ4_NL ? ((const block_iq4_nl *)w)[i].qs : ((const block_mxfp4 *)w)[i].qs;
+        return simde_mm256_shuffle_epi8(table, avx2_nibbles(qs));
+    }
     case MV_TYPE_Q4_0: return simde_mm256_sub_epi8(avx2_nibbles(((const block_q4_0 *)w)[i].qs), simde_mm256_set1_epi8(8));
     case MV_TYPE_Q4_1: return avx2_nibbles(((const block_q4_1 *)w)[i].qs);
     case MV_TYPE_Q5_0: {
@@ -967,6 +1333,8 @@ MV_INLINE simde__m256i avx2_block_weights(int type, const void *w, int i) {
 /* The block's scale d and offset m (0 for the symmetric types). */
 MV_INLINE float weight_block_scale(int type, const void *w, int i, float *m) {
     switch (type) {
+    case MV_TYPE_IQ4_NL: *m = 0; return f16_to_f32(((const block_iq4_nl *)w)[i].d);
+    case MV_TYPE_MXFP4: *m = 0; return e8m0_half(((const block_mxfp4 *)w)[i].e);
     case MV_TYPE_Q4_0: *m = 0; return f16_to_f32(((const block_q4_0 *)w)[i].d);
     case MV_TYPE_Q4_1: *m = f16_to_f32(((const block_q4_1 *)w)[i].m); return f16_to_f32(((const block_q4_1 *)w)[i].d);
     case MV_TYPE_Q5_0: *m = 0; return f16_to_f32(((const block_q5_0 *)w)[i].d);
@@ -984,21 +1352,38 @@ MV_INLINE simde__m256i avx2_lane_sums(int type, bool vnni, simde__m256i w, simde
     return simde_mm256_madd_epi16(simde_mm256_maddubs_epi16(u, s), simde_mm256_set1_epi16(1));
 }
 
-MV_INLINE float avx2_dot_blocks(int type, bool vnni, int n, const void *w, const void *a) {
-    simde__m256 acc = simde_mm256_setzero_ps();
+/* The sum of 8 int32 lanes (exact). */
+MV_INLINE int avx2_sum_lanes(simde__m256i p) {
+    simde__m128i h = simde_mm_add_epi32(simde_mm256_castsi256_si128(p), simde_mm256_extracti128_si256(p, 1));
+    h = simde_mm_add_epi32(h, simde_mm_shuffle_epi32(h, 0x4E));
+    h = simde_mm_add_epi32(h, simde_mm_shuffle_epi32(h, 0xB1));
+    return simde_mm_cvtsi128_si32(h);
+}
+
+MV_INLINE float avx2_dot_blocks(int type, bool vnni, int chains, int n, const void *w, const void *a) {
+    simde__m256 acc[2] = {simde_mm256_setzero_ps(), simde_mm256_setzero_ps()};
     float offsets = 0;
-    for (int i = 0; i < n / QK; i++) {
+    const int nb = n / QK, two = chains == 2, paired = two ? nb & ~1 : nb;
+    for (int i = 0; i < paired; i++) {
         float da, sa, m;
         const int8_t *qa = act_block(type, a, i, &da, &sa);
         const float dw = weight_block_scale(type, w, i, &m);
         simde__m256i p = avx2_lane_sums(type, vnni, avx2_block_weights(type, w, i), simde_mm256_loadu_si256((const void *)qa));
-        acc = simde_mm256_fmadd_ps(simde_mm256_set1_ps(dw * da), simde_mm256_cvtepi32_ps(p), acc);
+        acc[two & i] = simde_mm256_fmadd_ps(simde_mm256_set1_ps(dw * da), simde_mm256_cvtepi32_ps(p), acc[two & i]);
         offsets = MV_FMA(m, sa, offsets);
     }
-    return avx2_reduce8(acc) + offsets;
+    float sum = avx2_reduce8(simde_mm256_add_ps(acc[0], acc[1])) + offsets;
+    if (paired < nb) {
+        float da, sa, m;
+        const int8_t *qa = act_block(type, a, paired, &da, &sa);
+        const float dw = weight_block_scale(type, w, paired, &m);
+        simde__m256i p = avx2_lane_sums(type, vnni, avx2_block_weights(type, w, paired), simde_mm256_loadu_si256((const void *)qa));
+        sum = add_product(sum, dw * da, (float)avx2_sum_lanes(p));
+    }
+    return sum;
 }
 
-MV_INLINE float avx2_dot_blocks_plain(int type, int n, const void *w, const void *a) { return avx2_dot_blocks(type, false, n, w, a); }
+MV_INLINE float avx2_dot_blocks_plain(int type, int chains, int n, const void *w, const void *a) { return avx2_dot_blocks(type, false, chains, n, w, a); }
 
 MV_INLINE float avx2_dot_interleaved(int type, bool vnni, int n, const void *w, const void *a) {
     float acc = 0;
@@ -1007,16 +1392,38 @@ MV_INLINE float avx2_dot_interleaved(int type, bool vnni, int n, const void *w, 
         const int8_t *qa = act_block(type, a, i, &da, &sa);
         const float dw = weight_block_scale(type, w, i, &m);
         simde__m256i p = avx2_lane_sums(type, vnni, avx2_block_weights(type, w, i), simde_mm256_loadu_si256((const void *)qa));
-        simde__m128i h = simde_mm_add_epi32(simde_mm256_castsi256_si128(p), simde_mm256_extracti128_si256(p, 1));
-        h = simde_mm_add_epi32(h, simde_mm_shuffle_epi32(h, 0x4E));
-        h = simde_mm_add_epi32(h, simde_mm_shuffle_epi32(h, 0xB1));
-        acc = MV_FMA((float)simde_mm_cvtsi128_si32(h), dw * da, acc);
+        acc = MV_FMA((float)avx2_sum_lanes(p), dw * da, acc);
     }
     return acc;
 }
 
-static float dot_q4_0_interleaved_avx2(int n, const void *w, const void *a) { return avx2_dot_interleaved(MV_TYPE_Q4_0, false, n, w, a); }
-static float dot_q4_0_interleaved_avx512(int n, const void *w, const void *a) { return avx2_dot_interleaved(MV_TYPE_Q4_0, true, n, w, a); }
+/* The K types' lanes: per 32 elements, products summed 4 to a lane (signed
+   codes through the sign trick), times the 16-element scales. */
+MV_INLINE void avx2_kblock_lanes(int type, const kblock *k, const block_q8_K *y, int32_t lanes[8]) {
+    const bool is_signed = type == MV_TYPE_Q3_K || type == MV_TYPE_IQ4_XS;
+    simde__m256i acc = simde_mm256_setzero_si256();
+    for (int g = 0; g < QK_K / 32; g++) {
+        const simde__m256i q = simde_mm256_loadu_si256((const void *)(k->q + 32 * g)), a = simde_mm256_loadu_si256((const void *)(y->qs + 32 * g));
+        const simde__m256i p16 = is_signed ? simde_mm256_maddubs_epi16(simde_mm256_sign_epi8(q, q), simde_mm256_sign_epi8(a, q))
+                                           : simde_mm256_maddubs_epi16(q, a);
+        const simde__m256i scale = simde_mm256_set_m128i(simde_mm_set1_epi16(k->scale[2 * g + 1]), simde_mm_set1_epi16(k->scale[2 * g]));
+        acc = simde_mm256_add_epi32(acc, simde_mm256_madd_epi16(p16, scale));
+    }
+    simde_mm256_storeu_si256((void *)lanes, acc);
+    for (int l = 0; l < 8; l++) lanes[l] -= k->offset * (y->bsums[2 * l] * k->scale[2 * l] + y->bsums[2 * l + 1] * k->scale[2 * l + 1]);
+}
+
+MV_INLINE float avx2_dot_k(int type, int parts, int n, const void *w, const void *a) { MV_DOT_K_BODY(avx2_kblock_lanes); }
+
+#define MV_INTERLEAVED_KERNELS(level, body_blocks)                                                                                 \
+    static float dot_q4_0_interleaved_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q4_0, n, w, a); }     \
+    static float dot_iq4_nl_interleaved_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_IQ4_NL, n, w, a); } \
+    static float dot_mxfp4_interleaved_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_MXFP4, n, w, a); }
+MV_INLINE float avx2_dot_interleaved_plain(int type, int n, const void *w, const void *a) { return avx2_dot_interleaved(type, false, n, w, a); }
+MV_INLINE float avx512_dot_interleaved(int type, int n, const void *w, const void *a) { return avx2_dot_interleaved(type, true, n, w, a); }
+MV_INTERLEAVED_KERNELS(avx2, avx2_dot_interleaved_plain)
+MV_INTERLEAVED_KERNELS(avx512, avx512_dot_interleaved)
+MV_K_KERNELS(avx2, avx2_dot_k)
 
 /* -- AVX-512: 16-lane chains in one register; VNNI for the block types -- */
 
@@ -1065,7 +1472,7 @@ MV_INLINE float avx512_chain16(int type, int n, const void *x, const void *y) {
     return mv512_reduce16(acc);
 }
 
-MV_INLINE float avx512_dot_blocks(int type, int n, const void *w, const void *a) { return avx2_dot_blocks(type, true, n, w, a); }
+MV_INLINE float avx512_dot_blocks(int type, int chains, int n, const void *w, const void *a) { return avx2_dot_blocks(type, true, chains, n, w, a); }
 
 /* vdpbf16ps on 16 lanes, as two FMAs so that every build gives its result. */
 MV_INLINE simde__m512 avx512_bf16_pairs(simde__m512 lanes, const uint16_t *x, const uint16_t *y) {
@@ -1170,6 +1577,13 @@ MV_INLINE void neon_block_weights(int type, const void *w, int i, simde_int8x16_
         *lo = simde_vld1q_s8(b->qs), *hi = simde_vld1q_s8(b->qs + 16);
         return;
     }
+    if (type == MV_TYPE_IQ4_NL || type == MV_TYPE_MXFP4) {
+        const simde_int8x16_t table = simde_vld1q_s8(type == MV_TYPE_IQ4_NL ? IQ4_VALUES : MXFP4_VALUES);
+        const simde_uint8x16_t b = simde_vld1q_u8(type == MV_TYPE_IQ4_NL ? ((const block_iq4_nl *)w)[i].qs : ((const block_mxfp4 *)w)[i].qs);
+        const simde_uint8x16_t high = simde_vandq_u8(simde_vreinterpretq_u8_u16(simde_vshrq_n_u16(simde_vreinterpretq_u16_u8(b), 4)), m4);
+        *lo = simde_vqtbl1q_s8(table, simde_vandq_u8(b, m4)), *hi = simde_vqtbl1q_s8(table, high);
+        return;
+    }
     const uint8_t *qs = type == MV_TYPE_Q4_0 ? ((const block_q4_0 *)w)[i].qs : type == MV_TYPE_Q4_1 ? ((const block_q4_1 *)w)[i].qs
                       : type == MV_TYPE_Q5_0 ? ((const block_q5_0 *)w)[i].qs : ((const block_q5_1 *)w)[i].qs;
     simde_uint8x16_t b = simde_vld1q_u8(qs);
@@ -1189,52 +1603,88 @@ MV_INLINE void neon_block_weights(int type, const void *w, int i, simde_int8x16_
     }
 }
 
-/* sdot's int32 lanes are sums of 4 adjacent products: the 8 lanes of the order. */
-MV_INLINE float neon_dot_blocks(int type, int n, const void *w, const void *a) {
-    simde_float32x4_t acc_lo = simde_vdupq_n_f32(0), acc_hi = simde_vdupq_n_f32(0);
+/* sdot's int32 lanes are sums of 4 adjacent products: the 8 lanes of the
+   order, as lanes 0-3 (lo) and 4-7 (hi) of block i. */
+MV_INLINE void neon_block_lanes(int type, const void *w, const void *a, int i, simde_int32x4_t *lo, simde_int32x4_t *hi) {
     const simde_int32x4_t zero = simde_vdupq_n_s32(0);
+    float da, sa;
+    const int8_t *qa = act_block(type, a, i, &da, &sa);
+    simde_int8x16_t wlo, whi;
+    neon_block_weights(type, w, i, &wlo, &whi);
+    *lo = simde_vdotq_s32(zero, wlo, simde_vld1q_s8(qa)), *hi = simde_vdotq_s32(zero, whi, simde_vld1q_s8(qa + 16));
+}
+
+MV_INLINE float neon_dot_blocks(int type, int chains, int n, const void *w, const void *a) {
+    simde_float32x4_t acc_lo[2] = {simde_vdupq_n_f32(0), simde_vdupq_n_f32(0)}, acc_hi[2] = {simde_vdupq_n_f32(0), simde_vdupq_n_f32(0)};
     float offsets = 0;
-    for (int i = 0; i < n / QK; i++) {
+    const int nb = n / QK, two = chains == 2, paired = two ? nb & ~1 : nb;
+    for (int i = 0; i < paired; i++) {
         float da, sa, m;
-        const int8_t *qa = act_block(type, a, i, &da, &sa);
+        act_block(type, a, i, &da, &sa);
         const float dw = weight_block_scale(type, w, i, &m);
-        simde_int8x16_t lo, hi;
-        neon_block_weights(type, w, i, &lo, &hi);
-        simde_float32x4_t d = simde_vdupq_n_f32(dw * da);
-        acc_lo = simde_vfmaq_f32(acc_lo, d, simde_vcvtq_f32_s32(simde_vdotq_s32(zero, lo, simde_vld1q_s8(qa))));
-        acc_hi = simde_vfmaq_f32(acc_hi, d, simde_vcvtq_f32_s32(simde_vdotq_s32(zero, hi, simde_vld1q_s8(qa + 16))));
+        simde_int32x4_t lo, hi;
+        neon_block_lanes(type, w, a, i, &lo, &hi);
+        const simde_float32x4_t d = simde_vdupq_n_f32(dw * da);
+        acc_lo[two & i] = simde_vfmaq_f32(acc_lo[two & i], d, simde_vcvtq_f32_s32(lo));
+        acc_hi[two & i] = simde_vfmaq_f32(acc_hi[two & i], d, simde_vcvtq_f32_s32(hi));
         offsets = MV_FMA(m, sa, offsets);
     }
-    return neon_reduce8(acc_lo, acc_hi) + offsets;
+    float sum = neon_reduce8(simde_vaddq_f32(acc_lo[0], acc_lo[1]), simde_vaddq_f32(acc_hi[0], acc_hi[1])) + offsets;
+    if (paired < nb) {
+        float da, sa, m;
+        act_block(type, a, paired, &da, &sa);
+        const float dw = weight_block_scale(type, w, paired, &m);
+        simde_int32x4_t lo, hi;
+        neon_block_lanes(type, w, a, paired, &lo, &hi);
+        sum = add_product(sum, dw * da, (float)simde_vaddvq_s32(simde_vaddq_s32(lo, hi)));
+    }
+    return sum;
 }
 
 MV_INLINE float neon_dot_interleaved(int type, int n, const void *w, const void *a) {
-    const simde_int32x4_t zero = simde_vdupq_n_s32(0);
     float acc = 0;
     for (int i = 0; i < n / QK; i++) {
         float da, sa, m;
-        const int8_t *qa = act_block(type, a, i, &da, &sa);
+        act_block(type, a, i, &da, &sa);
         const float dw = weight_block_scale(type, w, i, &m);
-        simde_int8x16_t lo, hi;
-        neon_block_weights(type, w, i, &lo, &hi);
-        int s = simde_vaddvq_s32(simde_vdotq_s32(simde_vdotq_s32(zero, lo, simde_vld1q_s8(qa)), hi, simde_vld1q_s8(qa + 16)));
-        acc = MV_FMA((float)s, dw * da, acc);
+        simde_int32x4_t lo, hi;
+        neon_block_lanes(type, w, a, i, &lo, &hi);
+        acc = MV_FMA((float)simde_vaddvq_s32(simde_vaddq_s32(lo, hi)), dw * da, acc);
     }
     return acc;
 }
 
-static float dot_q4_0_interleaved_neon(int n, const void *w, const void *a) { return neon_dot_interleaved(MV_TYPE_Q4_0, n, w, a); }
+MV_INLINE void neon_kblock_lanes(int type, const kblock *k, const block_q8_K *y, int32_t lanes[8]) {
+    (void)type;
+    const simde_int32x4_t zero = simde_vdupq_n_s32(0);
+    simde_int32x4_t lo = zero, hi = zero;
+    for (int g = 0; g < QK_K / 32; g++) {
+        const simde_int32x4_t p0 = simde_vdotq_s32(zero, simde_vld1q_s8(k->q + 32 * g), simde_vld1q_s8(y->qs + 32 * g));
+        const simde_int32x4_t p1 = simde_vdotq_s32(zero, simde_vld1q_s8(k->q + 32 * g + 16), simde_vld1q_s8(y->qs + 32 * g + 16));
+        lo = simde_vmlaq_n_s32(lo, p0, k->scale[2 * g]), hi = simde_vmlaq_n_s32(hi, p1, k->scale[2 * g + 1]);
+    }
+    simde_vst1q_s32(lanes, lo), simde_vst1q_s32(lanes + 4, hi);
+    for (int l = 0; l < 8; l++) lanes[l] -= k->offset * (y->bsums[2 * l] * k->scale[2 * l] + y->bsums[2 * l + 1] * k->scale[2 * l + 1]);
+}
+
+MV_INLINE float neon_dot_k(int type, int parts, int n, const void *w, const void *a) { MV_DOT_K_BODY(neon_kblock_lanes); }
+
+MV_INTERLEAVED_KERNELS(neon, neon_dot_interleaved)
+MV_K_KERNELS(neon, neon_dot_k)
 
 /* One named kernel per (level, type): the generic bodies above are inlined
    with the type as a constant. */
 #define MV_DOT_KERNELS(level, body_float, body_blocks)                                                                       \
     static float dot_f32_##level(int n, const void *w, const void *a) { return body_float(MV_TYPE_F32, n, w, a); }     \
     static float dot_f16_##level(int n, const void *w, const void *a) { return body_float(MV_TYPE_F16, n, w, a); }     \
-    static float dot_q4_0_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q4_0, n, w, a); }  \
-    static float dot_q4_1_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q4_1, n, w, a); }  \
-    static float dot_q5_0_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q5_0, n, w, a); }  \
-    static float dot_q5_1_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q5_1, n, w, a); }  \
-    static float dot_q8_0_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q8_0, n, w, a); }
+    static float dot_q4_0_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q4_0, 1, n, w, a); }  \
+    static float dot_q4_1_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q4_1, 1, n, w, a); }  \
+    static float dot_q5_0_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q5_0, 1, n, w, a); }  \
+    static float dot_q5_1_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q5_1, 1, n, w, a); }  \
+    static float dot_q8_0_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q8_0, 1, n, w, a); }  \
+    static float dot_iq4_nl_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_IQ4_NL, 2, n, w, a); } \
+    static float dot_mxfp4_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_MXFP4, 2, n, w, a); } \
+    static float dot_iq4_nl_one_chain_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_IQ4_NL, 1, n, w, a); }
 MV_DOT_KERNELS(avx2, avx2_dot_float, avx2_dot_blocks_plain)
 MV_DOT_KERNELS(avx512, avx512_dot_float, avx512_dot_blocks)
 MV_DOT_KERNELS(neon, neon_dot_float, neon_dot_blocks)
@@ -1244,43 +1694,40 @@ MV_DOT_KERNELS(neon, neon_dot_float, neon_dot_blocks)
 MV_CHAIN16_KERNELS(avx2)
 MV_CHAIN16_KERNELS(avx512)
 MV_CHAIN16_KERNELS(neon)
-#define MV_DOT_ROW(level) \
+#define MV_DOT_ROW(level, k_level) \
     [MV_TYPE_F32] = dot_f32_##level, [MV_TYPE_F16] = dot_f16_##level, [MV_TYPE_BF16] = dot_bf16_##level, \
     [MV_TYPE_Q4_0] = dot_q4_0_##level, [MV_TYPE_Q4_1] = dot_q4_1_##level, [MV_TYPE_Q5_0] = dot_q5_0_##level, \
-    [MV_TYPE_Q5_1] = dot_q5_1_##level, [MV_TYPE_Q8_0] = dot_q8_0_##level
+    [MV_TYPE_Q5_1] = dot_q5_1_##level, [MV_TYPE_Q8_0] = dot_q8_0_##level, [MV_TYPE_IQ4_NL] = dot_iq4_nl_##level, \
+    [MV_TYPE_MXFP4] = dot_mxfp4_##level, MV_K_ROW(k_level)
 #endif /* MV_NO_SIMD */
 
-/* dot kernels by [level][weight type]; NULL falls back to the scalar one. */
-static const dot_fn DOT_KERNELS[KERNEL_LEVELS][MV_TYPE_COUNT] = {
+/* The order of a dot product's sums: which llama.cpp kernel it mirrors. */
+enum {
+    ORDER_VEC,          /* its vec_dot: single tokens, and types it has no GEMM for */
+    ORDER_GEMM,         /* its batched GEMM (tinyBLAS): floats, IQ4_NL */
+    ORDER_REPACK_GEMV,  /* types it repacks 8 rows at a time, one token */
+    ORDER_REPACK_GEMM,  /* the same, groups of 4 tokens */
+    ORDERS
+};
+
+/* Dot kernels by [level][order][weight type]; a NULL kernel at a SIMD level
+   falls back to the scalar one of that order. */
+static const dot_fn DOT_KERNELS[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = {
     [KERNEL_SCALAR] = {
-        [MV_TYPE_F32] = dot_f32_scalar, [MV_TYPE_F16] = dot_f16_scalar, [MV_TYPE_BF16] = dot_bf16_scalar,
-        [MV_TYPE_Q4_0] = dot_q4_0_scalar, [MV_TYPE_Q4_1] = dot_q4_1_scalar, [MV_TYPE_Q5_0] = dot_q5_0_scalar,
-        [MV_TYPE_Q5_1] = dot_q5_1_scalar, [MV_TYPE_Q8_0] = dot_q8_0_scalar,
+        [ORDER_VEC] = {
+            [MV_TYPE_F32] = dot_f32_scalar, [MV_TYPE_F16] = dot_f16_scalar, [MV_TYPE_BF16] = dot_bf16_scalar,
+            [MV_TYPE_Q4_0] = dot_q4_0_scalar, [MV_TYPE_Q4_1] = dot_q4_1_scalar, [MV_TYPE_Q5_0] = dot_q5_0_scalar,
+            [MV_TYPE_Q5_1] = dot_q5_1_scalar, [MV_TYPE_Q8_0] = dot_q8_0_scalar, [MV_TYPE_IQ4_NL] = dot_iq4_nl_scalar,
+            [MV_TYPE_MXFP4] = dot_mxfp4_scalar, MV_K_ROW(scalar),
+        },
+        [ORDER_GEMM] = {MV_GEMM_ROW(scalar, scalar)},
+        [ORDER_REPACK_GEMV] = {MV_INTERLEAVED_ROW(scalar, scalar)},
+        [ORDER_REPACK_GEMM] = {MV_REPACK_GEMM_ROW(scalar, scalar)},
     },
 #ifndef MV_NO_SIMD
-    [KERNEL_AVX2] = {MV_DOT_ROW(avx2)},
-    [KERNEL_AVX512] = {MV_DOT_ROW(avx512)},
-    [KERNEL_NEON] = {MV_DOT_ROW(neon)},
-#endif
-};
-
-/* The interleaved order, for the types that have one, by [level][type]. */
-static const dot_fn DOT_INTERLEAVED_KERNELS[KERNEL_LEVELS][MV_TYPE_COUNT] = {
-    [KERNEL_SCALAR] = {[MV_TYPE_Q4_0] = dot_q4_0_interleaved_scalar},
-#ifndef MV_NO_SIMD
-    [KERNEL_AVX2] = {[MV_TYPE_Q4_0] = dot_q4_0_interleaved_avx2},
-    [KERNEL_AVX512] = {[MV_TYPE_Q4_0] = dot_q4_0_interleaved_avx512},
-    [KERNEL_NEON] = {[MV_TYPE_Q4_0] = dot_q4_0_interleaved_neon},
-#endif
-};
-
-/* chain16 rows (F32·F32, F16·F16) by [level][type]. */
-static const dot_fn CHAIN16_KERNELS[KERNEL_LEVELS][MV_TYPE_COUNT] = {
-    [KERNEL_SCALAR] = {[MV_TYPE_F32] = chain16_f32_scalar, [MV_TYPE_F16] = chain16_f16_scalar, [MV_TYPE_BF16] = chain16_bf16_scalar},
-#ifndef MV_NO_SIMD
-    [KERNEL_AVX2] = {[MV_TYPE_F32] = chain16_f32_avx2, [MV_TYPE_F16] = chain16_f16_avx2, [MV_TYPE_BF16] = chain16_bf16_avx2},
-    [KERNEL_AVX512] = {[MV_TYPE_F32] = chain16_f32_avx512, [MV_TYPE_F16] = chain16_f16_avx512, [MV_TYPE_BF16] = chain16_bf16_avx512},
-    [KERNEL_NEON] = {[MV_TYPE_F32] = chain16_f32_neon, [MV_TYPE_F16] = chain16_f16_neon, [MV_TYPE_BF16] = chain16_bf16_neon},
+    [KERNEL_AVX2] = {{MV_DOT_ROW(avx2, avx2)}, {MV_GEMM_ROW(avx2, avx2)}, {MV_INTERLEAVED_ROW(avx2, avx2)}, {MV_REPACK_GEMM_ROW(avx2, avx2)}},
+    [KERNEL_AVX512] = {{MV_DOT_ROW(avx512, avx2)}, {MV_GEMM_ROW(avx512, avx2)}, {MV_INTERLEAVED_ROW(avx512, avx2)}, {MV_REPACK_GEMM_ROW(avx512, avx2)}},
+    [KERNEL_NEON] = {{MV_DOT_ROW(neon, neon)}, {MV_GEMM_ROW(neon, neon)}, {MV_INTERLEAVED_ROW(neon, neon)}, {MV_REPACK_GEMM_ROW(neon, neon)}},
 #endif
 };
 
@@ -1299,14 +1746,9 @@ static int native_kernel_level(void) {
     return KERNEL_SCALAR;
 }
 
-static dot_fn dot_kernel(int level, int type) {
-    dot_fn f = DOT_KERNELS[level][type];
-    return f ? f : DOT_KERNELS[KERNEL_SCALAR][type];
-}
-
-static dot_fn dot_interleaved_kernel(int level, int type) {
-    dot_fn f = DOT_INTERLEAVED_KERNELS[level][type];
-    return f ? f : DOT_INTERLEAVED_KERNELS[KERNEL_SCALAR][type];
+static dot_fn dot_kernel(int level, int order, int type) {
+    dot_fn f = DOT_KERNELS[level][order][type];
+    return f ? f : DOT_KERNELS[KERNEL_SCALAR][order][type];
 }
 
 /* ---- the type table: one row per GGUF type ------------------------------ */
@@ -1337,29 +1779,29 @@ static const type_traits TYPES[MV_TYPE_COUNT] = {
     [MV_TYPE_Q5_1] = {"Q5_1", QK, 24, MV_TYPE_Q8_1, dequantize_q5_1, quantize_q5_1, NULL},
     [MV_TYPE_Q8_0] = {"Q8_0", QK, 34, MV_TYPE_Q8_0, dequantize_q8_0, quantize_q8_0, quantize_act_q8_0},
     [MV_TYPE_Q8_1] = {"Q8_1", QK, 36, -1, dequantize_q8_1, quantize_q8_1, quantize_act_q8_1},
-    [MV_TYPE_Q2_K] = KNOWN_TYPE("Q2_K", 256, 84),
-    [MV_TYPE_Q3_K] = KNOWN_TYPE("Q3_K", 256, 110),
-    [MV_TYPE_Q4_K] = KNOWN_TYPE("Q4_K", 256, 144),
-    [MV_TYPE_Q5_K] = KNOWN_TYPE("Q5_K", 256, 176),
-    [MV_TYPE_Q6_K] = KNOWN_TYPE("Q6_K", 256, 210),
-    [MV_TYPE_Q8_K] = KNOWN_TYPE("Q8_K", 256, 292),
+    [MV_TYPE_Q2_K] = {"Q2_K", QK_K, 84, MV_TYPE_Q8_K, dequantize_q2_k, NULL, NULL},
+    [MV_TYPE_Q3_K] = {"Q3_K", QK_K, 110, MV_TYPE_Q8_K, dequantize_q3_k, NULL, NULL},
+    [MV_TYPE_Q4_K] = {"Q4_K", QK_K, 144, MV_TYPE_Q8_K, dequantize_q4_k, NULL, NULL},
+    [MV_TYPE_Q5_K] = {"Q5_K", QK_K, 176, MV_TYPE_Q8_K, dequantize_q5_k, NULL, NULL},
+    [MV_TYPE_Q6_K] = {"Q6_K", QK_K, 210, MV_TYPE_Q8_K, dequantize_q6_k, NULL, NULL},
+    [MV_TYPE_Q8_K] = {"Q8_K", QK_K, 292, -1, dequantize_q8_k, NULL, quantize_act_q8_k},
     [MV_TYPE_IQ2_XXS] = KNOWN_TYPE("IQ2_XXS", 256, 66),
     [MV_TYPE_IQ2_XS] = KNOWN_TYPE("IQ2_XS", 256, 74),
     [MV_TYPE_IQ3_XXS] = KNOWN_TYPE("IQ3_XXS", 256, 98),
     [MV_TYPE_IQ1_S] = KNOWN_TYPE("IQ1_S", 256, 50),
-    [MV_TYPE_IQ4_NL] = KNOWN_TYPE("IQ4_NL", 32, 18),
+    [MV_TYPE_IQ4_NL] = {"IQ4_NL", QK, 18, MV_TYPE_Q8_0, dequantize_iq4_nl, NULL, NULL},
     [MV_TYPE_IQ3_S] = KNOWN_TYPE("IQ3_S", 256, 110),
     [MV_TYPE_IQ2_S] = KNOWN_TYPE("IQ2_S", 256, 82),
-    [MV_TYPE_IQ4_XS] = KNOWN_TYPE("IQ4_XS", 256, 136),
+    [MV_TYPE_IQ4_XS] = {"IQ4_XS", QK_K, 136, MV_TYPE_Q8_K, dequantize_iq4_xs, NULL, NULL},
     [MV_TYPE_I8] = KNOWN_TYPE("I8", 1, 1),
     [MV_TYPE_I16] = KNOWN_TYPE("I16", 1, 2),
     [MV_TYPE_I32] = KNOWN_TYPE("I32", 1, 4),
     [MV_TYPE_I64] = KNOWN_TYPE("I64", 1, 8),
     [MV_TYPE_F64] = KNOWN_TYPE("F64", 1, 8),
     [MV_TYPE_IQ1_M] = KNOWN_TYPE("IQ1_M", 256, 56),
-    [MV_TYPE_TQ1_0] = KNOWN_TYPE("TQ1_0", 256, 54),
-    [MV_TYPE_TQ2_0] = KNOWN_TYPE("TQ2_0", 256, 66),
-    [MV_TYPE_MXFP4] = KNOWN_TYPE("MXFP4", 32, 17),
+    [MV_TYPE_TQ1_0] = {"TQ1_0", QK_K, 54, MV_TYPE_Q8_K, dequantize_tq1_0, NULL, NULL},
+    [MV_TYPE_TQ2_0] = {"TQ2_0", QK_K, 66, MV_TYPE_Q8_K, dequantize_tq2_0, NULL, NULL},
+    [MV_TYPE_MXFP4] = {"MXFP4", QK, 17, MV_TYPE_Q8_0, dequantize_mxfp4, NULL, NULL},
 };
 
 const char *mv_type_name(int type) {
@@ -2167,8 +2609,7 @@ struct mv_model {
     layer_weights *layers;
     float **owned;            /* converted vectors (stb_ds) */
     struct vocab *vocab;
-    dot_fn dot[MV_TYPE_COUNT];/* kernels chosen once at load */
-    dot_fn dot_interleaved[MV_TYPE_COUNT]; /* for matrices of a multiple of 8 rows, where a type has it */
+    dot_fn dot[ORDERS][MV_TYPE_COUNT]; /* kernels chosen once at load */
     int kernel_level;
     uint64_t n_params, weight_bytes;
 };
@@ -2189,15 +2630,27 @@ struct mv_context {
     char error[MV_ERROR_SIZE];
 };
 
+/* The kernel for token t of a batch of n_tokens, in the order llama.cpp's
+   x86 build sums it: types it repacks (matrices of a multiple of 8 rows) go
+   through its repacked GEMM in groups of 4 tokens and its GEMV otherwise;
+   other batches of two or more through its tinyBLAS GEMM where that takes
+   the type (float rows of a multiple of 16, or 32 for BF16, in matrices of a
+   multiple of 4 rows; IQ4_NL); the rest through its vec_dot. */
+static dot_fn matmul_kernel(const mv_model *m, const tensor *w, int n_tokens, int t) {
+    const int type = w->type;
+    const int64_t n_in = w->ne[0], n_out = w->ne[1];
+    if (n_out % 8 == 0 && m->dot[ORDER_REPACK_GEMV][type])
+        return t < n_tokens - n_tokens % 4 ? m->dot[ORDER_REPACK_GEMM][type] : m->dot[ORDER_REPACK_GEMV][type];
+    const bool floats = TYPES[type].block_size == 1;
+    if (n_tokens > 1 && m->dot[ORDER_GEMM][type] && (!floats || (n_in % (type == MV_TYPE_BF16 ? 32 : 16) == 0 && n_out % 4 == 0)))
+        return m->dot[ORDER_GEMM][type];
+    return m->dot[ORDER_VEC][type];
+}
+
 /* out[t·n_out + r] = W_r · x_t for n_tokens rows x_t of n_in floats. */
 static void matmul(mv_context *ctx, float *out, const tensor *w, const float *x, int n_tokens) {
     const int n_in = (int)w->ne[0], n_out = (int)w->ne[1], nt = ctx->params.n_threads;
     const int act_type = TYPES[w->type].dot_type;
-    const dot_fn dot = n_out % 8 == 0 && ctx->model->dot_interleaved[w->type] ? ctx->model->dot_interleaved[w->type]
-                                                                                : ctx->model->dot[w->type];
-    /* llama.cpp's batched F32/F16/BF16 GEMM adds each row in one chain of 16 lanes */
-    const int chain_step = w->type == MV_TYPE_BF16 ? 32 : 16;
-    const dot_fn chain = n_tokens > 1 && n_in % chain_step == 0 && n_out % 4 == 0 ? CHAIN16_KERNELS[ctx->model->kernel_level][w->type] : NULL;
     const size_t w_stride = row_bytes(w->type, n_in);
     const uint8_t *act = (const uint8_t *)x;
     size_t act_stride = (size_t)n_in * sizeof(float);
@@ -2214,11 +2667,11 @@ static void matmul(mv_context *ctx, float *out, const tensor *w, const float *x,
     MV_PARALLEL_FOR(nt)
     for (int tile = 0; tile < n_tiles; tile++) {
         const int r0 = tile * TILE, r1 = MV_MIN(r0 + TILE, n_out);
-        for (int t = 0; t < n_tokens; t++)
-            for (int r = r0; r < r1; r++) {
-                const uint8_t *row = w->data + (size_t)r * w_stride, *x_t = act + t * act_stride;
-                out[(size_t)t * n_out + r] = (chain ? chain : dot)(n_in, row, x_t);
-            }
+        for (int t = 0; t < n_tokens; t++) {
+            const dot_fn dot = matmul_kernel(ctx->model, w, n_tokens, t);
+            for (int r = r0; r < r1; r++)
+                out[(size_t)t * n_out + r] = dot(n_in, w->data + (size_t)r * w_stride, act + t * act_stride);
+        }
     }
 }
 
@@ -2308,7 +2761,7 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
     const int n_head = hp->n_head, hd = hp->head_dim, hdv = hp->head_dim_v, group = hp->n_head / hp->n_head_kv;
     const bool f16 = kv->type == MV_TYPE_F16;
     const float scale = 1.0f / sqrtf((float)hd);
-    const dot_fn dot = m->dot[kv->type], chain = n > 1 ? CHAIN16_KERNELS[m->kernel_level][kv->type] : NULL;
+    const dot_fn dot = m->dot[ORDER_VEC][kv->type], chain = n > 1 ? m->dot[ORDER_GEMM][kv->type] : NULL;
     const dot_fn score_dot = f16 && chain && hd % 16 == 0 ? chain : dot;
     const size_t k_head_bytes = row_bytes(kv->type, hd);
     MV_PARALLEL_FOR(ctx->params.n_threads)
@@ -2984,7 +3437,7 @@ static int bind_one(mv_model *m, const struct binding *b, int layer, char *err) 
         memcpy(base + b->offset, &v, sizeof v);
         return MV_OK;
     }
-    if (!DOT_KERNELS[KERNEL_SCALAR][t->type] && strcmp(name, "token_embd.weight"))
+    if (!DOT_KERNELS[KERNEL_SCALAR][ORDER_VEC][t->type] && strcmp(name, "token_embd.weight"))
         return fail(err, MV_ERR_UNSUPPORTED, "tensor %s: type %s cannot be used in a matrix product", name, TYPES[t->type].name);
     memcpy(base + b->offset, &t, sizeof t);
     return MV_OK;
@@ -3004,7 +3457,7 @@ static int bind_weights(mv_model *m, char *err) {
             if (rc) return rc;
         }
     }
-    if (!m->w.output && !DOT_KERNELS[KERNEL_SCALAR][m->w.tok_embd->type])
+    if (!m->w.output && !DOT_KERNELS[KERNEL_SCALAR][ORDER_VEC][m->w.tok_embd->type])
         return fail(err, MV_ERR_UNSUPPORTED, "tensor token_embd.weight: type %s cannot serve as the output head",
                     TYPES[m->w.tok_embd->type].name);
     return MV_OK;
@@ -3031,10 +3484,8 @@ static int model_init(mv_model *m, const mv_model_params *p, char *err) {
     m->hp.n_vocab = m->vocab->n;
     if (!p->vocab_only && ((rc = read_hparams(&m->file, m->vocab->n, &m->hp, err)) || (rc = bind_weights(m, err)))) return rc;
     m->kernel_level = p->scalar_only ? KERNEL_SCALAR : native_kernel_level();
-    for (int t = 0; t < MV_TYPE_COUNT; t++) {
-        m->dot[t] = dot_kernel(m->kernel_level, t);
-        m->dot_interleaved[t] = dot_interleaved_kernel(m->kernel_level, t);
-    }
+    for (int o = 0; o < ORDERS; o++)
+        for (int t = 0; t < MV_TYPE_COUNT; t++) m->dot[o][t] = dot_kernel(m->kernel_level, o, t);
     for (ptrdiff_t i = 0; i < arrlen(m->file.tensors); i++) {
         m->n_params += (uint64_t)tensor_n_elements(&m->file.tensors[i]);
         m->weight_bytes += m->file.tensors[i].nbytes;

@@ -22,8 +22,14 @@ static const kit_case KIT_CASES[] = {
     {"tiny_b.Q4_1", "gguf/tiny_b.Q4_1.gguf", "logits", LLAMA_IDS, 0},
     {"tiny_b.Q5_0", "gguf/tiny_b.Q5_0.gguf", "logits", LLAMA_IDS, 0},
     {"tiny_b.Q5_1", "gguf/tiny_b.Q5_1.gguf", "logits", LLAMA_IDS, 0},
+    {"tiny_b.IQ4_NL", "gguf/tiny_b.IQ4_NL.gguf", "logits", LLAMA_IDS, 0},
+    {"tiny_b.MXFP4", "gguf/tiny_b.MXFP4.gguf", "logits", LLAMA_IDS, 0},
     {"tiny_k.F32", "gguf/tiny_k.F32.gguf", "logits", LLAMA_IDS, 1},
-    {"tiny_k.mix-Q8_0", "gguf/tiny_k.mix-Q8_0.gguf", "logits", LLAMA_IDS, 0},
+#define TINY_K(t) {"tiny_k." t, "gguf/tiny_k." t ".gguf", "logits", LLAMA_IDS, 0}
+    TINY_K("Q2_K"), TINY_K("Q3_K"), TINY_K("Q4_K"), TINY_K("Q5_K"), TINY_K("Q6_K"), TINY_K("IQ4_XS"), TINY_K("MXFP4"),
+    TINY_K("TQ1_0"), TINY_K("TQ2_0"), TINY_K("mix-Q2_K"), TINY_K("mix-Q3_K_M"), TINY_K("mix-Q4_0"), TINY_K("mix-Q4_K_M"),
+    TINY_K("mix-Q5_K_M"), TINY_K("mix-Q6_K"), TINY_K("mix-Q8_0"), TINY_K("mix-IQ4_XS"),
+#undef TINY_K
     {"stories260K.F32", "stories260K/stories260K.gguf", "stories260K/logits", STORIES_IDS, 1},
     {"stories260K.Q8_0", "stories260K/stories260K.Q8_0.gguf", "stories260K/logits", STORIES_IDS, 0},
     {"stories260K.Q4_0", "stories260K/stories260K.Q4_0.gguf", "stories260K/logits", STORIES_IDS, 0},

@@ -55,7 +55,7 @@ static void test_bf16(test_state *t) {
 static int dot_types(int *types) {
     int n = 0;
     for (int ty = 0; ty < MV_TYPE_COUNT; ty++)
-        if (DOT_KERNELS[KERNEL_SCALAR][ty]) types[n++] = ty;
+        if (DOT_KERNELS[KERNEL_SCALAR][ORDER_VEC][ty]) types[n++] = ty;
     return n;
 }
 
@@ -71,6 +71,7 @@ static void test_quantize_round_trip(test_state *t) {
     static uint8_t q[N * 4];
     for (int k = 0; k < nt; k++) {
         const int ty = types[k], bs = TYPES[ty].block_size;
+        if (!TYPES[ty].quantize) continue;
         for (int regime = 0; regime < 3; regime++) {
             random_floats(x, N, regime == 0 ? 1.0f : regime == 1 ? 1e-3f : 300.0f, &s);
             TYPES[ty].quantize(x, q, N);
@@ -99,8 +100,13 @@ static void test_quantize_round_trip(test_state *t) {
 /* Byte offsets of the f16 fields of a block, which random bytes must not make NaN or inf. */
 static int block_scale_offsets(int type, int *off) {
     switch (type) {
-    case MV_TYPE_Q4_1: case MV_TYPE_Q5_1: off[0] = 0, off[1] = 2; return 2;
-    case MV_TYPE_Q4_0: case MV_TYPE_Q5_0: case MV_TYPE_Q8_0: off[0] = 0; return 1;
+    case MV_TYPE_Q4_1: case MV_TYPE_Q5_1: case MV_TYPE_Q4_K: case MV_TYPE_Q5_K: off[0] = 0, off[1] = 2; return 2;
+    case MV_TYPE_Q4_0: case MV_TYPE_Q5_0: case MV_TYPE_Q8_0: case MV_TYPE_IQ4_NL: case MV_TYPE_IQ4_XS: off[0] = 0; return 1;
+    case MV_TYPE_Q2_K: off[0] = 80, off[1] = 82; return 2;
+    case MV_TYPE_Q3_K: off[0] = 108; return 1;
+    case MV_TYPE_Q6_K: off[0] = 208; return 1;
+    case MV_TYPE_TQ1_0: off[0] = 52; return 1;
+    case MV_TYPE_TQ2_0: off[0] = 64; return 1;
     }
     return 0;
 }
@@ -110,13 +116,15 @@ static int block_scale_offsets(int type, int *off) {
 static void make_weights(int type, int n, int regime, uint8_t *w, uint64_t *s) {
     const size_t bytes = row_bytes(type, n);
     float x[8192];
-    if (regime == 0 || TYPES[type].block_size == 1) {
+    if (TYPES[type].quantize && (regime == 0 || TYPES[type].block_size == 1)) {
         float scale = regime == 4 ? 1e4f : regime == 5 ? 1e-4f : 1.0f;
         random_floats(x, n, regime == 2 ? 0 : scale, s);
         TYPES[type].quantize(x, w, n);
         return;
     }
     for (size_t i = 0; i < bytes; i++) w[i] = regime == 2 ? 0 : regime == 3 ? (i % 3 ? 0xFF : 0) : (uint8_t)test_random(s);
+    if (type == MV_TYPE_MXFP4) /* a sane E8M0 scale: 2^-17 .. 2^13 */
+        for (int b = 0; b < n / QK; b++) w[(size_t)b * 17] = (uint8_t)(regime == 4 ? 140 : regime == 5 ? 110 : 110 + test_random(s) % 30);
     int off[4], n_off = block_scale_offsets(type, off);
     for (int b = 0; b < n / TYPES[type].block_size; b++)
         for (int k = 0; k < n_off; k++) {
@@ -177,17 +185,15 @@ static void test_dot_kernels(test_state *t) {
                     double abs_sum, ref = reference_dot(ty, n, w, a, &abs_sum);
                     /* Q4_1/Q5_1 add m·s with s = d·Σq rounded to f16 */
                     double tol_ref = 2e-6 * abs_sum + (type_is_unsigned_block(ty) ? 2e-3 * abs_sum : 0) + 1e-30;
-                    /* the plain, interleaved and (float types, aligned rows) chain16 orders */
-                    const dot_fn *tables[3] = {DOT_KERNELS[0], DOT_INTERLEAVED_KERNELS[0], CHAIN16_KERNELS[0]};
-                    for (int order = 0; order < 3; order++) {
-                        const dot_fn scalar_fn = tables[order][ty];
-                        if (!scalar_fn || (order == 2 && n % (ty == MV_TYPE_BF16 ? 32 : 16))) continue;
+                    /* every order the type has (float GEMM rows: multiples of 16, BF16 32) */
+                    for (int order = 0; order < ORDERS; order++) {
+                        const dot_fn scalar_fn = DOT_KERNELS[KERNEL_SCALAR][order][ty];
+                        if (!scalar_fn || (order == ORDER_GEMM && TYPES[ty].block_size == 1 && n % (ty == MV_TYPE_BF16 ? 32 : 16))) continue;
                         const float scalar = scalar_fn(n, w, a);
                         CHECKF(fabs(scalar - ref) <= tol_ref, "%s order %d n=%d regime %d: scalar %g, reference %g", TYPES[ty].name,
                                order, n, regime, scalar, ref);
                         for (int level = 1; level < KERNEL_LEVELS; level++) {
-                            const dot_fn f = order == 0 ? DOT_KERNELS[level][ty] : order == 1 ? DOT_INTERLEAVED_KERNELS[level][ty]
-                                                                                  : CHAIN16_KERNELS[level][ty];
+                            const dot_fn f = DOT_KERNELS[level][order][ty];
                             if (!f) continue;
                             const float simd = f(n, w, a);
                             compared++;
