@@ -45,7 +45,7 @@ build() {
     deps
     mkdir -p "$BUILD"
     "$CC" "${CFLAGS[@]}" -c minerva.c -o "$BUILD/minerva.o"
-    "$CC" "${CFLAGS[@]}" examples/cli.c "$BUILD/minerva.o" "${LIBS[@]}" -o "$BUILD/minerva"
+    "$CC" "${CFLAGS[@]}" examples/cli.c examples/bench.c "$BUILD/minerva.o" "${LIBS[@]}" -o "$BUILD/minerva"
     "$CC" "${CFLAGS[@]}" examples/simple.c "$BUILD/minerva.o" "${LIBS[@]}" -o "$BUILD/simple"
     "$CC" "${CFLAGS[@]}" test/main.c "${LIBS[@]}" -o "$BUILD/test_minerva"
 }

@@ -22,6 +22,7 @@ static void usage(FILE *f) {
             "  info      -m MODEL\n"
             "  tokenize  -m MODEL|--tokenizer FILE -p TEXT [--add-special] [--special]\n"
             "  logits    -m MODEL --tokens 1,2,3 -o OUT.f32 [--ubatch N] [--kv f16|f32] [--threads N]\n"
+            "  bench     -m MODEL [-p 512] [-n 128] [-d 0] [-t T] [-r 5] [-s all] [-o md|csv|json|svg]  (bench --help)\n"
             "  make-model --shape demo|tinyllama-1.1b|llama-7b|mistral-7b [--arch llama] [--type T] -o FILE [--seed S]\n");
 }
 
@@ -298,11 +299,14 @@ static int cmd_make_model(const options *o) {
     return 0;
 }
 
+int cmd_bench(int argc, char **argv); /* examples/bench.c: argv as main got it */
+
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "bench")) return cmd_bench(argc, argv);
     options o;
     if (parse_options(argc - 2, argv + 2, &o)) return 2;
     const char *cmd = argv[1];

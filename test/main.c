@@ -16,6 +16,7 @@
 #include "test_model_files.c"
 #include "test_kit.c"
 #include "test_cli.c"
+#include "test_bench.c"
 
 static const struct {
     const test_case *cases;
@@ -23,6 +24,7 @@ static const struct {
 } SUITES[] = {
 #define SUITE(x) {x, sizeof x / sizeof *x}
     SUITE(NUMBER_TESTS), SUITE(GGUF_TESTS), SUITE(MODEL_TESTS), SUITE(TEXT_TESTS), SUITE(MODEL_FILE_TESTS), SUITE(CLI_TESTS),
+    SUITE(BENCH_TESTS),
 #undef SUITE
 };
 
