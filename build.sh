@@ -41,6 +41,19 @@ deps() {
     fi
 }
 
+# The aarch64 cross compiler and emulator for the ARM tests; 1 if they are there.
+arm_deps() {
+    command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 && command -v qemu-aarch64 >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing gcc-aarch64-linux-gnu qemu-user with apt-get"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user >/dev/null 2>&1 && return 0
+    fi
+    say "skip: ARM tests need gcc-aarch64-linux-gnu and qemu-user (sudo apt-get install gcc-aarch64-linux-gnu qemu-user)"
+    return 1
+}
+
 build() {
     deps
     mkdir -p "$BUILD"
@@ -64,8 +77,8 @@ test_all() {
     say "== unit, kit and command tests"
     "$BUILD/test_minerva" | tee "$logs/main.log" || true
 
-    # The same tests on the scalar kernels of this build, and the file and
-    # kernel tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+    # The file, kernel, model and kit tests under AddressSanitizer and
+    # UndefinedBehaviorSanitizer.
     say "== memory-safety tests (AddressSanitizer, UndefinedBehaviorSanitizer)"
     local asan_ok=1
     if "$CC" "${CFLAGS[@]}" -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
@@ -75,6 +88,42 @@ test_all() {
     else
         asan_ok=0
         cat "$logs/asan_build.log" >&2
+    fi
+
+    # The whole suite again on the scalar kernels alone (-DMV_NO_SIMD).
+    say "== scalar build (MV_NO_SIMD): the whole suite"
+    if "$CC" "${CFLAGS[@]}" -DMV_NO_SIMD examples/cli.c examples/bench.c minerva.c "${LIBS[@]}" -o "$BUILD/minerva_scalar" \
+        2>"$logs/scalar_build.log" &&
+        "$CC" "${CFLAGS[@]}" -DMV_NO_SIMD test/main.c "${LIBS[@]}" -o "$BUILD/test_minerva_scalar" 2>>"$logs/scalar_build.log"; then
+        "$BUILD/test_minerva_scalar" --minerva "$BUILD/minerva_scalar" | tee "$logs/scalar.log" || true
+    else
+        cat "$logs/scalar_build.log" >&2
+        echo "0 passed, 1 failed" >"$logs/scalar.log"
+    fi
+
+    # ARM: the engine cross-compiles for aarch64 (with and without the dotprod
+    # extension), and the kernel tests run on NEON under qemu-aarch64.
+    say "== aarch64 (cross-compiled, run under qemu-aarch64): kernel tests"
+    if arm_deps; then
+        mkdir -p "$BUILD/arm-include"
+        ln -sfn /usr/include/simde "$BUILD/arm-include/simde"
+        local arm_flags=(-O2 -std=gnu11 -fopenmp -Wall -Wextra -Werror -I"$BUILD/arm-include") arch
+        for arch in armv8-a armv8.2-a+dotprod; do
+            if aarch64-linux-gnu-gcc "${arm_flags[@]}" -march=$arch -c minerva.c -o /dev/null 2>>"$logs/extra.log"; then
+                passed=$((passed + 1)); say "ok   compile aarch64 -march=$arch"
+            else
+                failed=$((failed + 1)); say "FAIL compile aarch64 -march=$arch (see $logs/extra.log)"
+            fi
+        done
+        if aarch64-linux-gnu-gcc "${arm_flags[@]}" -march=armv8.2-a+dotprod test/main.c -lm -o "$BUILD/test_minerva_arm" \
+            2>"$logs/arm_build.log"; then
+            qemu-aarch64 -L /usr/aarch64-linux-gnu "$BUILD/test_minerva_arm" --filter numbers,model.scalar_vs_simd | tee "$logs/arm.log" || true
+        else
+            cat "$logs/arm_build.log" >&2
+            echo "0 passed, 1 failed" >"$logs/arm.log"
+        fi
+    else
+        echo "0 passed, 0 failed, 1 skipped" >"$logs/arm.log"
     fi
 
     # No shared mutable state: two threads loading and generating, under
@@ -114,7 +163,7 @@ test_all() {
     fi
 
     local p f s
-    for log in main asan tsan; do
+    for log in main asan scalar arm tsan; do
         read -r p f s < <(counts "$logs/$log.log") || true
         [ -n "${p:-}" ] || { p=0; f=1; s=0; say "FAIL $log: no summary line (crashed?)"; }
         passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))

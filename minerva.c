@@ -12,7 +12,7 @@
      8. tokenizer     SentencePiece BPE
      9. sampling      greedy, temperature, top-k/p, min-p, penalties
     10. generation    the public API on top of all the above
-    11. model writer  random-weight models for demos, tests and benchmarks */
+    11. model writer  random-weight models; quantized copies of models */
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -805,6 +805,380 @@ static void quantize_act_q8_k(const float *x, void *dst, int64_t n) {
             b[i].bsums[j / 16] = (int16_t)(b[i].bsums[j / 16] + b[i].qs[j]);
         }
         b[i].d = 1 / iscale;
+    }
+}
+
+/* ---- quantizers for the K types and the code-table types ----------------
+   Scales are fitted by weighted least squares: for codes l, the best scale
+   of x ≈ s·l is s = Σwxl/Σwl², leaving the error Σwx² − (Σwxl)²/Σwl². A fit
+   tries scales that put the extreme value near the extreme code, keeps the
+   best, then moves single codes while that lowers the error. The sub-block
+   scales are then quantized against the super-block's d (and dmin), and
+   every code is rounded again against the scale it will be read with. */
+
+/* A set of codes: the 16 sorted values of a table, or the integers lo..hi. */
+typedef struct { const int8_t *table; int lo, hi; } code_set;
+
+static int code_value(const code_set *c, int i) { return c->table ? c->table[i] : c->lo + i; }
+
+/* v rounded half to even into lo..hi (NaN: lo). */
+static int round_clamp(float v, int lo, int hi) {
+    if (!(v > (float)lo)) return lo;
+    return v >= (float)hi ? hi : (int)nearbyintf(v);
+}
+
+/* Index of the code nearest v (NaN: the first). */
+static int nearest_code(const code_set *c, float v) {
+    const int last = 15;
+    if (!c->table) return round_clamp(v, c->lo, c->hi) - c->lo;
+    if (!(v > (float)c->table[0])) return 0;
+    if (v >= (float)c->table[last]) return last;
+    int below = 0, above = last;
+    while (above - below > 1) {
+        int mid = (below + above) / 2;
+        if (v < c->table[mid]) above = mid;
+        else below = mid;
+    }
+    return v - c->table[below] < c->table[above] - v ? below : above;
+}
+
+/* The scale s minimizing Σw(x − s·l)² over codes l of c. Tried first:
+   the scales that map the extreme of x to the first code + step·t, |t| ≤ ntry. */
+static float fit_scale(const float *x, const float *w, int n, const code_set *c, float step, int ntry) {
+    const float max = block_extreme(x, n);
+    if (fabsf(max) < 1e-15f) return 0;
+    double sxl = 0, sll = 0;
+    uint8_t L[QK_K], trial[QK_K];
+    for (int t = -ntry; t <= ntry; t++) {
+        const float inverse = ((float)code_value(c, 0) + step * (float)t) / max;
+        double txl = 0, tll = 0;
+        for (int i = 0; i < n; i++) {
+            trial[i] = (uint8_t)nearest_code(c, inverse * x[i]);
+            const double l = code_value(c, trial[i]);
+            txl += w[i] * x[i] * l, tll += w[i] * l * l;
+        }
+        if (tll > 0 && (sll == 0 || txl * txl * sll > sxl * sxl * tll)) {
+            sxl = txl, sll = tll;
+            memcpy(L, trial, (size_t)n);
+        }
+    }
+    if (sll == 0) return 0;
+    for (int pass = 0; pass < 4; pass++) {
+        bool moved = false;
+        for (int i = 0; i < n; i++) {
+            const int to = nearest_code(c, x[i] * (float)(sll / sxl));
+            if (to == L[i]) continue;
+            const double from_l = code_value(c, L[i]), to_l = code_value(c, to);
+            const double nxl = sxl + w[i] * x[i] * (to_l - from_l), nll = sll + w[i] * (to_l * to_l - from_l * from_l);
+            if (nll > 0 && nxl * nxl * sll > sxl * sxl * nll) sxl = nxl, sll = nll, L[i] = (uint8_t)to, moved = true;
+        }
+        if (!moved) break;
+    }
+    return (float)(sxl / sll);
+}
+
+/* The scale s ≥ 0 and min m ≥ 0 minimizing Σw(x − (s·l − m))² over codes l in 0..nmax,
+   trying the scales (nmax + first + step·t)/(max − min) for t in 0..n_try. */
+static float fit_affine(const float *x, const float *w, int n, int nmax, float first, float step, int n_try, float *m) {
+    float lo, hi;
+    block_min_max(x, n, &lo, &hi);
+    lo = fminf(lo, 0);
+    if (!(hi > lo)) {
+        *m = -lo;
+        return 0;
+    }
+    double sw = 0, swx = 0;
+    for (int i = 0; i < n; i++) sw += w[i], swx += w[i] * x[i];
+    float best_s = (hi - lo) / (float)nmax, best_b = lo;
+    double best_error = 0;
+    for (int i = 0; i < n; i++) {
+        const double e = best_s * round_clamp((x[i] - lo) / best_s, 0, nmax) + lo - x[i];
+        best_error += w[i] * e * e;
+    }
+    uint8_t trial[QK_K];
+    for (int t = 0; t <= n_try; t++) {
+        const float inverse = ((float)nmax + first + step * (float)t) / (hi - lo);
+        double sl = 0, sll = 0, sxl = 0;
+        for (int i = 0; i < n; i++) {
+            trial[i] = (uint8_t)round_clamp(inverse * (x[i] - lo), 0, nmax);
+            sl += w[i] * trial[i], sll += w[i] * trial[i] * trial[i], sxl += w[i] * trial[i] * x[i];
+        }
+        const double det = sw * sll - sl * sl;
+        if (!(det > 0)) continue;
+        double s = (sw * sxl - swx * sl) / det, b = (sll * swx - sl * sxl) / det;
+        if (b > 0) b = 0, s = sxl / sll;
+        double error = 0;
+        for (int i = 0; i < n; i++) {
+            const double e = s * trial[i] + b - x[i];
+            error += w[i] * e * e;
+        }
+        if (error < best_error) best_error = error, best_s = (float)s, best_b = (float)b;
+    }
+    *m = -best_b;
+    return best_s;
+}
+
+/* Sub-block scales s[0..n) as integers q in lo..hi with q·d ≈ s; returns d.
+   Signed ranges put the extreme scale at lo, unsigned ones the largest at hi. */
+static float quantize_scales(const float *s, int n, int lo, int hi, int16_t *q) {
+    float d = 0;
+    if (lo < 0) d = block_extreme(s, n) / (float)lo;
+    else {
+        for (int j = 0; j < n; j++) d = fmaxf(d, s[j]);
+        d /= (float)hi;
+    }
+    for (int j = 0; j < n; j++) q[j] = (int16_t)(d != 0 ? round_clamp(s[j] / d, lo, hi) : 0);
+    return d;
+}
+
+static int float_desc(const void *a, const void *b) {
+    const float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+/* TQ1_0/TQ2_0: one scale for 256 codes in −1..1. With the k largest |x| at
+   ±1 the best d is their mean; every k is tried. */
+static float fit_ternary(const float *x, int n) {
+    float a[QK_K];
+    for (int i = 0; i < n; i++) a[i] = fabsf(x[i]);
+    qsort(a, (size_t)n, sizeof *a, float_desc);
+    double sum = 0, best = 0, best_d = 0;  /* error = Σx² − (Σ top k)²/k */
+    for (int k = 1; k <= n; k++) {
+        sum += a[k - 1];
+        if (sum * sum / k > best) best = sum * sum / k, best_d = sum / k;
+    }
+    return (float)best_d;
+}
+
+/* The inverse of unpack_kblock: k's integers into block i of a K-type row. */
+static void pack_kblock(int type, const kblock *k, void *w, int64_t i) {
+    switch (type) {
+    case MV_TYPE_Q2_K: case MV_TYPE_TQ2_0: {
+        uint8_t *qs = type == MV_TYPE_Q2_K ? ((block_q2_K *)w)[i].qs : ((block_tq2_0 *)w)[i].qs;
+        memset(qs, 0, 64);
+        for (int e = 0; e < QK_K; e++) qs[32 * (e / 128) + e % 32] |= (uint8_t)((k->q[e] & 3) << (2 * ((e % 128) / 32)));
+        if (type == MV_TYPE_TQ2_0) {
+            ((block_tq2_0 *)w)[i].d = f32_to_f16(k->d);
+            return;
+        }
+        block_q2_K *b = (block_q2_K *)w + i;
+        for (int j = 0; j < 16; j++) b->scales[j] = (uint8_t)(k->scale[j] | k->min[j] << 4);
+        b->d = f32_to_f16(k->d), b->dmin = f32_to_f16(k->dmin);
+        return;
+    }
+    case MV_TYPE_Q3_K: {
+        block_q3_K *b = (block_q3_K *)w + i;
+        memset(b, 0, sizeof *b);
+        for (int e = 0; e < QK_K; e++) {
+            const int high = k->q[e] >= 0, low = high ? k->q[e] : k->q[e] + 4;
+            b->qs[32 * (e / 128) + e % 32] |= (uint8_t)(low << (2 * ((e % 128) / 32)));
+            b->hmask[e % 32] |= (uint8_t)(high << (4 * (e / 128) + (e % 128) / 32));
+        }
+        for (int j = 0; j < 16; j++) {
+            const int s = k->scale[j] + 32;
+            b->scales[j % 8] |= (uint8_t)((s & 15) << (4 * (j / 8)));
+            b->scales[8 + j % 4] |= (uint8_t)((s >> 4) << (2 * (j / 4)));
+        }
+        b->d = f32_to_f16(k->d);
+        return;
+    }
+    case MV_TYPE_Q4_K: case MV_TYPE_Q5_K: {
+        const bool five = type == MV_TYPE_Q5_K;
+        uint8_t *qs = five ? ((block_q5_K *)w)[i].qs : ((block_q4_K *)w)[i].qs;
+        uint8_t *scales = five ? ((block_q5_K *)w)[i].scales : ((block_q4_K *)w)[i].scales;
+        memset(qs, 0, 128);
+        memset(scales, 0, 12);
+        if (five) memset(((block_q5_K *)w)[i].qh, 0, 32);
+        for (int e = 0; e < QK_K; e++) {
+            const int c = e / 64, l = e % 32, high = (e % 64) >= 32;
+            qs[32 * c + l] |= (uint8_t)((k->q[e] & 15) << (4 * high));
+            if (five) ((block_q5_K *)w)[i].qh[l] |= (uint8_t)((k->q[e] >> 4) << (2 * c + high));
+        }
+        for (int j = 0; j < 8; j++) {
+            const int sc = k->scale[2 * j], m = k->min[2 * j];
+            if (j < 4) {
+                scales[j] |= (uint8_t)sc, scales[j + 4] |= (uint8_t)m;
+            } else {
+                scales[j + 4] = (uint8_t)((sc & 15) | (m & 15) << 4);
+                scales[j - 4] |= (uint8_t)((sc >> 4) << 6), scales[j] |= (uint8_t)((m >> 4) << 6);
+            }
+        }
+        const uint16_t d = f32_to_f16(k->d), dmin = f32_to_f16(k->dmin);
+        if (five) ((block_q5_K *)w)[i].d = d, ((block_q5_K *)w)[i].dmin = dmin;
+        else ((block_q4_K *)w)[i].d = d, ((block_q4_K *)w)[i].dmin = dmin;
+        return;
+    }
+    case MV_TYPE_Q6_K: {
+        block_q6_K *b = (block_q6_K *)w + i;
+        memset(b, 0, sizeof *b);
+        for (int e = 0; e < QK_K; e++) {
+            const int h = e / 128, r = e % 128, l = r % 32, part = r / 32;
+            b->ql[64 * h + l + 32 * (part & 1)] |= (uint8_t)((k->q[e] & 15) << (4 * (part >= 2)));
+            b->qh[32 * h + l] |= (uint8_t)((k->q[e] >> 4) << (2 * part));
+        }
+        for (int j = 0; j < 16; j++) b->scales[j] = (int8_t)k->scale[j];
+        b->d = f32_to_f16(k->d);
+        return;
+    }
+    case MV_TYPE_IQ4_XS: {
+        block_iq4_xs *b = (block_iq4_xs *)w + i;
+        memset(b, 0, sizeof *b);
+        for (int e = 0; e < QK_K; e++) {
+            int code = 0;
+            while (code < 15 && IQ4_VALUES[code] != k->q[e]) code++;
+            b->qs[16 * (e / 32) + e % 16] |= (uint8_t)(code << (4 * ((e % 32) >= 16)));
+        }
+        for (int sb = 0; sb < 8; sb++) {
+            const int ls = k->scale[2 * sb] + 32;
+            b->scales_l[sb / 2] |= (uint8_t)((ls & 15) << (4 * (sb % 2)));
+            b->scales_h |= (uint16_t)((ls >> 4) << (2 * sb));
+        }
+        b->d = f32_to_f16(k->d);
+        return;
+    }
+    default: { /* TQ1_0: 5 codes a byte as a fraction of 3^5 rounded up, the first code most significant */
+        block_tq1_0 *b = (block_tq1_0 *)w + i;
+        for (int byte = 0; byte < 52; byte++) {
+            int value = 0;
+            for (int n = 0; n < 5; n++) {
+                int e = byte < 32 ? 32 * n + byte : byte < 48 ? 160 + 16 * n + byte - 32 : 240 + 4 * n + byte - 48;
+                value = 3 * value + (byte >= 48 && n == 4 ? 0 : k->q[e]);
+            }
+            const uint8_t packed = (uint8_t)((value * 256 + 242) / 243);
+            if (byte < 48) b->qs[byte] = packed;
+            else b->qh[byte - 48] = packed;
+        }
+        b->d = f32_to_f16(k->d);
+    }
+    }
+}
+
+/* How each K type is fitted: sub-blocks of `sub` elements with codes stored
+   as code + offset; their scales (and mins) quantized into scale_lo..hi. */
+typedef struct {
+    int sub;
+    code_set codes;
+    int offset, scale_lo, scale_hi;
+    bool affine;           /* codes 0..hi, a min subtracted (fit_affine) */
+    float first, step;
+    int n_try;
+} k_fit;
+
+static const k_fit K_FITS[MV_TYPE_COUNT] = {
+    [MV_TYPE_Q2_K] = {16, {NULL, 0, 3}, 0, 0, 15, true, -0.5f, 0.1f, 15},
+    [MV_TYPE_Q3_K] = {16, {NULL, -4, 3}, 0, -32, 31, false, 0, 0.1f, 9},
+    [MV_TYPE_Q4_K] = {32, {NULL, 0, 15}, 0, 0, 63, true, -1.0f, 0.1f, 20},
+    [MV_TYPE_Q5_K] = {32, {NULL, 0, 31}, 0, 0, 63, true, -0.5f, 0.1f, 15},
+    [MV_TYPE_Q6_K] = {16, {NULL, -32, 31}, 32, -128, 127, false, 0, 0.1f, 9},
+    [MV_TYPE_IQ4_XS] = {32, {IQ4_VALUES, 0, 0}, 0, -32, 31, false, 0, 1.0f, 7},
+    [MV_TYPE_TQ1_0] = {QK_K, {NULL, -1, 1}, 1, 1, 1, false, 0, 0, 0},
+    [MV_TYPE_TQ2_0] = {QK_K, {NULL, -1, 1}, 1, 1, 1, false, 0, 0, 0},
+};
+
+/* Fit weights rms(x) + |x|: the error that counts is the plain squared one,
+   leaning a little toward the large values, which matter most to a layer. */
+static void fit_weights(const float *x, int n, float *w) {
+    double sum_sq = 0;
+    for (int i = 0; i < n; i++) sum_sq += (double)x[i] * x[i];
+    const float rms = (float)sqrt(sum_sq / n);
+    for (int i = 0; i < n; i++) w[i] = rms + fabsf(x[i]);
+}
+
+/* Rounds elements [e0, e0 + n) of x to codes of k for sub-block scale sc and
+   min m (integers, as stored); returns the squared error. */
+static double round_codes(const float *x, const code_set *c, kblock *k, int e0, int n, int sc, int m) {
+    const float dl = k->d * (float)sc, ml = k->dmin * (float)m;
+    double error = 0;
+    for (int e = e0; e < e0 + n; e++) {
+        const int l = code_value(c, nearest_code(c, dl != 0 ? (x[e] + ml) / dl : 0));
+        const double diff = dl * (float)l - ml - x[e];
+        k->q[e] = (int8_t)(l + k->offset);
+        error += diff * diff;
+    }
+    return error;
+}
+
+static void quantize_k(int type, const float *x, void *dst, int64_t n) {
+    const k_fit *f = &K_FITS[type];
+    const int n_sub = QK_K / f->sub, lo = f->scale_lo, hi = f->scale_hi;
+    const bool ternary = n_sub == 1;
+    for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+        kblock k = {.offset = f->offset};
+        float scale[16], min[16], w[QK_K];
+        int16_t qscale[16] = {0}, qmin[16] = {0};
+        for (int j = 0; j < n_sub; j++) {
+            const float *xs = x + j * f->sub, *ws = w + j * f->sub;
+            fit_weights(xs, f->sub, w + j * f->sub);
+            scale[j] = ternary ? fit_ternary(xs, QK_K)
+                     : f->affine ? fit_affine(xs, ws, f->sub, f->codes.hi, f->first, f->step, f->n_try, &min[j])
+                     : fit_scale(xs, ws, f->sub, &f->codes, f->step, f->n_try);
+        }
+        const float d = ternary ? scale[0] : quantize_scales(scale, n_sub, lo, hi, qscale);
+        if (ternary) qscale[0] = 1;
+        k.d = f16_to_f32(f32_to_f16(d));
+        if (f->affine) k.dmin = f16_to_f32(f32_to_f16(quantize_scales(min, n_sub, 0, hi, qmin)));
+        /* the quantized scale and min, or a neighbour, whichever rounds best */
+        for (int j = 0; j < n_sub; j++) {
+            int best_sc = qscale[j], best_m = qmin[j];
+            double best_error = INFINITY;
+            for (int sc = MV_MAX(lo, qscale[j] - 1); sc <= MV_MIN(hi, qscale[j] + 1); sc++)
+                for (int m = f->affine ? MV_MAX(0, qmin[j] - 1) : 0; m <= (f->affine ? MV_MIN(hi, qmin[j] + 1) : 0); m++) {
+                    const double error = round_codes(x, &f->codes, &k, j * f->sub, f->sub, sc, m);
+                    if (error < best_error) best_error = error, best_sc = sc, best_m = m;
+                }
+            round_codes(x, &f->codes, &k, j * f->sub, f->sub, best_sc, best_m);
+            for (int e = j * f->sub; e < (j + 1) * f->sub; e += 16) k.scale[e / 16] = (int16_t)best_sc, k.min[e / 16] = (int16_t)best_m;
+        }
+        pack_kblock(type, &k, dst, i);
+    }
+}
+
+static void quantize_q2_k(const float *x, void *dst, int64_t n) { quantize_k(MV_TYPE_Q2_K, x, dst, n); }
+static void quantize_q3_k(const float *x, void *dst, int64_t n) { quantize_k(MV_TYPE_Q3_K, x, dst, n); }
+static void quantize_q4_k(const float *x, void *dst, int64_t n) { quantize_k(MV_TYPE_Q4_K, x, dst, n); }
+static void quantize_q5_k(const float *x, void *dst, int64_t n) { quantize_k(MV_TYPE_Q5_K, x, dst, n); }
+static void quantize_q6_k(const float *x, void *dst, int64_t n) { quantize_k(MV_TYPE_Q6_K, x, dst, n); }
+static void quantize_iq4_xs(const float *x, void *dst, int64_t n) { quantize_k(MV_TYPE_IQ4_XS, x, dst, n); }
+static void quantize_tq1_0(const float *x, void *dst, int64_t n) { quantize_k(MV_TYPE_TQ1_0, x, dst, n); }
+static void quantize_tq2_0(const float *x, void *dst, int64_t n) { quantize_k(MV_TYPE_TQ2_0, x, dst, n); }
+
+static void quantize_iq4_nl(const float *x, void *dst, int64_t n) {
+    static const code_set codes = {IQ4_VALUES, 0, 0};
+    block_iq4_nl *b = dst;
+    float w[QK];
+    for (int64_t i = 0; i < n / QK; i++, x += QK) {
+        fit_weights(x, QK, w);
+        b[i].d = f32_to_f16(fit_scale(x, w, QK, &codes, 1.0f, 7));
+        const float d = f16_to_f32(b[i].d);
+        for (int j = 0; j < QK / 2; j++) {
+            const int lo = nearest_code(&codes, d != 0 ? x[j] / d : 0), hi = nearest_code(&codes, d != 0 ? x[j + QK / 2] / d : 0);
+            b[i].qs[j] = (uint8_t)(lo | hi << 4);
+        }
+    }
+}
+
+/* MXFP4: the power-of-two scale putting the block's largest |x| just past
+   the top code (6), or the next one up; whichever leaves less error. */
+static void quantize_mxfp4(const float *x, void *dst, int64_t n) {
+    block_mxfp4 *b = dst;
+    for (int64_t i = 0; i < n / QK; i++, x += QK) {
+        const float amax = fabsf(block_extreme(x, QK));
+        const int e0 = !(amax > 0) ? 0 : isinf(amax) ? 253 : MV_MAX(0, MV_MIN(253, (int)floorf(log2f(amax)) - 2 + 127));
+        double best_error = INFINITY;
+        for (int e = e0; e <= e0 + 1; e++) {
+            block_mxfp4 trial = {.e = (uint8_t)e};
+            const float d = e8m0_half((uint8_t)e);
+            double error = 0;
+            for (int j = 0; j < QK; j++) {
+                int best = 0;
+                for (int c = 1; c < 16; c++)
+                    if (fabsf(MXFP4_VALUES[c] * d - x[j]) < fabsf(MXFP4_VALUES[best] * d - x[j])) best = c;
+                const double diff = MXFP4_VALUES[best] * d - x[j];
+                error += diff * diff;
+                trial.qs[j % 16] |= (uint8_t)(best << (4 * (j >= 16)));
+            }
+            if (error < best_error) best_error = error, b[i] = trial;
+        }
     }
 }
 
@@ -1779,29 +2153,29 @@ static const type_traits TYPES[MV_TYPE_COUNT] = {
     [MV_TYPE_Q5_1] = {"Q5_1", QK, 24, MV_TYPE_Q8_1, dequantize_q5_1, quantize_q5_1, NULL},
     [MV_TYPE_Q8_0] = {"Q8_0", QK, 34, MV_TYPE_Q8_0, dequantize_q8_0, quantize_q8_0, quantize_act_q8_0},
     [MV_TYPE_Q8_1] = {"Q8_1", QK, 36, -1, dequantize_q8_1, quantize_q8_1, quantize_act_q8_1},
-    [MV_TYPE_Q2_K] = {"Q2_K", QK_K, 84, MV_TYPE_Q8_K, dequantize_q2_k, NULL, NULL},
-    [MV_TYPE_Q3_K] = {"Q3_K", QK_K, 110, MV_TYPE_Q8_K, dequantize_q3_k, NULL, NULL},
-    [MV_TYPE_Q4_K] = {"Q4_K", QK_K, 144, MV_TYPE_Q8_K, dequantize_q4_k, NULL, NULL},
-    [MV_TYPE_Q5_K] = {"Q5_K", QK_K, 176, MV_TYPE_Q8_K, dequantize_q5_k, NULL, NULL},
-    [MV_TYPE_Q6_K] = {"Q6_K", QK_K, 210, MV_TYPE_Q8_K, dequantize_q6_k, NULL, NULL},
+    [MV_TYPE_Q2_K] = {"Q2_K", QK_K, 84, MV_TYPE_Q8_K, dequantize_q2_k, quantize_q2_k, NULL},
+    [MV_TYPE_Q3_K] = {"Q3_K", QK_K, 110, MV_TYPE_Q8_K, dequantize_q3_k, quantize_q3_k, NULL},
+    [MV_TYPE_Q4_K] = {"Q4_K", QK_K, 144, MV_TYPE_Q8_K, dequantize_q4_k, quantize_q4_k, NULL},
+    [MV_TYPE_Q5_K] = {"Q5_K", QK_K, 176, MV_TYPE_Q8_K, dequantize_q5_k, quantize_q5_k, NULL},
+    [MV_TYPE_Q6_K] = {"Q6_K", QK_K, 210, MV_TYPE_Q8_K, dequantize_q6_k, quantize_q6_k, NULL},
     [MV_TYPE_Q8_K] = {"Q8_K", QK_K, 292, -1, dequantize_q8_k, NULL, quantize_act_q8_k},
     [MV_TYPE_IQ2_XXS] = KNOWN_TYPE("IQ2_XXS", 256, 66),
     [MV_TYPE_IQ2_XS] = KNOWN_TYPE("IQ2_XS", 256, 74),
     [MV_TYPE_IQ3_XXS] = KNOWN_TYPE("IQ3_XXS", 256, 98),
     [MV_TYPE_IQ1_S] = KNOWN_TYPE("IQ1_S", 256, 50),
-    [MV_TYPE_IQ4_NL] = {"IQ4_NL", QK, 18, MV_TYPE_Q8_0, dequantize_iq4_nl, NULL, NULL},
+    [MV_TYPE_IQ4_NL] = {"IQ4_NL", QK, 18, MV_TYPE_Q8_0, dequantize_iq4_nl, quantize_iq4_nl, NULL},
     [MV_TYPE_IQ3_S] = KNOWN_TYPE("IQ3_S", 256, 110),
     [MV_TYPE_IQ2_S] = KNOWN_TYPE("IQ2_S", 256, 82),
-    [MV_TYPE_IQ4_XS] = {"IQ4_XS", QK_K, 136, MV_TYPE_Q8_K, dequantize_iq4_xs, NULL, NULL},
+    [MV_TYPE_IQ4_XS] = {"IQ4_XS", QK_K, 136, MV_TYPE_Q8_K, dequantize_iq4_xs, quantize_iq4_xs, NULL},
     [MV_TYPE_I8] = KNOWN_TYPE("I8", 1, 1),
     [MV_TYPE_I16] = KNOWN_TYPE("I16", 1, 2),
     [MV_TYPE_I32] = KNOWN_TYPE("I32", 1, 4),
     [MV_TYPE_I64] = KNOWN_TYPE("I64", 1, 8),
     [MV_TYPE_F64] = KNOWN_TYPE("F64", 1, 8),
     [MV_TYPE_IQ1_M] = KNOWN_TYPE("IQ1_M", 256, 56),
-    [MV_TYPE_TQ1_0] = {"TQ1_0", QK_K, 54, MV_TYPE_Q8_K, dequantize_tq1_0, NULL, NULL},
-    [MV_TYPE_TQ2_0] = {"TQ2_0", QK_K, 66, MV_TYPE_Q8_K, dequantize_tq2_0, NULL, NULL},
-    [MV_TYPE_MXFP4] = {"MXFP4", QK, 17, MV_TYPE_Q8_0, dequantize_mxfp4, NULL, NULL},
+    [MV_TYPE_TQ1_0] = {"TQ1_0", QK_K, 54, MV_TYPE_Q8_K, dequantize_tq1_0, quantize_tq1_0, NULL},
+    [MV_TYPE_TQ2_0] = {"TQ2_0", QK_K, 66, MV_TYPE_Q8_K, dequantize_tq2_0, quantize_tq2_0, NULL},
+    [MV_TYPE_MXFP4] = {"MXFP4", QK, 17, MV_TYPE_Q8_0, dequantize_mxfp4, quantize_mxfp4, NULL},
 };
 
 const char *mv_type_name(int type) {
@@ -2257,6 +2631,12 @@ static void gw_string(gguf_writer *w, const char *s, size_t len) {
 static void gw_key(gguf_writer *w, const char *key, uint32_t type) {
     gw_string(w, key, strlen(key));
     gw_put(w, &type, 4);
+    w->n_kv++;
+}
+
+/* A metadata record as another GGUF stores it (key, type, value). */
+static void gw_record(gguf_writer *w, const uint8_t *record, uint64_t len) {
+    gw_put(w, record, (size_t)len);
     w->n_kv++;
 }
 
@@ -3817,7 +4197,7 @@ int mv_generate(mv_context *ctx, mv_sampler *sampler, const char *prompt, int n_
 }
 
 /* ============================================================================
-   11. model writer — random-weight models for demos, tests and benchmarks
+   11. model writer — random-weight models; quantized copies of models
    ============================================================================ */
 
 typedef struct {
@@ -3907,30 +4287,96 @@ static float random_normal(uint64_t *state) {
     return (float)(sqrt(-2.0 * log(u + 1e-300)) * cos(6.283185307179586 * w));
 }
 
-/* Fills rows [r0, r1) of a weight tensor: N(0,1)/sqrt(fan_in), or 1 + 0.1·N(0,1)
-   for norms. Each row has its own random stream, so threads do not matter. */
-static void random_rows(float *out, int64_t r0, int64_t r1, int64_t n, uint64_t seed, int tensor_index, bool norm, int nt) {
+/* Tensors are written in slabs of rows, so a 7B model never sits in memory as f32. */
+#define SLAB_ELEMENTS ((int64_t)1 << 24)
+typedef struct { float *f32; uint8_t *packed; } row_slabs;
+
+static int row_slabs_init(row_slabs *s, const char *path, char *err) {
+    s->f32 = malloc((size_t)SLAB_ELEMENTS * sizeof *s->f32);
+    s->packed = malloc(row_bytes(MV_TYPE_F32, SLAB_ELEMENTS));
+    return s->f32 && s->packed ? MV_OK : fail(err, MV_ERR_NOMEM, "%s: out of memory", path);
+}
+
+static void row_slabs_free(row_slabs *s) {
+    free(s->f32);
+    free(s->packed);
+    memset(s, 0, sizeof *s);
+}
+
+/* Rows [r0, r1) of n elements of tensor `index` of a source, as f32. */
+typedef void (*row_fill)(const void *source, int index, float *out, int64_t r0, int64_t r1, int64_t n, int nt);
+
+/* Writes tensor t's data: its rows as fill makes them, quantized to t's type. */
+static int gw_rows(gguf_writer *w, const writer_tensor *t, row_fill fill, const void *source, int index, row_slabs *s, int nt,
+                   char *err) {
+    const int64_t n = t->ne[0], rows = t->ne[1] * t->ne[2] * t->ne[3], slab = MV_MAX(1, SLAB_ELEMENTS / n);
+    const size_t rb = row_bytes(t->type, n);
+    if (n > SLAB_ELEMENTS) return fail(err, MV_ERR_UNSUPPORTED, "tensor %s: rows of %lld elements are too long", t->name, (long long)n);
+    int rc = MV_OK;
+    for (int64_t r0 = 0; !rc && r0 < rows; r0 += slab) {
+        const int64_t r1 = MV_MIN(rows, r0 + slab);
+        fill(source, index, s->f32, r0, r1, n, nt);
+        MV_PARALLEL_FOR(nt)
+        for (int64_t r = r0; r < r1; r++) TYPES[t->type].quantize(s->f32 + (size_t)(r - r0) * (size_t)n, s->packed + (size_t)(r - r0) * rb, n);
+        rc = gw_tensor_data(w, s->packed, (size_t)(r1 - r0) * rb, err);
+    }
+    return rc;
+}
+
+/* Random weights: N(0,1)/sqrt(fan_in), or 1 + 0.1·N(0,1) for norms. Each row
+   has its own random stream, so threads do not matter. */
+typedef struct { uint64_t seed; const gguf_writer *w; } random_source;
+
+static void random_tensor_rows(const void *source, int index, float *out, int64_t r0, int64_t r1, int64_t n, int nt) {
+    const random_source *src = source;
+    const bool norm = src->w->tensors[index].n_dims == 1;
     MV_PARALLEL_FOR(nt)
     for (int64_t r = r0; r < r1; r++) {
-        uint64_t state = seed ^ ((uint64_t)tensor_index << 40) ^ (uint64_t)r * 0x9E3779B97F4A7C15ull;
+        uint64_t state = src->seed ^ ((uint64_t)index << 40) ^ (uint64_t)r * 0x9E3779B97F4A7C15ull;
         float *row = out + (size_t)(r - r0) * (size_t)n;
         const float scale = norm ? 0.1f : 1.0f / sqrtf((float)n);
         for (int64_t i = 0; i < n; i++) row[i] = (norm ? 1.0f : 0.0f) + scale * random_normal(&state);
     }
 }
+/* llama.cpp's file types (general.file_type), which name the mixtures. */
+enum {
+    FT_F32 = 0, FT_F16 = 1, FT_Q4_0 = 2, FT_Q4_1 = 3, FT_Q8_0 = 7, FT_Q5_0 = 8, FT_Q5_1 = 9, FT_Q2_K = 10,
+    FT_Q3_K_S = 11, FT_Q3_K_M = 12, FT_Q3_K_L = 13, FT_Q4_K_S = 14, FT_Q4_K_M = 15, FT_Q5_K_S = 16, FT_Q5_K_M = 17,
+    FT_Q6_K = 18, FT_Q2_K_S = 21, FT_IQ4_NL = 25, FT_IQ4_XS = 30, FT_BF16 = 32, FT_TQ1_0 = 36, FT_TQ2_0 = 37,
+    FT_MXFP4_MOE = 38
+};
 
+static const struct { const char *name; int file_type, base; } MIXTURES[] = {
+    {"F32", FT_F32, MV_TYPE_F32}, {"F16", FT_F16, MV_TYPE_F16}, {"BF16", FT_BF16, MV_TYPE_BF16},
+    {"Q4_0", FT_Q4_0, MV_TYPE_Q4_0}, {"Q4_1", FT_Q4_1, MV_TYPE_Q4_1}, {"Q5_0", FT_Q5_0, MV_TYPE_Q5_0},
+    {"Q5_1", FT_Q5_1, MV_TYPE_Q5_1}, {"Q8_0", FT_Q8_0, MV_TYPE_Q8_0}, {"Q2_K", FT_Q2_K, MV_TYPE_Q2_K},
+    {"Q2_K_S", FT_Q2_K_S, MV_TYPE_Q2_K}, {"Q3_K_M", FT_Q3_K_M, MV_TYPE_Q3_K}, {"Q3_K_S", FT_Q3_K_S, MV_TYPE_Q3_K},
+    {"Q3_K_L", FT_Q3_K_L, MV_TYPE_Q3_K}, {"Q4_K_M", FT_Q4_K_M, MV_TYPE_Q4_K}, {"Q4_K_S", FT_Q4_K_S, MV_TYPE_Q4_K},
+    {"Q5_K_M", FT_Q5_K_M, MV_TYPE_Q5_K}, {"Q5_K_S", FT_Q5_K_S, MV_TYPE_Q5_K}, {"Q6_K", FT_Q6_K, MV_TYPE_Q6_K},
+    {"IQ4_NL", FT_IQ4_NL, MV_TYPE_IQ4_NL}, {"IQ4_XS", FT_IQ4_XS, MV_TYPE_IQ4_XS}, {"TQ1_0", FT_TQ1_0, MV_TYPE_TQ1_0},
+    {"TQ2_0", FT_TQ2_0, MV_TYPE_TQ2_0}, {"MXFP4_MOE", FT_MXFP4_MOE, MV_TYPE_MXFP4},
+};
+#define N_MIXTURES (int)(sizeof MIXTURES / sizeof *MIXTURES)
+
+/* The file type of a file whose weights are mostly `type`: the first mixture with that base. */
 static int file_type_of(int type) {
+    for (int i = 0; i < N_MIXTURES; i++)
+        if (MIXTURES[i].base == type) return MIXTURES[i].file_type;
+    return FT_F32;
+}
+
+/* A type the rows of n elements cannot hold becomes the nearest one they can
+   (llama.cpp's fallbacks), else F16. */
+static int fallback_type(int type, int64_t n) {
+    if (n % TYPES[type].block_size == 0) return type;
     switch (type) {
-    case MV_TYPE_F32: return 0;
-    case MV_TYPE_F16: return 1;
-    case MV_TYPE_Q4_0: return 2;
-    case MV_TYPE_Q4_1: return 3;
-    case MV_TYPE_Q8_0: return 7;
-    case MV_TYPE_Q5_0: return 8;
-    case MV_TYPE_Q5_1: return 9;
-    case MV_TYPE_BF16: return 32;
+    case MV_TYPE_IQ4_XS: type = MV_TYPE_IQ4_NL; break;
+    case MV_TYPE_Q2_K: case MV_TYPE_Q3_K: case MV_TYPE_TQ1_0: case MV_TYPE_TQ2_0: type = MV_TYPE_Q4_0; break;
+    case MV_TYPE_Q4_K: type = MV_TYPE_Q5_0; break;
+    case MV_TYPE_Q5_K: type = MV_TYPE_Q5_1; break;
+    case MV_TYPE_Q6_K: type = MV_TYPE_Q8_0; break;
     }
-    return 0;
+    return n % TYPES[type].block_size == 0 ? type : MV_TYPE_F16;
 }
 
 static void write_llama_metadata(gguf_writer *w, const model_shape *s, int type) {
@@ -3976,36 +4422,22 @@ static int write_random_model(const model_shape *s, int type, uint64_t seed, int
         {"blk.%d.attn_output.weight", s->n_head * hd, E, false}, {"blk.%d.ffn_norm.weight", E, 1, true},
         {"blk.%d.ffn_gate.weight", E, F, false}, {"blk.%d.ffn_up.weight", E, F, false}, {"blk.%d.ffn_down.weight", F, E, false},
     };
-    gw_tensor(&w, "token_embd.weight", type, 2, (int64_t[]){E, V});
+    gw_tensor(&w, "token_embd.weight", fallback_type(type, E), 2, (int64_t[]){E, V});
     for (int l = 0; l < s->n_layer; l++)
         for (size_t i = 0; i < sizeof layer_tensors / sizeof *layer_tensors; i++) {
             char name[64];
             snprintf(name, sizeof name, layer_tensors[i].name, l);
-            gw_tensor(&w, name, layer_tensors[i].norm ? MV_TYPE_F32 : type, layer_tensors[i].norm ? 1 : 2,
+            gw_tensor(&w, name, layer_tensors[i].norm ? MV_TYPE_F32 : fallback_type(type, layer_tensors[i].ne0), layer_tensors[i].norm ? 1 : 2,
                       (int64_t[]){layer_tensors[i].ne0, layer_tensors[i].ne1});
         }
     gw_tensor(&w, "output_norm.weight", MV_TYPE_F32, 1, (int64_t[]){E});
-    gw_tensor(&w, "output.weight", type, 2, (int64_t[]){E, V});
+    gw_tensor(&w, "output.weight", fallback_type(type, E), 2, (int64_t[]){E, V});
+    row_slabs slabs = {0};
+    const random_source source = {seed, &w};
     int rc = gw_begin(&w, path, err);
-    /* tensors in order, in slabs of rows, so a 7B model never sits in memory as f32 */
-    const int64_t slab_elements = 1 << 24;
-    float *f32 = malloc((size_t)slab_elements * sizeof *f32);
-    uint8_t *packed = malloc(row_bytes(MV_TYPE_F32, slab_elements));
-    if (!rc && (!f32 || !packed)) rc = fail(err, MV_ERR_NOMEM, "%s: out of memory", path);
-    for (ptrdiff_t ti = 0; !rc && ti < arrlen(w.tensors); ti++) {
-        const writer_tensor *t = &w.tensors[ti];
-        const int64_t n = t->ne[0], rows = t->ne[1], slab = MV_MAX(1, slab_elements / n);
-        const size_t rb = row_bytes(t->type, n);
-        for (int64_t r0 = 0; !rc && r0 < rows; r0 += slab) {
-            const int64_t r1 = MV_MIN(rows, r0 + slab);
-            random_rows(f32, r0, r1, n, seed, (int)ti, t->n_dims == 1, nt);
-            MV_PARALLEL_FOR(nt)
-            for (int64_t r = r0; r < r1; r++) TYPES[t->type].quantize(f32 + (size_t)(r - r0) * (size_t)n, packed + (size_t)(r - r0) * rb, n);
-            rc = gw_tensor_data(&w, packed, (size_t)(r1 - r0) * rb, err);
-        }
-    }
-    free(f32);
-    free(packed);
+    if (!rc) rc = row_slabs_init(&slabs, path, err);
+    for (ptrdiff_t ti = 0; !rc && ti < arrlen(w.tensors); ti++) rc = gw_rows(&w, &w.tensors[ti], random_tensor_rows, &source, (int)ti, &slabs, nt, err);
+    row_slabs_free(&slabs);
     if (!rc) rc = gw_finish(&w, err);
     gw_free(&w);
     return rc;
@@ -4024,6 +4456,231 @@ int mv_make_model(const mv_make_model_params *params, const char *path, char *er
     else if ((int)p.type < 0 || p.type >= MV_TYPE_COUNT || !TYPES[p.type].quantize || TYPES[p.type].dot_type < 0)
         rc = fail(err, MV_ERR_UNSUPPORTED, "make-model: type %s cannot be written", mv_type_name(p.type) ? mv_type_name(p.type) : "?");
     else rc = write_random_model(s, p.type, p.seed, p.n_threads > 0 ? p.n_threads : default_thread_count(), path, err);
+    if (rc) copy_error(err_out, err_size, err);
+    return rc;
+}
+
+/* ---- quantized copies: minerva quantize ----------------------------------
+   Every 2-D weight is written in one type ("Q4_K"), or each in the type a
+   llama.cpp mixture picks for it by role, layer and shape ("Q4_K_M",
+   "mix-Q4_0"); llama.cpp's rules (llama-quant.cpp) are followed so that
+   files agree tensor for tensor. Other tensors and all metadata are copied. */
+
+typedef enum {
+    ROLE_OTHER, ROLE_OUTPUT, ROLE_TOKEN_EMBD, ROLE_ATTN_V, ROLE_ATTN_K, ROLE_ATTN_Q, ROLE_ATTN_OUTPUT,
+    ROLE_FFN_UP, ROLE_FFN_GATE, ROLE_FFN_DOWN
+} tensor_role;
+
+/* A tensor's role by name, as llama.cpp tells them; fused QKV and MLA's kv_b count as V. */
+static tensor_role tensor_role_of(const char *name) {
+    if (!strcmp(name, "output.weight")) return ROLE_OUTPUT;
+    if (!strcmp(name, "token_embd.weight")) return ROLE_TOKEN_EMBD;
+    static const struct { const char *part; tensor_role role; } parts[] = {
+        {"attn_qkv.weight", ROLE_ATTN_V}, {"attn_kv_b.weight", ROLE_ATTN_V}, {"attn_v.weight", ROLE_ATTN_V},
+        {"attn_k.weight", ROLE_ATTN_K}, {"attn_q.weight", ROLE_ATTN_Q}, {"attn_output.weight", ROLE_ATTN_OUTPUT},
+        {"ffn_up", ROLE_FFN_UP}, {"ffn_gate", ROLE_FFN_GATE}, {"ffn_down", ROLE_FFN_DOWN},
+    };
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+        if (strstr(name, parts[i].part)) return parts[i].role;
+    return ROLE_OTHER;
+}
+
+/* Weights are quantized; norms, biases, 1-D tensors, routers and embeddings of positions are not. */
+static bool tensor_is_quantizable(const tensor *t) {
+    static const char *const kept[] = {"_norm.weight", "ffn_gate_inp.weight", "position_embd", "token_types",
+                                       "ssm_conv1d", "attn_rel_b", "attn_sinks"};
+    const size_t len = strlen(t->name);
+    if (t->n_dims < 2 || len < 6 || strcmp(t->name + len - 6, "weight")) return false;
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
+        if (strstr(t->name, kept[i])) return false;
+    return true;
+}
+
+/* What a mixture's rules need to know of the model, and their running counts. */
+typedef struct {
+    int file_type, base;
+    int n_layer, n_gqa, n_expert;
+    bool falcon, is_70b, tied_output;
+    int n_attn_v, i_attn_v, i_ffn_down;
+} mixture_state;
+
+static bool use_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+
+/* The type llama.cpp's mixture gives tensor t (before the shape fallback). */
+static int mixture_type(mixture_state *s, const tensor *t) {
+    const int ft = s->file_type;
+    const tensor_role role = tensor_role_of(t->name);
+    int type = s->base, layer = -1;
+    if (role == ROLE_OUTPUT || (s->tied_output && role == ROLE_TOKEN_EMBD)) {
+        if (ft == FT_MXFP4_MOE || s->falcon || t->ne[0] % TYPES[s->base].block_size) return MV_TYPE_Q8_0;
+        return s->base == MV_TYPE_Q8_0 ? type : MV_TYPE_Q6_K;
+    }
+    if (ft == FT_MXFP4_MOE) return t->ne[2] > 1 ? MV_TYPE_MXFP4 : MV_TYPE_Q8_0;
+    if (role == ROLE_TOKEN_EMBD) return ft == FT_TQ1_0 || ft == FT_TQ2_0 ? MV_TYPE_Q4_K : type;
+    if (role == ROLE_ATTN_V) {
+        const int i = s->i_attn_v++;
+        if (ft == FT_Q2_K) type = s->n_gqa >= 4 ? MV_TYPE_Q4_K : MV_TYPE_Q3_K;
+        else if (ft == FT_Q2_K_S && s->n_gqa >= 4) type = MV_TYPE_Q4_K;
+        else if (ft == FT_Q3_K_M) type = i < 2 ? MV_TYPE_Q5_K : MV_TYPE_Q4_K;
+        else if (ft == FT_Q3_K_L) type = MV_TYPE_Q5_K;
+        else if ((ft == FT_IQ4_NL || ft == FT_IQ4_XS) && s->n_gqa >= 4) type = MV_TYPE_Q5_K;
+        else if ((ft == FT_Q4_K_M || ft == FT_Q5_K_M) && use_more_bits(i, s->n_attn_v)) type = MV_TYPE_Q6_K;
+        else if (ft == FT_Q4_K_S && i < 4) type = MV_TYPE_Q5_K;
+        if (s->is_70b && (type == MV_TYPE_Q3_K || type == MV_TYPE_Q4_K)) type = MV_TYPE_Q5_K; /* V is 8× smaller there */
+        return s->n_expert == 8 ? MV_TYPE_Q8_0 : type;
+    }
+    if (role == ROLE_ATTN_K) return s->n_expert == 8 ? MV_TYPE_Q8_0 : type;
+    if (role == ROLE_FFN_DOWN) {
+        /* experts of one layer need not be adjacent: their layer is read from the name */
+        if (s->n_expert <= 1 || sscanf(t->name, "blk.%d.", &layer) != 1) layer = s->i_ffn_down;
+        s->i_ffn_down++;
+        const int n = s->n_layer;
+        if (ft == FT_Q2_K) type = MV_TYPE_Q3_K;
+        else if (ft == FT_Q2_K_S && layer < n / 8) type = MV_TYPE_Q4_K;
+        else if (ft == FT_Q3_K_M) type = layer < n / 16 ? MV_TYPE_Q5_K : !s->falcon || use_more_bits(layer, n) ? MV_TYPE_Q4_K : MV_TYPE_Q3_K;
+        else if (ft == FT_Q3_K_L) type = s->falcon ? MV_TYPE_Q4_K : MV_TYPE_Q5_K;
+        else if (ft == FT_Q4_K_M && s->falcon) type = layer < n / 16 ? MV_TYPE_Q6_K : use_more_bits(layer, n) ? MV_TYPE_Q5_K : type;
+        else if (ft == FT_Q4_K_M) type = use_more_bits(layer, n) ? MV_TYPE_Q6_K : type;
+        else if (layer < n / 8 && (ft == FT_IQ4_NL || ft == FT_IQ4_XS)) type = MV_TYPE_Q5_K;
+        else if (ft == FT_Q5_K_M && use_more_bits(layer, n)) type = MV_TYPE_Q6_K;
+        else if (ft == FT_Q4_K_S && !s->falcon && layer < n / 8) type = MV_TYPE_Q5_K;
+        return type;
+    }
+    if (role == ROLE_ATTN_OUTPUT) {
+        if (s->falcon) return ft == FT_Q3_K_L ? MV_TYPE_Q4_K : type;
+        if (s->n_expert == 8)
+            return ft == FT_Q2_K || ft == FT_Q3_K_S || ft == FT_Q3_K_M || ft == FT_IQ4_NL || ft == FT_Q4_K_S || ft == FT_Q4_K_M ||
+                   ft == FT_IQ4_XS ? MV_TYPE_Q5_K : type;
+        return ft == FT_Q2_K ? MV_TYPE_Q3_K : ft == FT_Q3_K_M ? MV_TYPE_Q4_K : ft == FT_Q3_K_L ? MV_TYPE_Q5_K : type;
+    }
+    return type;
+}
+
+/* llama.cpp visits tensors by layer (the others first), then by name; the
+   running counts of the rules follow that order. */
+typedef struct { int layer, index; const char *name; } tensor_order;
+
+static int by_layer_then_name(const void *a, const void *b) {
+    const tensor_order *x = a, *y = b;
+    return x->layer != y->layer ? (x->layer > y->layer) - (x->layer < y->layer) : strcmp(x->name, y->name);
+}
+
+/* The type of each tensor of f in the copy: `pure` for every weight (when
+   ≥ 0), else what mixture m gives it; the others keep theirs. */
+static void choose_types(const model_file *f, int pure, int m, int *types) {
+    const ptrdiff_t n = arrlen(f->tensors);
+    size_t len = 0;
+    const char *arch = meta_string(meta_find(f, "general.architecture"), &len);
+    char name[64] = "";
+    if (arch) snprintf(name, sizeof name, "%.*s", (int)MV_MIN(len, sizeof name - 1), arch);
+    int n_head = 1, n_head_kv = 1;
+    mixture_state s = {.file_type = m >= 0 ? MIXTURES[m].file_type : 0, .base = m >= 0 ? MIXTURES[m].base : pure};
+    /* counts the rules read; a missing or odd one leaves its default, as these only tune the choice */
+    if (hparam_int(f, name, "block_count", 0, 0, 1 << 16, &s.n_layer, NULL) ||
+        hparam_int(f, name, "attention.head_count", 1, 1, 1 << 16, &n_head, NULL) ||
+        hparam_int(f, name, "attention.head_count_kv", n_head, 1, 1 << 16, &n_head_kv, NULL) ||
+        hparam_int(f, name, "expert_count", 0, 0, 1 << 16, &s.n_expert, NULL))
+        s.n_layer = 0, n_head = n_head_kv = 1, s.n_expert = 0;
+    s.n_gqa = n_head / n_head_kv;
+    s.falcon = !strcmp(name, "falcon");
+    s.is_70b = !strcmp(name, "llama") && s.n_layer == 80 && n_head_kv < n_head;
+    s.tied_output = !file_tensor(f, "output.weight");
+    tensor_order *order = malloc((size_t)MV_MAX(n, 1) * sizeof *order);
+    for (ptrdiff_t i = 0; i < n; i++) {
+        int layer = -1;
+        sscanf(f->tensors[i].name, "blk.%d.", &layer);
+        order[i] = (tensor_order){layer, (int)i, f->tensors[i].name};
+        s.n_attn_v += tensor_role_of(f->tensors[i].name) == ROLE_ATTN_V;
+    }
+    qsort(order, (size_t)n, sizeof *order, by_layer_then_name);
+    for (ptrdiff_t k = 0; k < n; k++) {
+        const tensor *t = &f->tensors[order[k].index];
+        int type = t->type;
+        if (tensor_is_quantizable(t)) {
+            type = pure >= 0 ? pure : TYPES[s.base].block_size > 1 ? mixture_type(&s, t) : s.base;
+            type = fallback_type(type, t->ne[0]);
+        }
+        types[order[k].index] = type;
+    }
+    free(order);
+}
+
+static int parse_quantize_type(const char *name, int *pure, int *mixture, char *err) {
+    *pure = *mixture = -1;
+    const bool mix = name && !strncmp(name, "mix-", 4);
+    const int type = name && !mix ? mv_type_from_name(name) : -1;
+    if (type >= 0) {
+        if (!TYPES[type].quantize || TYPES[type].dot_type < 0) return fail(err, MV_ERR_UNSUPPORTED, "type %s is not supported", TYPES[type].name);
+        *pure = type;
+        return MV_OK;
+    }
+    for (int i = 0; name && i < N_MIXTURES; i++)
+        if (!strcasecmp(name + (mix ? 4 : 0), MIXTURES[i].name)) *mixture = i;
+    if (*mixture < 0)
+        return fail(err, MV_ERR_ARG, "unknown type '%s': a type (Q4_0, Q4_K, IQ4_XS, ...) or a llama.cpp mixture (Q4_K_M, Q3_K_L, mix-Q4_0, ...)",
+                    name ? name : "");
+    return MV_OK;
+}
+
+/* Rows [r0, r1) of tensor `index` of a model file, as f32. */
+static void dequantized_rows(const void *source, int index, float *out, int64_t r0, int64_t r1, int64_t n, int nt) {
+    const tensor *t = &((const model_file *)source)->tensors[index];
+    const size_t rb = row_bytes(t->type, n);
+    MV_PARALLEL_FOR(nt)
+    for (int64_t r = r0; r < r1; r++) TYPES[t->type].dequantize(t->data + (size_t)r * rb, out + (size_t)(r - r0) * (size_t)n, n);
+}
+
+static bool same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int quantize_file(const model_file *f, const char *out, int pure, int mixture, int nt, char *err) {
+    const ptrdiff_t n = arrlen(f->tensors);
+    int *types = malloc((size_t)MV_MAX(n, 1) * sizeof *types);
+    if (!types) return fail(err, MV_ERR_NOMEM, "out of memory");
+    choose_types(f, pure, mixture, types);
+    int rc = MV_OK;
+    for (ptrdiff_t i = 0; !rc && i < n; i++)
+        if (types[i] != f->tensors[i].type && !type_implemented(f->tensors[i].type))
+            rc = fail(err, MV_ERR_UNSUPPORTED, "tensor %s: type %s is not supported", f->tensors[i].name, TYPES[f->tensors[i].type].name);
+    gguf_writer w;
+    gw_init(&w);
+    static const char *const replaced[] = {"general.file_type", "general.quantization_version", "general.alignment",
+                                           "split.no", "split.count", "split.tensors.count"};
+    for (ptrdiff_t i = 0; i < arrlen(f->kvs); i++) {
+        bool keep = true;
+        for (size_t k = 0; k < sizeof replaced / sizeof *replaced; k++) keep &= strcmp(f->kvs[i].key, replaced[k]) != 0;
+        if (keep) gw_record(&w, f->kvs[i].record, f->kvs[i].record_len);
+    }
+    gw_u32(&w, "general.file_type", (uint32_t)(mixture >= 0 ? MIXTURES[mixture].file_type : file_type_of(pure)));
+    gw_u32(&w, "general.quantization_version", 2);
+    for (ptrdiff_t i = 0; i < n; i++) gw_tensor(&w, f->tensors[i].name, types[i], f->tensors[i].n_dims, f->tensors[i].ne);
+    row_slabs slabs = {0};
+    if (!rc) rc = gw_begin(&w, out, err);
+    if (!rc) rc = row_slabs_init(&slabs, out, err);
+    for (ptrdiff_t i = 0; !rc && i < n; i++) {
+        const tensor *t = &f->tensors[i];
+        rc = types[i] == t->type ? gw_tensor_data(&w, t->data, (size_t)t->nbytes, err)
+                                 : gw_rows(&w, &w.tensors[i], dequantized_rows, f, (int)i, &slabs, nt, err);
+    }
+    if (!rc) rc = gw_finish(&w, err);
+    row_slabs_free(&slabs);
+    gw_free(&w);
+    free(types);
+    return rc;
+}
+
+int mv_quantize(const char *in, const char *out, const char *type, int n_threads, char *err_out, size_t err_size) {
+    char err[MV_ERROR_SIZE] = "";
+    int pure, mixture, rc = parse_quantize_type(type, &pure, &mixture, err);
+    model_file f;
+    if (!rc && (!in || !out)) rc = fail(err, MV_ERR_ARG, "quantize: input and output paths are needed");
+    if (!rc && same_file(in, out)) rc = fail(err, MV_ERR_ARG, "quantize: %s is both input and output", out);
+    if (!rc && !(rc = model_file_open(&f, in, err))) {
+        rc = quantize_file(&f, out, pure, mixture, n_threads > 0 ? n_threads : default_thread_count(), err);
+        model_file_free(&f);
+    }
     if (rc) copy_error(err_out, err_size, err);
     return rc;
 }

@@ -269,6 +269,16 @@ typedef struct mv_make_model_params {
 mv_make_model_params mv_make_model_default_params(void);
 int mv_make_model(const mv_make_model_params *params, const char *path, char *err, size_t err_size);
 
+/* Writes a copy of the GGUF model at `in` to `out` with its weights
+   quantized. type is a type name ("Q4_K": every 2-D weight in that type, as
+   llama-quantize --pure), or a llama.cpp mixture ("Q4_K_M", "Q3_K_L",
+   "Q2_K_S", "MXFP4_MOE", or "mix-" and a type, "mix-Q4_0": llama.cpp's
+   choice per tensor by role and layer). A weight whose rows the type cannot
+   hold takes llama.cpp's fallback (Q4_K -> Q5_0, ...). Norms, biases and
+   other 1-D tensors are copied; so is the metadata, with general.file_type
+   set. Quantized sources are dequantized first. n_threads 0: all cores. */
+int mv_quantize(const char *in, const char *out, const char *type, int n_threads, char *err, size_t err_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,10 +1,11 @@
-/* minerva — the command: run, info, tokenize, logits, make-model.
+/* minerva — the command: run, info, tokenize, logits, bench, quantize, make-model.
    Build: ./build.sh (or cc -O2 -fopenmp examples/cli.c minerva.c -lm -o minerva). */
 #include "../minerva.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static double now(void) {
@@ -23,13 +24,16 @@ static void usage(FILE *f) {
             "  tokenize  -m MODEL|--tokenizer FILE -p TEXT [--add-special] [--special]\n"
             "  logits    -m MODEL --tokens 1,2,3 -o OUT.f32 [--ubatch N] [--kv f16|f32] [--threads N]\n"
             "  bench     -m MODEL [-p 512] [-n 128] [-d 0] [-t T] [-r 5] [-s all] [-o md|csv|json|svg]  (bench --help)\n"
+            "  quantize  IN.gguf OUT.gguf TYPE [-t THREADS]   TYPE: Q4_K, Q8_0, IQ4_XS, ... (every weight),\n"
+            "            or a llama.cpp mixture: Q4_K_M, Q3_K_S, Q5_K_M, Q2_K_S, MXFP4_MOE, mix-Q4_0, ...\n"
             "  make-model --shape demo|tinyllama-1.1b|llama-7b|mistral-7b [--arch llama] [--type T] -o FILE [--seed S]\n");
 }
 
 /* Options shared by the subcommands; each reads what it needs. */
 typedef struct {
     const char *model, *prompt, *out, *tokens, *shape, *arch, *type, *kv;
-    int n_predict, threads, ctx, ubatch, add_special, special;
+    const char *args[3]; /* positional arguments */
+    int n_args, n_predict, threads, ctx, ubatch, add_special, special;
     mv_sampler_params sampling;
     unsigned long long seed;
     int seed_given;
@@ -64,6 +68,7 @@ static int parse_options(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--repeat-last-n")) o->sampling.repeat_last_n = atoi(VALUE());
         else if (!strcmp(a, "--add-special")) o->add_special = 1;
         else if (!strcmp(a, "--special")) o->special = 1;
+        else if (a[0] != '-' && o->n_args < 3) o->args[o->n_args++] = a;
         else {
             fprintf(stderr, "minerva: unknown option '%s'\n", a);
             return 2;
@@ -299,6 +304,24 @@ static int cmd_make_model(const options *o) {
     return 0;
 }
 
+static int cmd_quantize(const options *o) {
+    if (o->n_args != 3) {
+        fprintf(stderr, "minerva: quantize needs IN.gguf OUT.gguf TYPE\n");
+        return 2;
+    }
+    char err[256];
+    const double t0 = now();
+    if (mv_quantize(o->args[0], o->args[1], o->args[2], o->threads, err, sizeof err) != MV_OK) {
+        fprintf(stderr, "minerva: %s\n", err);
+        return 1;
+    }
+    struct stat in, out;
+    if (stat(o->args[0], &in) == 0 && stat(o->args[1], &out) == 0)
+        fprintf(stderr, "wrote %s (%s): %.1f MiB -> %.1f MiB, %.1f s\n", o->args[1], o->args[2], in.st_size / 1048576.0,
+                out.st_size / 1048576.0, now() - t0);
+    return 0;
+}
+
 int cmd_bench(int argc, char **argv); /* examples/bench.c: argv as main got it */
 
 int main(int argc, char **argv) {
@@ -310,10 +333,15 @@ int main(int argc, char **argv) {
     options o;
     if (parse_options(argc - 2, argv + 2, &o)) return 2;
     const char *cmd = argv[1];
+    if (o.n_args && strcmp(cmd, "quantize")) {
+        fprintf(stderr, "minerva: unexpected argument '%s'\n", o.args[0]);
+        return 2;
+    }
     if (!strcmp(cmd, "run")) return cmd_run(&o);
     if (!strcmp(cmd, "info")) return cmd_info(&o);
     if (!strcmp(cmd, "tokenize")) return cmd_tokenize(&o);
     if (!strcmp(cmd, "logits")) return cmd_logits(&o);
+    if (!strcmp(cmd, "quantize")) return cmd_quantize(&o);
     if (!strcmp(cmd, "make-model")) return cmd_make_model(&o);
     fprintf(stderr, "minerva: unknown command '%s'\n", cmd);
     usage(stderr);

@@ -78,6 +78,8 @@ int main(int argc, char **argv) {
         arrput(all, ((test_case){names[n_names++], test_kit_model, &KIT_CASES[i]}));
     }
     arrput(all, ((test_case){"kit.golden_text", test_kit_golden, NULL}));
+    arrput(all, ((test_case){"kit.quantizers", test_kit_quantizers, NULL}));
+    arrput(all, ((test_case){"kit.quantize_mixtures", test_kit_quantize_mixtures, NULL}));
     static const char *vocabs[] = {"vocab/ggml-vocab-llama-spm.gguf"};
     for (size_t i = 0; i < sizeof vocabs / sizeof *vocabs; i++) {
         snprintf(names[n_names], sizeof names[0], "kit.vocab.%s", strrchr(vocabs[i], '/') + 1);

@@ -6,7 +6,7 @@ static int run_command(const char *cmdline, char **out, char **err_text) {
     char out_path[512], err_path[512], full[4096];
     tmp_path(out_path, sizeof out_path, "cmd.out");
     tmp_path(err_path, sizeof err_path, "cmd.err");
-    snprintf(full, sizeof full, "%s >%s 2>%s", cmdline, out_path, err_path);
+    snprintf(full, sizeof full, "(%s) >%s 2>%s", cmdline, out_path, err_path);
     int status = system(full);
     if (out) *out = read_file(out_path, NULL);
     if (err_text) *err_text = read_file(err_path, NULL);
@@ -114,9 +114,76 @@ static void test_cli_info_and_errors(test_state *t) {
     free(err);
 }
 
+/* The type of tensor `name` in the GGUF at path; -1 if it cannot be read. */
+static int file_tensor_type(const char *path, const char *name) {
+    model_file f;
+    char err[MV_ERROR_SIZE];
+    if (model_file_open(&f, path, err)) return -1;
+    const tensor *x = file_tensor(&f, name);
+    const int type = x ? x->type : -1;
+    model_file_free(&f);
+    return type;
+}
+
+/* minerva quantize: types, a mixture, fallbacks, metadata, and refusals. */
+static void test_cli_quantize(test_state *t) {
+    char source[512], out[512], cmd[4096];
+    mv_model *m = demo_model(t); /* makes sure the file exists */
+    mv_model_free(m);
+    tmp_path(source, sizeof source, "demo_F32.gguf");
+    tmp_path(out, sizeof out, "cli_quantized.gguf");
+    static const struct { const char *type; int embd, ffn_down, output; } cases[] = {
+        {"Q8_0", MV_TYPE_Q8_0, MV_TYPE_Q8_0, MV_TYPE_Q8_0},
+        {"Q4_K", MV_TYPE_Q5_0, MV_TYPE_Q5_0, MV_TYPE_Q5_0},      /* rows of 128 and 384: Q4_K falls back */
+        {"Q4_K_M", MV_TYPE_Q5_0, MV_TYPE_Q8_0, MV_TYPE_Q8_0},    /* Q6_K for the last ffn_down, then its fallback */
+        {"mix-Q4_0", MV_TYPE_Q4_0, MV_TYPE_Q4_0, MV_TYPE_Q8_0},
+        {"IQ4_XS", MV_TYPE_IQ4_NL, MV_TYPE_IQ4_NL, MV_TYPE_IQ4_NL},
+        {"bf16", MV_TYPE_BF16, MV_TYPE_BF16, MV_TYPE_BF16},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *err = NULL;
+        snprintf(cmd, sizeof cmd, "%s quantize %s %s %s -t 2 && %s run -m %s -p hi -n 4 --temp 0", CONFIG.minerva, source, out, cases[i].type,
+                 CONFIG.minerva, out);
+        CHECKF(run_command(cmd, NULL, &err) == 0, "%s: %s", cases[i].type, err ? err : "");
+        free(err);
+        CHECKF(file_tensor_type(out, "token_embd.weight") == cases[i].embd && file_tensor_type(out, "blk.1.ffn_down.weight") == cases[i].ffn_down &&
+               file_tensor_type(out, "output.weight") == cases[i].output && file_tensor_type(out, "blk.0.attn_norm.weight") == MV_TYPE_F32,
+               "%s: tensor types", cases[i].type);
+    }
+    /* quantizing a quantized model works from its dequantized weights; metadata is kept */
+    char requantized[512];
+    tmp_path(requantized, sizeof requantized, "cli_requantized.gguf");
+    snprintf(cmd, sizeof cmd, "%s quantize %s %s Q8_0 && %s info -m %s", CONFIG.minerva, out, requantized, CONFIG.minerva, requantized);
+    char *info = NULL;
+    CHECK(run_command(cmd, &info, NULL) == 0 && info && strstr(info, "tokenizer.ggml.tokens") && strstr(info, "general.file_type                        7"));
+    free(info);
+    static const struct { const char *args; const char *message; } refusals[] = {
+        {"%s %s Q4_X", "unknown type 'Q4_X'"},
+        {"%s %s IQ2_XXS", "type IQ2_XXS is not supported"},
+        {"%s %s Q8_1", "type Q8_1 is not supported"},
+        {"%s %s/nonexistent.gguf Q8_0", "nonexistent"},
+        {"%s %s", "needs IN.gguf OUT.gguf TYPE"},
+    };
+    for (size_t i = 0; i < sizeof refusals / sizeof *refusals; i++) {
+        char args[2048], *err = NULL;
+        snprintf(args, sizeof args, refusals[i].args, source, i == 3 ? CONFIG.tmp : out);
+        if (i == 3) snprintf(args, sizeof args, "%s/nonexistent.gguf %s Q8_0", CONFIG.tmp, out);
+        snprintf(cmd, sizeof cmd, "%s quantize %s", CONFIG.minerva, args);
+        const int rc = run_command(cmd, NULL, &err);
+        CHECKF(rc != 0 && err && strstr(err, refusals[i].message), "'quantize %s': exit %d, %s", args, rc, err ? err : "");
+        free(err);
+    }
+    snprintf(cmd, sizeof cmd, "%s quantize %s %s Q8_0", CONFIG.minerva, source, source);
+    char *err = NULL;
+    CHECK(run_command(cmd, NULL, &err) == 1 && err && strstr(err, "both input and output"));
+    free(err);
+    CHECK(file_tensor_type(source, "token_embd.weight") == MV_TYPE_F32);
+}
+
 static const test_case CLI_TESTS[] = {
     {"cli.run_golden", test_cli_run_golden, NULL},
     {"cli.logits", test_cli_logits, NULL},
     {"cli.tokenize", test_cli_tokenize, NULL},
     {"cli.info_and_errors", test_cli_info_and_errors, NULL},
+    {"cli.quantize", test_cli_quantize, NULL},
 };

@@ -216,6 +216,136 @@ static void test_kit_golden(test_state *t) {
     mv_model_free(m);
 }
 
+/* RMS error of a tensor of type `type` at data against the f32 values ref. */
+static double quantized_rms(int type, const void *data, const float *ref, int64_t n, int64_t rows) {
+    float *y = malloc((size_t)n * sizeof *y);
+    double sum = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        TYPES[type].dequantize((const uint8_t *)data + (size_t)r * row_bytes(type, n), y, n);
+        for (int64_t i = 0; i < n; i++) sum += (double)(y[i] - ref[r * n + i]) * (y[i] - ref[r * n + i]);
+    }
+    free(y);
+    return sqrt(sum / (double)(n * rows));
+}
+
+/* Minerva's quantizers: for every weight of the kit's llama.cpp-quantized
+   files, the RMS error of quantizing the F32 original is at most 1.05× llama.cpp's. */
+static void test_kit_quantizers(test_state *t) {
+    static const char *files[] = {"tiny_k.Q2_K", "tiny_k.Q3_K", "tiny_k.Q4_K", "tiny_k.Q5_K", "tiny_k.Q6_K", "tiny_k.IQ4_XS",
+                                  "tiny_k.TQ1_0", "tiny_k.TQ2_0", "tiny_k.MXFP4", "tiny_b.Q4_0", "tiny_b.Q4_1", "tiny_b.Q5_0",
+                                  "tiny_b.Q5_1", "tiny_b.Q8_0", "tiny_b.IQ4_NL", "tiny_b.MXFP4"};
+    char path[1024], f32_path[1024], rel[128], err[MV_ERROR_SIZE];
+    if (!kit_path(path, sizeof path, "gguf/tiny_k.F32.gguf")) SKIP("no kit at ../shared/kit");
+    double worst = 0;
+    int compared = 0;
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(rel, sizeof rel, "gguf/%.6s.F32.gguf", files[i]);
+        kit_path(f32_path, sizeof f32_path, rel);
+        snprintf(rel, sizeof rel, "gguf/%s.gguf", files[i]);
+        kit_path(path, sizeof path, rel);
+        model_file original, theirs;
+        if (model_file_open(&original, f32_path, err)) {
+            CHECKF(0, "%s", err);
+            continue;
+        }
+        if (model_file_open(&theirs, path, err)) {
+            CHECKF(0, "%s", err);
+            model_file_free(&original);
+            continue;
+        }
+        for (ptrdiff_t k = 0; k < arrlen(theirs.tensors); k++) {
+            const tensor *q = &theirs.tensors[k], *f = file_tensor(&original, q->name);
+            if (q->type == MV_TYPE_F32 || !f || f->type != MV_TYPE_F32) continue;
+            const int64_t n = q->ne[0], rows = q->ne[1] * q->ne[2] * q->ne[3];
+            uint8_t *ours = malloc(row_bytes(q->type, n) * (size_t)rows);
+            for (int64_t r = 0; r < rows; r++) TYPES[q->type].quantize((const float *)f->data + r * n, ours + (size_t)r * row_bytes(q->type, n), n);
+            const double e_ours = quantized_rms(q->type, ours, (const float *)f->data, n, rows);
+            const double e_theirs = quantized_rms(q->type, q->data, (const float *)f->data, n, rows);
+            CHECKF(e_ours <= 1.05 * e_theirs, "%s %s: RMS error %.4g, llama.cpp's %.4g", files[i], q->name, e_ours, e_theirs);
+            worst = fmax(worst, e_ours / e_theirs), compared++;
+            free(ours);
+        }
+        model_file_free(&original);
+        model_file_free(&theirs);
+    }
+    CHECKF(compared >= 200, "only %d tensors compared", compared);
+    snprintf(t->note, sizeof t->note, "%d tensors; worst ratio to llama.cpp's error %.3f", compared, worst);
+}
+
+/* The type kit/gguf/types.json gives tensor `name` in `file`; -1 if none. */
+static int kit_listed_type(const char *json, const char *file, const char *name) {
+    char needle[256], type[16];
+    snprintf(needle, sizeof needle, "\"%s\"", file);
+    const char *at = strstr(json, needle);
+    at = at ? strstr(at, "\"tensors\"") : NULL;
+    const char *end = at ? strchr(at, '}') : NULL;
+    snprintf(needle, sizeof needle, "\"%s\": \"", name);
+    const char *p = at ? strstr(at, needle) : NULL;
+    if (!p || p > end || sscanf(p + strlen(needle), "%15[^\"]", type) != 1) return -1;
+    return mv_type_from_name(type);
+}
+
+/* llama.cpp's mixtures: `minerva quantize` picks every tensor's type as
+   llama-quantize did for the kit's mix-* files, and the model it writes is
+   about as close to the F32 model's logits as llama.cpp's file. */
+static void test_kit_quantize_mixtures(test_state *t) {
+    static const struct { const char *source, *mixture, *listed; } cases[] = {
+        {"tiny_k.F32", "Q3_K_M", "tiny_k.mix-Q3_K_M"}, {"tiny_k.F32", "Q4_K_M", "tiny_k.mix-Q4_K_M"},
+        {"tiny_k.F32", "Q5_K_M", "tiny_k.mix-Q5_K_M"}, {"tiny_k.F32", "mix-Q2_K", "tiny_k.mix-Q2_K"},
+        {"tiny_k.F32", "mix-Q4_0", "tiny_k.mix-Q4_0"}, {"tiny_k.F32", "mix-Q6_K", "tiny_k.mix-Q6_K"},
+        {"tiny_k.F32", "mix-Q8_0", "tiny_k.mix-Q8_0"}, {"tiny_k.F32", "mix-IQ4_XS", "tiny_k.mix-IQ4_XS"},
+        {"tiny_oss.Q8_0", "MXFP4_MOE", "tiny_oss.mix-MXFP4_MOE"}, {"tiny_oss.Q8_0", "Q4_K_M", "tiny_oss.mix-Q4_K_M"},
+    };
+    char path[1024], source[1024], rel[128], out[512], err[MV_ERROR_SIZE], note[160] = "";
+    if (!kit_path(path, sizeof path, "gguf/types.json")) SKIP("no kit at ../shared/kit");
+    char *json = read_file(path, NULL);
+    mv_token ids[32];
+    const int n_ids = parse_int_list(LLAMA_IDS, ids, 32);
+    size_t n_f32;
+    kit_path(path, sizeof path, "logits/tiny_k.F32.logits.f32");
+    float *f32_logits = read_floats(path, &n_f32);
+    CHECK(json && f32_logits);
+    for (size_t i = 0; json && f32_logits && i < sizeof cases / sizeof *cases; i++) {
+        snprintf(rel, sizeof rel, "gguf/%s.gguf", cases[i].source);
+        kit_path(source, sizeof source, rel);
+        tmp_path(out, sizeof out, "quantized.gguf");
+        if (mv_quantize(source, out, cases[i].mixture, 2, err, sizeof err) != MV_OK) {
+            CHECKF(0, "%s: %s", cases[i].mixture, err);
+            continue;
+        }
+        model_file f;
+        CHECKF(model_file_open(&f, out, err) == MV_OK, "%s", err);
+        snprintf(rel, sizeof rel, "%s.gguf", cases[i].listed);
+        for (ptrdiff_t k = 0; k < arrlen(f.tensors); k++) {
+            const int listed = kit_listed_type(json, rel, f.tensors[k].name);
+            CHECKF(listed == f.tensors[k].type, "%s: %s is %s, llama.cpp's %s", cases[i].mixture, f.tensors[k].name,
+                   TYPES[f.tensors[k].type].name, listed >= 0 ? TYPES[listed].name : "(none)");
+        }
+        model_file_free(&f);
+        if (strncmp(cases[i].source, "tiny_k", 6)) continue;
+        mv_model *m = NULL;
+        float *ours = NULL, *gen = NULL, *theirs = NULL;
+        size_t n_theirs = 0;
+        snprintf(rel, sizeof rel, "logits/%s.logits.f32", cases[i].listed);
+        kit_path(path, sizeof path, rel);
+        theirs = read_floats(path, &n_theirs);
+        if (mv_model_load(out, NULL, &m, err, sizeof err) == MV_OK && theirs && n_theirs == n_f32 &&
+            kit_evaluate(t, m, ids, n_ids, 0, MV_TYPE_F32, NULL, 0, &ours, &gen) == MV_OK) {
+            const double e_ours = rel_rms(ours, f32_logits, n_f32), e_theirs = rel_rms(theirs, f32_logits, n_f32);
+            CHECKF(e_ours <= 1.15 * e_theirs + 1e-3, "%s: logits %.4g from the F32 model's, llama.cpp's file %.4g", cases[i].mixture, e_ours,
+                   e_theirs);
+            snprintf(note + strlen(note), sizeof note - strlen(note), "%s%s %.3f", *note ? ", " : "", cases[i].mixture, e_ours / e_theirs);
+        } else {
+            CHECKF(0, "%s: %s", cases[i].mixture, m ? "no reference logits" : err);
+        }
+        free(ours), free(gen), free(theirs);
+        mv_model_free(m);
+    }
+    snprintf(t->note, sizeof t->note, "logit error / llama.cpp's: %s", note);
+    free(json);
+    free(f32_logits);
+}
+
 /* llama.cpp's tokenizer test vectors: .inp cases separated by a marker line,
    .out one line of ids per case; no BOS, no special-token parsing. */
 static void test_kit_vocab(test_state *t) {

@@ -60,14 +60,16 @@ static double max_abs_diff(const float *a, const float *b, size_t n) {
 }
 
 static const model_shape SMALL_SHAPE = {"small", 320, 128, 2, 8, 4, 192, 128};
+static const model_shape SMALL_K_SHAPE = {"small_k", 320, 256, 2, 4, 2, 512, 128}; /* rows of 256-element blocks */
 static const mv_token SMALL_IDS[20] = {1, 5, 17, 42, 99, 3, 200, 7, 64, 250, 11, 128, 31, 77, 150, 260, 270, 300, 2, 9};
 
 static void test_batch_vs_sequential(test_state *t) {
-    static const int types[] = {MV_TYPE_F32, MV_TYPE_F16, MV_TYPE_Q4_0, MV_TYPE_Q8_0, MV_TYPE_Q5_1};
+    static const int types[] = {MV_TYPE_F32, MV_TYPE_F16, MV_TYPE_Q4_0, MV_TYPE_Q8_0, MV_TYPE_Q5_1, MV_TYPE_Q4_K, MV_TYPE_Q6_K};
     for (size_t k = 0; k < sizeof types / sizeof *types; k++) {
+        const model_shape *shape = TYPES[types[k]].block_size == QK_K ? &SMALL_K_SHAPE : &SMALL_SHAPE;
         char name[64];
-        snprintf(name, sizeof name, "small_%s.gguf", TYPES[types[k]].name);
-        mv_model *m = test_model(t, name, &SMALL_SHAPE, types[k], 0);
+        snprintf(name, sizeof name, "%s_%s.gguf", shape->name, TYPES[types[k]].name);
+        mv_model *m = test_model(t, name, shape, types[k], 0);
         if (!m) continue;
         const size_t n = 20 * (size_t)mv_model_n_vocab(m);
         float *batch = all_logits(t, m, SMALL_IDS, 20, 20, MV_TYPE_F32, 2);
@@ -88,22 +90,27 @@ static void test_batch_vs_sequential(test_state *t) {
     }
 }
 
+/* Every weight type the engine writes, in a whole model: SIMD kernels vs scalar ones. */
 static void test_scalar_vs_simd(test_state *t) {
-    static const int types[] = {MV_TYPE_F32, MV_TYPE_F16, MV_TYPE_BF16, MV_TYPE_Q8_0, MV_TYPE_Q4_0, MV_TYPE_Q4_1, MV_TYPE_Q5_0, MV_TYPE_Q5_1};
-    for (size_t k = 0; k < sizeof types / sizeof *types; k++) {
+    int n_types = 0;
+    for (int ty = 0; ty < MV_TYPE_COUNT; ty++) {
+        if (!TYPES[ty].quantize || TYPES[ty].dot_type < 0) continue;
+        const model_shape *shape = TYPES[ty].block_size == QK_K ? &SMALL_K_SHAPE : &SMALL_SHAPE;
         char name[64];
-        snprintf(name, sizeof name, "small_%s.gguf", TYPES[types[k]].name);
-        mv_model *fast = test_model(t, name, &SMALL_SHAPE, types[k], 0), *ref = test_model(t, name, &SMALL_SHAPE, types[k], 1);
+        snprintf(name, sizeof name, "%s_%s.gguf", shape->name, TYPES[ty].name);
+        mv_model *fast = test_model(t, name, shape, ty, 0), *ref = test_model(t, name, shape, ty, 1);
         if (fast && ref) {
             float *a = all_logits(t, fast, SMALL_IDS, 20, 20, MV_TYPE_F32, 2), *b = all_logits(t, ref, SMALL_IDS, 20, 20, MV_TYPE_F32, 2);
             /* float types differ only in summation order; block types also where an
                activation lands on the other side of a rounding boundary */
-            double tol = TYPES[types[k]].block_size == 1 ? 1e-5 : 1e-2;
+            double tol = TYPES[ty].block_size == 1 ? 1e-5 : 1e-2;
             if (a && b) CHECKF(rel_rms(a, b, 20 * 320) < tol, "%s: %s vs scalar relrms %g", name, mv_model_kernels(fast), rel_rms(a, b, 20 * 320));
             free(a), free(b);
+            n_types++;
         }
         mv_model_free(fast), mv_model_free(ref);
     }
+    snprintf(t->note, sizeof t->note, "%d weight types", n_types);
 }
 
 static void test_threads_bitwise(test_state *t) {

@@ -63,6 +63,47 @@ static void random_floats(float *x, int n, float scale, uint64_t *s) {
     for (int i = 0; i < n; i++) x[i] = scale * test_uniform(s) * (1 + (test_random(s) % 4 == 0) * 3.0f);
 }
 
+/* Quantizers that fit scales (K types, code tables) are held to a bound on
+   the RMS error of each 256 values relative to their RMS, a little above
+   what they reach on these inputs; 0: the type has the per-element bound. */
+static double fitted_error_bound(int type) {
+    switch (type) {
+    case MV_TYPE_Q2_K: return 0.40;
+    case MV_TYPE_Q3_K: return 0.24;
+    case MV_TYPE_Q4_K: case MV_TYPE_IQ4_XS: case MV_TYPE_IQ4_NL: return 0.12;
+    case MV_TYPE_Q5_K: return 0.06;
+    case MV_TYPE_Q6_K: return 0.032;
+    case MV_TYPE_MXFP4: return 0.16;
+    case MV_TYPE_TQ1_0: case MV_TYPE_TQ2_0: return 0.65;
+    }
+    return 0;
+}
+
+/* The largest error of an element of a block: a step of the grid (its
+   scale, rounded to f16) for the types quantized as ggml's reference does. */
+static float element_error_bound(int ty, float amax, float min, float max) {
+    return ty == MV_TYPE_F32 ? 0 : ty == MV_TYPE_F16 ? fmaxf(amax * 0x1p-11f, 0x1p-25f) : ty == MV_TYPE_BF16 ? amax * 0x1p-8f
+         : ty == MV_TYPE_Q8_0 ? amax / 127 * 0.6f : ty == MV_TYPE_Q4_0 ? amax / 8 * 1.01f
+         : ty == MV_TYPE_Q5_0 ? amax / 16 * 1.01f : ty == MV_TYPE_Q4_1 ? (max - min) / 15 * 0.51f + 1e-3f * amax
+         : (max - min) / 31 * 0.52f + 1e-3f * amax;
+}
+
+static void check_quantized_blocks(test_state *t, int ty, const float *x, const float *y, int n, const char *what) {
+    const double bound = fitted_error_bound(ty);
+    const int bs = bound ? QK_K : TYPES[ty].block_size;
+    for (int b = 0; b < n / bs; b++) {
+        float amax = 0, min = FLT_MAX, max = -FLT_MAX, err = 0;
+        double sq_err = 0, sq = 0;
+        for (int j = b * bs; j < (b + 1) * bs; j++) {
+            amax = fmaxf(amax, fabsf(x[j])), min = fminf(min, x[j]), max = fmaxf(max, x[j]);
+            err = fmaxf(err, fabsf(x[j] - y[j]));
+            sq_err += (double)(x[j] - y[j]) * (x[j] - y[j]), sq += (double)x[j] * x[j];
+        }
+        if (bound) CHECKF(sqrt(sq_err) <= bound * sqrt(sq), "%s %s block %d: relative RMS error %g > %g", TYPES[ty].name, what, b, sqrt(sq_err / sq), bound);
+        else CHECKF(err <= element_error_bound(ty, amax, min, max) + 1e-30f, "%s %s block %d: error %g > %g", TYPES[ty].name, what, b, err, element_error_bound(ty, amax, min, max));
+    }
+}
+
 static void test_quantize_round_trip(test_state *t) {
     uint64_t s = 5;
     int types[MV_TYPE_COUNT], nt = dot_types(types);
@@ -70,30 +111,29 @@ static void test_quantize_round_trip(test_state *t) {
     static float x[N], y[N];
     static uint8_t q[N * 4];
     for (int k = 0; k < nt; k++) {
-        const int ty = types[k], bs = TYPES[ty].block_size;
+        const int ty = types[k];
         if (!TYPES[ty].quantize) continue;
-        for (int regime = 0; regime < 3; regime++) {
+        for (int regime = 0; regime < 4; regime++) {
+            char what[32];
+            snprintf(what, sizeof what, "regime %d", regime);
             random_floats(x, N, regime == 0 ? 1.0f : regime == 1 ? 1e-3f : 300.0f, &s);
+            if (regime == 3) /* sums of three uniforms: a bell, few values near the extremes */
+                for (int i = 0; i < N; i++) x[i] = test_uniform(&s) + test_uniform(&s) + test_uniform(&s);
             TYPES[ty].quantize(x, q, N);
             TYPES[ty].dequantize(q, y, N);
-            for (int b = 0; b < N / bs; b++) {
-                float amax = 0, min = FLT_MAX, max = -FLT_MAX, err = 0;
-                for (int j = b * bs; j < (b + 1) * bs; j++) {
-                    amax = fmaxf(amax, fabsf(x[j])), min = fminf(min, x[j]), max = fmaxf(max, x[j]);
-                    err = fmaxf(err, fabsf(x[j] - y[j]));
-                }
-                /* a step of the grid (its scale, rounded to f16) bounds the error */
-                float step = ty == MV_TYPE_F32 ? 0 : ty == MV_TYPE_F16 ? fmaxf(amax * 0x1p-11f, 0x1p-25f) : ty == MV_TYPE_BF16 ? amax * 0x1p-8f
-                           : ty == MV_TYPE_Q8_0 ? amax / 127 * 0.6f : ty == MV_TYPE_Q4_0 ? amax / 8 * 1.01f
-                           : ty == MV_TYPE_Q5_0 ? amax / 16 * 1.01f : ty == MV_TYPE_Q4_1 ? (max - min) / 15 * 0.51f + 1e-3f * amax
-                           : (max - min) / 31 * 0.52f + 1e-3f * amax;
-                CHECKF(err <= step + 1e-30f, "%s regime %d block %d: error %g > %g", TYPES[ty].name, regime, b, err, step);
-            }
+            check_quantized_blocks(t, ty, x, y, N, what);
         }
         memset(x, 0, sizeof x);
         TYPES[ty].quantize(x, q, N);
         TYPES[ty].dequantize(q, y, N);
         for (int i = 0; i < N; i++) CHECKF(y[i] == 0, "%s: zero row gives %g", TYPES[ty].name, y[i]);
+    }
+    /* ternary weights (BitNet) survive TQ1_0/TQ2_0 exactly */
+    for (int i = 0; i < N; i++) x[i] = 0.375f * (float)((int)(test_random(&s) % 3) - 1);
+    for (int ty = MV_TYPE_TQ1_0; ty <= MV_TYPE_TQ2_0; ty++) {
+        TYPES[ty].quantize(x, q, N);
+        TYPES[ty].dequantize(q, y, N);
+        CHECKF(!memcmp(x, y, sizeof x), "%s: ternary weights change", TYPES[ty].name);
     }
 }
 
@@ -109,6 +149,34 @@ static int block_scale_offsets(int type, int *off) {
     case MV_TYPE_TQ2_0: off[0] = 64; return 1;
     }
     return 0;
+}
+
+/* Packing the integers of a K block gives the block back: from random
+   bytes for every type whose bytes all mean something, from random codes
+   for TQ1_0 (whose bytes are rounded-up fractions). */
+static void test_kblock_packing(test_state *t) {
+    uint64_t s = 21;
+    static const int types[] = {MV_TYPE_Q2_K, MV_TYPE_Q3_K, MV_TYPE_Q4_K, MV_TYPE_Q5_K, MV_TYPE_Q6_K, MV_TYPE_IQ4_XS, MV_TYPE_TQ2_0};
+    uint8_t block[QK_K], again[QK_K];
+    kblock k, k2;
+    for (int rep = 0; rep < 200; rep++) {
+        for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+            const int ty = types[i];
+            for (int b = 0; b < TYPES[ty].block_bytes; b++) block[b] = (uint8_t)test_random(&s);
+            int off[4], n_off = block_scale_offsets(ty, off); /* f16 NaNs would not keep their payload */
+            for (int j = 0; j < n_off; j++) memcpy(block + off[j], &(uint16_t){f32_to_f16(test_uniform(&s))}, 2);
+            unpack_kblock(ty, block, 0, &k);
+            pack_kblock(ty, &k, again, 0);
+            CHECKF(!memcmp(block, again, (size_t)TYPES[ty].block_bytes), "%s: block %d does not pack back", TYPES[ty].name, rep);
+        }
+        memset(&k, 0, sizeof k);
+        for (int e = 0; e < QK_K; e++) k.q[e] = (int8_t)(test_random(&s) % 3);
+        k.d = 0.5f, k.offset = 1;
+        for (int j = 0; j < 16; j++) k.scale[j] = 1;
+        pack_kblock(MV_TYPE_TQ1_0, &k, block, 0);
+        unpack_kblock(MV_TYPE_TQ1_0, block, 0, &k2);
+        CHECKF(!memcmp(k.q, k2.q, sizeof k.q) && k2.d == 0.5f, "TQ1_0: codes %d do not unpack back", rep);
+    }
 }
 
 /* A weight row in one of several regimes: quantized floats, random bytes
@@ -225,6 +293,7 @@ static const test_case NUMBER_TESTS[] = {
     {"numbers.f16_rounding", test_f16_rounding, NULL},
     {"numbers.bf16", test_bf16, NULL},
     {"numbers.quantize_round_trip", test_quantize_round_trip, NULL},
+    {"numbers.kblock_packing", test_kblock_packing, NULL},
     {"numbers.dot_kernels", test_dot_kernels, NULL},
     {"numbers.exp_approx", test_exp_approx, NULL},
 };
