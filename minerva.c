@@ -4213,7 +4213,7 @@ static const model_shape SHAPES[] = {
 };
 
 mv_make_model_params mv_make_model_default_params(void) {
-    return (mv_make_model_params){.arch = "llama", .shape = "demo", .type = MV_TYPE_F32, .seed = 42};
+    return (mv_make_model_params){.arch = "llama", .shape = "demo", .type = "F32", .seed = 42};
 }
 
 /* A SentencePiece vocabulary that tokenizes any text: <unk> <s> </s>, the
@@ -4338,6 +4338,12 @@ static void random_tensor_rows(const void *source, int index, float *out, int64_
         for (int64_t i = 0; i < n; i++) row[i] = (norm ? 1.0f : 0.0f) + scale * random_normal(&state);
     }
 }
+/* ---- the types of a written model: one type, or llama.cpp's mixtures ----
+   Every 2-D weight is written in one type ("Q4_K"), or each in the type a
+   llama.cpp mixture picks for it by role, layer and shape ("Q4_K_M",
+   "mix-Q4_0"); llama.cpp's rules (llama-quant.cpp) are followed so that
+   files agree tensor for tensor. */
+
 /* llama.cpp's file types (general.file_type), which name the mixtures. */
 enum {
     FT_F32 = 0, FT_F16 = 1, FT_Q4_0 = 2, FT_Q4_1 = 3, FT_Q8_0 = 7, FT_Q5_0 = 8, FT_Q5_1 = 9, FT_Q2_K = 10,
@@ -4378,93 +4384,6 @@ static int fallback_type(int type, int64_t n) {
     }
     return n % TYPES[type].block_size == 0 ? type : MV_TYPE_F16;
 }
-
-static void write_llama_metadata(gguf_writer *w, const model_shape *s, int type) {
-    char name[96];
-    snprintf(name, sizeof name, "minerva random %s %s", s->name, TYPES[type].name);
-    gw_str(w, "general.architecture", "llama");
-    gw_str(w, "general.name", name);
-    gw_u32(w, "general.file_type", (uint32_t)file_type_of(type));
-    if (type != MV_TYPE_F32 && type != MV_TYPE_F16 && type != MV_TYPE_BF16) gw_u32(w, "general.quantization_version", 2);
-    gw_u32(w, "llama.context_length", (uint32_t)s->n_ctx);
-    gw_u32(w, "llama.embedding_length", (uint32_t)s->n_embd);
-    gw_u32(w, "llama.block_count", (uint32_t)s->n_layer);
-    gw_u32(w, "llama.feed_forward_length", (uint32_t)s->n_ff);
-    gw_u32(w, "llama.attention.head_count", (uint32_t)s->n_head);
-    gw_u32(w, "llama.attention.head_count_kv", (uint32_t)s->n_head_kv);
-    gw_u32(w, "llama.rope.dimension_count", (uint32_t)(s->n_embd / s->n_head));
-    gw_f32(w, "llama.rope.freq_base", 10000.0f);
-    gw_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    gw_u32(w, "llama.vocab_size", (uint32_t)s->n_vocab);
-    synthetic_vocab v;
-    synthetic_vocab_make(&v, s->n_vocab);
-    gw_str(w, "tokenizer.ggml.model", "llama");
-    gw_string_array(w, "tokenizer.ggml.tokens", (const char *const *)v.text, v.len, (uint64_t)arrlen(v.text));
-    gw_array(w, "tokenizer.ggml.scores", GGUF_F32, v.score, (uint64_t)arrlen(v.score));
-    gw_array(w, "tokenizer.ggml.token_type", GGUF_I32, v.type, (uint64_t)arrlen(v.type));
-    gw_u32(w, "tokenizer.ggml.bos_token_id", 1);
-    gw_u32(w, "tokenizer.ggml.eos_token_id", 2);
-    gw_u32(w, "tokenizer.ggml.unknown_token_id", 0);
-    gw_bool(w, "tokenizer.ggml.add_bos_token", true);
-    gw_bool(w, "tokenizer.ggml.add_eos_token", false);
-    synthetic_vocab_free(&v);
-}
-
-/* Writes a llama model of shape s with random weights of type (norms F32). */
-static int write_random_model(const model_shape *s, int type, uint64_t seed, int nt, const char *path, char *err) {
-    const int64_t E = s->n_embd, F = s->n_ff, hd = s->n_embd / s->n_head, V = s->n_vocab;
-    gguf_writer w;
-    gw_init(&w);
-    write_llama_metadata(&w, s, type);
-    struct { const char *name; int64_t ne0, ne1; bool norm; } layer_tensors[] = {
-        {"blk.%d.attn_norm.weight", E, 1, true}, {"blk.%d.attn_q.weight", E, s->n_head * hd, false},
-        {"blk.%d.attn_k.weight", E, s->n_head_kv * hd, false}, {"blk.%d.attn_v.weight", E, s->n_head_kv * hd, false},
-        {"blk.%d.attn_output.weight", s->n_head * hd, E, false}, {"blk.%d.ffn_norm.weight", E, 1, true},
-        {"blk.%d.ffn_gate.weight", E, F, false}, {"blk.%d.ffn_up.weight", E, F, false}, {"blk.%d.ffn_down.weight", F, E, false},
-    };
-    gw_tensor(&w, "token_embd.weight", fallback_type(type, E), 2, (int64_t[]){E, V});
-    for (int l = 0; l < s->n_layer; l++)
-        for (size_t i = 0; i < sizeof layer_tensors / sizeof *layer_tensors; i++) {
-            char name[64];
-            snprintf(name, sizeof name, layer_tensors[i].name, l);
-            gw_tensor(&w, name, layer_tensors[i].norm ? MV_TYPE_F32 : fallback_type(type, layer_tensors[i].ne0), layer_tensors[i].norm ? 1 : 2,
-                      (int64_t[]){layer_tensors[i].ne0, layer_tensors[i].ne1});
-        }
-    gw_tensor(&w, "output_norm.weight", MV_TYPE_F32, 1, (int64_t[]){E});
-    gw_tensor(&w, "output.weight", fallback_type(type, E), 2, (int64_t[]){E, V});
-    row_slabs slabs = {0};
-    const random_source source = {seed, &w};
-    int rc = gw_begin(&w, path, err);
-    if (!rc) rc = row_slabs_init(&slabs, path, err);
-    for (ptrdiff_t ti = 0; !rc && ti < arrlen(w.tensors); ti++) rc = gw_rows(&w, &w.tensors[ti], random_tensor_rows, &source, (int)ti, &slabs, nt, err);
-    row_slabs_free(&slabs);
-    if (!rc) rc = gw_finish(&w, err);
-    gw_free(&w);
-    return rc;
-}
-
-int mv_make_model(const mv_make_model_params *params, const char *path, char *err_out, size_t err_size) {
-    char err[MV_ERROR_SIZE] = "";
-    mv_make_model_params p = params ? *params : mv_make_model_default_params();
-    const model_shape *s = NULL;
-    for (size_t i = 0; i < sizeof SHAPES / sizeof *SHAPES; i++)
-        if (p.shape && !strcmp(p.shape, SHAPES[i].name)) s = &SHAPES[i];
-    int rc = MV_OK;
-    if (!path) rc = fail(err, MV_ERR_ARG, "make-model: no output path");
-    else if (!s) rc = fail(err, MV_ERR_ARG, "unknown shape '%s' (demo, tinyllama-1.1b, llama-7b, mistral-7b)", p.shape ? p.shape : "");
-    else if (p.arch && strcmp(p.arch, "llama")) rc = fail(err, MV_ERR_UNSUPPORTED, "make-model: architecture '%s' is not supported", p.arch);
-    else if ((int)p.type < 0 || p.type >= MV_TYPE_COUNT || !TYPES[p.type].quantize || TYPES[p.type].dot_type < 0)
-        rc = fail(err, MV_ERR_UNSUPPORTED, "make-model: type %s cannot be written", mv_type_name(p.type) ? mv_type_name(p.type) : "?");
-    else rc = write_random_model(s, p.type, p.seed, p.n_threads > 0 ? p.n_threads : default_thread_count(), path, err);
-    if (rc) copy_error(err_out, err_size, err);
-    return rc;
-}
-
-/* ---- quantized copies: minerva quantize ----------------------------------
-   Every 2-D weight is written in one type ("Q4_K"), or each in the type a
-   llama.cpp mixture picks for it by role, layer and shape ("Q4_K_M",
-   "mix-Q4_0"); llama.cpp's rules (llama-quant.cpp) are followed so that
-   files agree tensor for tensor. Other tensors and all metadata are copied. */
 
 typedef enum {
     ROLE_OTHER, ROLE_OUTPUT, ROLE_TOKEN_EMBD, ROLE_ATTN_V, ROLE_ATTN_K, ROLE_ATTN_Q, ROLE_ATTN_OUTPUT,
@@ -4565,36 +4484,45 @@ static int by_layer_then_name(const void *a, const void *b) {
     return x->layer != y->layer ? (x->layer > y->layer) - (x->layer < y->layer) : strcmp(x->name, y->name);
 }
 
-/* The type of each tensor of f in the copy: `pure` for every weight (when
-   ≥ 0), else what mixture m gives it; the others keep theirs. */
-static void choose_types(const model_file *f, int pure, int m, int *types) {
-    const ptrdiff_t n = arrlen(f->tensors);
+/* What the mixture rules read of a model besides its tensors. */
+typedef struct {
+    char arch[64];
+    int n_layer, n_head, n_head_kv, n_expert;
+} mixture_model;
+
+static void mixture_model_read(const model_file *f, mixture_model *mm) {
     size_t len = 0;
     const char *arch = meta_string(meta_find(f, "general.architecture"), &len);
-    char name[64] = "";
-    if (arch) snprintf(name, sizeof name, "%.*s", (int)MV_MIN(len, sizeof name - 1), arch);
-    int n_head = 1, n_head_kv = 1;
+    memset(mm, 0, sizeof *mm);
+    if (arch) snprintf(mm->arch, sizeof mm->arch, "%.*s", (int)MV_MIN(len, sizeof mm->arch - 1), arch);
+    /* a missing or odd count leaves its default: these only tune the choice */
+    if (hparam_int(f, mm->arch, "block_count", 0, 0, 1 << 16, &mm->n_layer, NULL) ||
+        hparam_int(f, mm->arch, "attention.head_count", 1, 1, 1 << 16, &mm->n_head, NULL) ||
+        hparam_int(f, mm->arch, "attention.head_count_kv", mm->n_head, 1, 1 << 16, &mm->n_head_kv, NULL) ||
+        hparam_int(f, mm->arch, "expert_count", 0, 0, 1 << 16, &mm->n_expert, NULL))
+        mm->n_layer = mm->n_expert = 0, mm->n_head = mm->n_head_kv = 1;
+}
+
+/* The type of each of n tensors in a written model: `pure` for every weight
+   (when ≥ 0), else what mixture m gives it; the others keep theirs. */
+static int choose_types(const tensor *tensors, ptrdiff_t n, const mixture_model *mm, int pure, int m, int *types) {
     mixture_state s = {.file_type = m >= 0 ? MIXTURES[m].file_type : 0, .base = m >= 0 ? MIXTURES[m].base : pure};
-    /* counts the rules read; a missing or odd one leaves its default, as these only tune the choice */
-    if (hparam_int(f, name, "block_count", 0, 0, 1 << 16, &s.n_layer, NULL) ||
-        hparam_int(f, name, "attention.head_count", 1, 1, 1 << 16, &n_head, NULL) ||
-        hparam_int(f, name, "attention.head_count_kv", n_head, 1, 1 << 16, &n_head_kv, NULL) ||
-        hparam_int(f, name, "expert_count", 0, 0, 1 << 16, &s.n_expert, NULL))
-        s.n_layer = 0, n_head = n_head_kv = 1, s.n_expert = 0;
-    s.n_gqa = n_head / n_head_kv;
-    s.falcon = !strcmp(name, "falcon");
-    s.is_70b = !strcmp(name, "llama") && s.n_layer == 80 && n_head_kv < n_head;
-    s.tied_output = !file_tensor(f, "output.weight");
+    s.n_layer = mm->n_layer, s.n_expert = mm->n_expert, s.n_gqa = mm->n_head / MV_MAX(1, mm->n_head_kv);
+    s.falcon = !strcmp(mm->arch, "falcon");
+    s.is_70b = !strcmp(mm->arch, "llama") && s.n_layer == 80 && mm->n_head_kv < mm->n_head;
+    s.tied_output = true;
     tensor_order *order = malloc((size_t)MV_MAX(n, 1) * sizeof *order);
+    if (!order) return MV_ERR_NOMEM;
     for (ptrdiff_t i = 0; i < n; i++) {
         int layer = -1;
-        sscanf(f->tensors[i].name, "blk.%d.", &layer);
-        order[i] = (tensor_order){layer, (int)i, f->tensors[i].name};
-        s.n_attn_v += tensor_role_of(f->tensors[i].name) == ROLE_ATTN_V;
+        sscanf(tensors[i].name, "blk.%d.", &layer);
+        order[i] = (tensor_order){layer, (int)i, tensors[i].name};
+        s.n_attn_v += tensor_role_of(tensors[i].name) == ROLE_ATTN_V;
+        s.tied_output &= tensor_role_of(tensors[i].name) != ROLE_OUTPUT;
     }
     qsort(order, (size_t)n, sizeof *order, by_layer_then_name);
     for (ptrdiff_t k = 0; k < n; k++) {
-        const tensor *t = &f->tensors[order[k].index];
+        const tensor *t = &tensors[order[k].index];
         int type = t->type;
         if (tensor_is_quantizable(t)) {
             type = pure >= 0 ? pure : TYPES[s.base].block_size > 1 ? mixture_type(&s, t) : s.base;
@@ -4603,6 +4531,7 @@ static void choose_types(const model_file *f, int pure, int m, int *types) {
         types[order[k].index] = type;
     }
     free(order);
+    return MV_OK;
 }
 
 static int parse_quantize_type(const char *name, int *pure, int *mixture, char *err) {
@@ -4622,6 +4551,124 @@ static int parse_quantize_type(const char *name, int *pure, int *mixture, char *
     return MV_OK;
 }
 
+/* Metadata of a random llama model; its tokenizer copied from another
+   model's file, or synthetic. */
+static void write_llama_metadata(gguf_writer *w, const model_shape *s, const char *type_name, int file_type, bool quantized,
+                                 const model_file *vocab) {
+    char name[96];
+    snprintf(name, sizeof name, "minerva random %s %s", s->name, type_name);
+    gw_str(w, "general.architecture", "llama");
+    gw_str(w, "general.name", name);
+    gw_u32(w, "general.file_type", (uint32_t)file_type);
+    if (quantized) gw_u32(w, "general.quantization_version", 2);
+    gw_u32(w, "llama.context_length", (uint32_t)s->n_ctx);
+    gw_u32(w, "llama.embedding_length", (uint32_t)s->n_embd);
+    gw_u32(w, "llama.block_count", (uint32_t)s->n_layer);
+    gw_u32(w, "llama.feed_forward_length", (uint32_t)s->n_ff);
+    gw_u32(w, "llama.attention.head_count", (uint32_t)s->n_head);
+    gw_u32(w, "llama.attention.head_count_kv", (uint32_t)s->n_head_kv);
+    gw_u32(w, "llama.rope.dimension_count", (uint32_t)(s->n_embd / s->n_head));
+    gw_f32(w, "llama.rope.freq_base", 10000.0f);
+    gw_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    gw_u32(w, "llama.vocab_size", (uint32_t)s->n_vocab);
+    if (vocab) {
+        for (ptrdiff_t i = 0; i < arrlen(vocab->kvs); i++)
+            if (!strncmp(vocab->kvs[i].key, "tokenizer.", 10)) gw_record(w, vocab->kvs[i].record, vocab->kvs[i].record_len);
+        return;
+    }
+    synthetic_vocab v;
+    synthetic_vocab_make(&v, s->n_vocab);
+    gw_str(w, "tokenizer.ggml.model", "llama");
+    gw_string_array(w, "tokenizer.ggml.tokens", (const char *const *)v.text, v.len, (uint64_t)arrlen(v.text));
+    gw_array(w, "tokenizer.ggml.scores", GGUF_F32, v.score, (uint64_t)arrlen(v.score));
+    gw_array(w, "tokenizer.ggml.token_type", GGUF_I32, v.type, (uint64_t)arrlen(v.type));
+    gw_u32(w, "tokenizer.ggml.bos_token_id", 1);
+    gw_u32(w, "tokenizer.ggml.eos_token_id", 2);
+    gw_u32(w, "tokenizer.ggml.unknown_token_id", 0);
+    gw_bool(w, "tokenizer.ggml.add_bos_token", true);
+    gw_bool(w, "tokenizer.ggml.add_eos_token", false);
+    synthetic_vocab_free(&v);
+}
+
+static void add_tensor(tensor **list, const char *name, int n_dims, int64_t ne0, int64_t ne1) {
+    tensor t = {.name = strdup(name), .type = MV_TYPE_F32, .n_dims = n_dims, .ne = {ne0, ne1, 1, 1}};
+    arrput(*list, t);
+}
+
+/* Writes a llama model of shape s with random weights: each in type `pure`
+   (≥ 0) or as mixture m picks; norms F32. vocab: a model file whose
+   tokenizer is copied (its size replaces the shape's), or NULL. */
+static int write_random_model(const model_shape *shape, int pure, int m, const model_file *vocab, uint64_t seed, int nt, const char *path,
+                              char *err) {
+    model_shape s = *shape;
+    const meta_kv *tokens = vocab ? meta_find(vocab, "tokenizer.ggml.tokens") : NULL;
+    if (vocab && (!tokens || tokens->type != GGUF_ARRAY || tokens->n == 0 || tokens->n > (1u << 24)))
+        return fail(err, MV_ERR_FORMAT, "the vocabulary's file has no tokenizer.ggml.tokens");
+    if (tokens) s.n_vocab = (int)tokens->n;
+    const int64_t E = s.n_embd, F = s.n_ff, hd = s.n_embd / s.n_head, V = s.n_vocab;
+    const struct { const char *name; int64_t ne0, ne1; bool norm; } layer_tensors[] = {
+        {"blk.%d.attn_norm.weight", E, 1, true}, {"blk.%d.attn_q.weight", E, s.n_head * hd, false},
+        {"blk.%d.attn_k.weight", E, s.n_head_kv * hd, false}, {"blk.%d.attn_v.weight", E, s.n_head_kv * hd, false},
+        {"blk.%d.attn_output.weight", s.n_head * hd, E, false}, {"blk.%d.ffn_norm.weight", E, 1, true},
+        {"blk.%d.ffn_gate.weight", E, F, false}, {"blk.%d.ffn_up.weight", E, F, false}, {"blk.%d.ffn_down.weight", F, E, false},
+    };
+    tensor *tensors = NULL;
+    add_tensor(&tensors, "token_embd.weight", 2, E, V);
+    for (int l = 0; l < s.n_layer; l++)
+        for (size_t i = 0; i < sizeof layer_tensors / sizeof *layer_tensors; i++) {
+            char name[64];
+            snprintf(name, sizeof name, layer_tensors[i].name, l);
+            add_tensor(&tensors, name, layer_tensors[i].norm ? 1 : 2, layer_tensors[i].ne0, layer_tensors[i].ne1);
+        }
+    add_tensor(&tensors, "output_norm.weight", 1, E, 1);
+    add_tensor(&tensors, "output.weight", 2, E, V);
+    const ptrdiff_t n = arrlen(tensors);
+    const mixture_model mm = {"llama", s.n_layer, s.n_head, s.n_head_kv, 0};
+    int *types = malloc((size_t)n * sizeof *types);
+    gguf_writer w;
+    gw_init(&w);
+    int rc = types ? choose_types(tensors, n, &mm, pure, m, types) : MV_ERR_NOMEM;
+    if (rc) fail(err, rc, "%s: out of memory", path);
+    const int base = m >= 0 ? MIXTURES[m].base : pure;
+    write_llama_metadata(&w, &s, m >= 0 ? MIXTURES[m].name : TYPES[pure].name, m >= 0 ? MIXTURES[m].file_type : file_type_of(pure),
+                         TYPES[base].block_size > 1, vocab);
+    for (ptrdiff_t i = 0; !rc && i < n; i++) gw_tensor(&w, tensors[i].name, types[i], tensors[i].n_dims, tensors[i].ne);
+    row_slabs slabs = {0};
+    const random_source source = {seed, &w};
+    if (!rc) rc = gw_begin(&w, path, err);
+    if (!rc) rc = row_slabs_init(&slabs, path, err);
+    for (ptrdiff_t ti = 0; !rc && ti < arrlen(w.tensors); ti++) rc = gw_rows(&w, &w.tensors[ti], random_tensor_rows, &source, (int)ti, &slabs, nt, err);
+    row_slabs_free(&slabs);
+    if (!rc) rc = gw_finish(&w, err);
+    gw_free(&w);
+    for (ptrdiff_t i = 0; i < n; i++) free(tensors[i].name);
+    arrfree(tensors);
+    free(types);
+    return rc;
+}
+
+int mv_make_model(const mv_make_model_params *params, const char *path, char *err_out, size_t err_size) {
+    char err[MV_ERROR_SIZE] = "";
+    mv_make_model_params p = params ? *params : mv_make_model_default_params();
+    const model_shape *s = NULL;
+    for (size_t i = 0; i < sizeof SHAPES / sizeof *SHAPES; i++)
+        if (p.shape && !strcmp(p.shape, SHAPES[i].name)) s = &SHAPES[i];
+    int pure = -1, mixture = -1, rc = MV_OK;
+    model_file vocab = {0};
+    if (!path) rc = fail(err, MV_ERR_ARG, "make-model: no output path");
+    else if (!s) rc = fail(err, MV_ERR_ARG, "unknown shape '%s' (demo, tinyllama-1.1b, llama-7b, mistral-7b)", p.shape ? p.shape : "");
+    else if (p.arch && strcmp(p.arch, "llama")) rc = fail(err, MV_ERR_UNSUPPORTED, "make-model: architecture '%s' is not supported", p.arch);
+    else rc = parse_quantize_type(p.type ? p.type : "F32", &pure, &mixture, err);
+    if (!rc && p.vocab_from) rc = model_file_open(&vocab, p.vocab_from, err);
+    if (!rc) rc = write_random_model(s, pure, mixture, p.vocab_from ? &vocab : NULL, p.seed, p.n_threads > 0 ? p.n_threads : default_thread_count(),
+                                     path, err);
+    if (p.vocab_from) model_file_free(&vocab);
+    if (rc) copy_error(err_out, err_size, err);
+    return rc;
+}
+
+/* ---- quantized copies: minerva quantize --------------------------------- */
+
 /* Rows [r0, r1) of tensor `index` of a model file, as f32. */
 static void dequantized_rows(const void *source, int index, float *out, int64_t r0, int64_t r1, int64_t n, int nt) {
     const tensor *t = &((const model_file *)source)->tensors[index];
@@ -4639,8 +4686,10 @@ static int quantize_file(const model_file *f, const char *out, int pure, int mix
     const ptrdiff_t n = arrlen(f->tensors);
     int *types = malloc((size_t)MV_MAX(n, 1) * sizeof *types);
     if (!types) return fail(err, MV_ERR_NOMEM, "out of memory");
-    choose_types(f, pure, mixture, types);
-    int rc = MV_OK;
+    mixture_model mm;
+    mixture_model_read(f, &mm);
+    int rc = choose_types(f->tensors, n, &mm, pure, mixture, types);
+    if (rc) fail(err, rc, "out of memory");
     for (ptrdiff_t i = 0; !rc && i < n; i++)
         if (types[i] != f->tensors[i].type && !type_implemented(f->tensors[i].type))
             rc = fail(err, MV_ERR_UNSUPPORTED, "tensor %s: type %s is not supported", f->tensors[i].name, TYPES[f->tensors[i].type].name);

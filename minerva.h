@@ -257,12 +257,14 @@ int mv_generate(mv_context *ctx, mv_sampler *sampler, const char *prompt, int n_
 /* ---- Writing models ------------------------------------------------------------ */
 
 /* Writes a model with random weights (N(0,1)/sqrt(fan_in), norms near 1) and
-   a synthetic SentencePiece vocabulary: for demos, tests and benchmarks.
+   a synthetic SentencePiece vocabulary, or the tokenizer of another GGUF:
+   for demos, tests and benchmarks, loadable by llama.cpp too.
    shape: "demo" (tiny), "tinyllama-1.1b", "llama-7b", "mistral-7b". */
 typedef struct mv_make_model_params {
     const char *arch;   /* "llama" */
     const char *shape;
-    mv_type type;       /* type of the 2-D weights; norms stay F32 */
+    const char *type;   /* the weights' type or mixture, as mv_quantize takes it ("Q4_0", "Q4_K_M"); NULL: F32 */
+    const char *vocab_from; /* a GGUF whose tokenizer.* metadata is copied (and its size used); NULL: synthetic */
     uint64_t seed;
     int n_threads;      /* 0: all cores */
 } mv_make_model_params;

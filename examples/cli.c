@@ -26,12 +26,13 @@ static void usage(FILE *f) {
             "  bench     -m MODEL [-p 512] [-n 128] [-d 0] [-t T] [-r 5] [-s all] [-o md|csv|json|svg]  (bench --help)\n"
             "  quantize  IN.gguf OUT.gguf TYPE [-t THREADS]   TYPE: Q4_K, Q8_0, IQ4_XS, ... (every weight),\n"
             "            or a llama.cpp mixture: Q4_K_M, Q3_K_S, Q5_K_M, Q2_K_S, MXFP4_MOE, mix-Q4_0, ...\n"
-            "  make-model --shape demo|tinyllama-1.1b|llama-7b|mistral-7b [--arch llama] [--type T] -o FILE [--seed S]\n");
+            "  make-model --shape demo|tinyllama-1.1b|llama-7b|mistral-7b [--arch llama] [--type TYPE] [--vocab-from GGUF]\n"
+            "            -o FILE [--seed S]   random weights; TYPE as for quantize (default F32)\n");
 }
 
 /* Options shared by the subcommands; each reads what it needs. */
 typedef struct {
-    const char *model, *prompt, *out, *tokens, *shape, *arch, *type, *kv;
+    const char *model, *prompt, *out, *tokens, *shape, *arch, *type, *kv, *vocab_from;
     const char *args[3]; /* positional arguments */
     int n_args, n_predict, threads, ctx, ubatch, add_special, special;
     mv_sampler_params sampling;
@@ -59,6 +60,7 @@ static int parse_options(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--shape")) o->shape = VALUE();
         else if (!strcmp(a, "--arch")) o->arch = VALUE();
         else if (!strcmp(a, "--type")) o->type = VALUE();
+        else if (!strcmp(a, "--vocab-from")) o->vocab_from = VALUE();
         else if (!strcmp(a, "--seed")) o->seed = strtoull(VALUE(), NULL, 0), o->seed_given = 1;
         else if (!strcmp(a, "--temp")) o->sampling.temperature = (float)atof(VALUE());
         else if (!strcmp(a, "--top-k")) o->sampling.top_k = atoi(VALUE());
@@ -282,14 +284,8 @@ static int cmd_make_model(const options *o) {
     if (o->arch) p.arch = o->arch;
     if (o->seed_given) p.seed = o->seed;
     p.n_threads = o->threads;
-    if (o->type) {
-        int t = mv_type_from_name(o->type);
-        if (t < 0) {
-            fprintf(stderr, "minerva: unknown type '%s'\n", o->type);
-            return 2;
-        }
-        p.type = (mv_type)t;
-    }
+    if (o->type) p.type = o->type;
+    p.vocab_from = o->vocab_from;
     if (!o->out) {
         fprintf(stderr, "minerva: make-model needs -o FILE\n");
         return 2;
@@ -300,7 +296,7 @@ static int cmd_make_model(const options *o) {
         fprintf(stderr, "minerva: %s\n", err);
         return 1;
     }
-    fprintf(stderr, "wrote %s: %s %s, random weights, %.1f s\n", o->out, p.shape, mv_type_name(p.type), now() - t0);
+    fprintf(stderr, "wrote %s: %s %s, random weights, %.1f s\n", o->out, p.shape, p.type, now() - t0);
     return 0;
 }
 

@@ -37,7 +37,7 @@ static int load_bytes(const uint8_t *bytes, size_t n, int vocab_only, char *err)
 static uint8_t *make_test_file(const char *name, int type, size_t *n) {
     char path[512], err[MV_ERROR_SIZE];
     tmp_path(path, sizeof path, name);
-    if (write_random_model(&TEST_SHAPE, type, 7, 1, path, err)) return NULL;
+    if (write_random_model(&TEST_SHAPE, type, -1, NULL, 7, 1, path, err)) return NULL;
     return (uint8_t *)read_file(path, n);
 }
 

@@ -4,7 +4,7 @@
 static mv_model *test_model(test_state *t, const char *name, const model_shape *shape, int type, int scalar_only) {
     char path[512], err[MV_ERROR_SIZE];
     tmp_path(path, sizeof path, name);
-    if (access(path, F_OK) != 0 && write_random_model(shape, type, 3, 2, path, err)) {
+    if (access(path, F_OK) != 0 && write_random_model(shape, type, -1, NULL, 3, 2, path, err)) {
         CHECKF(0, "writing %s: %s", name, err);
         return NULL;
     }
@@ -231,7 +231,7 @@ static void test_generate(test_state *t) {
     char path[512], err[256];
     tmp_path(path, sizeof path, "demo_Q8_0.gguf");
     mv_make_model_params mp = mv_make_model_default_params();
-    mp.type = MV_TYPE_Q8_0;
+    mp.type = "Q8_0";
     CHECK(mv_make_model(&mp, path, err, sizeof err) == MV_OK);
     mv_model *m = NULL;
     CHECK(mv_model_load(path, NULL, &m, err, sizeof err) == MV_OK);
@@ -270,7 +270,7 @@ static void test_make_model_types(test_state *t) {
         char path[512], err[256];
         snprintf(path, sizeof path, "%s/demo_%s.gguf", CONFIG.tmp, TYPES[ty].name);
         mv_make_model_params mp = mv_make_model_default_params();
-        mp.type = (mv_type)ty;
+        mp.type = TYPES[ty].name;
         CHECKF(mv_make_model(&mp, path, err, sizeof err) == MV_OK, "%s: %s", TYPES[ty].name, err);
         mv_model *m = NULL;
         if (mv_model_load(path, NULL, &m, err, sizeof err) != MV_OK) {
@@ -282,10 +282,29 @@ static void test_make_model_types(test_state *t) {
         free(l);
         mv_model_free(m);
     }
-    char err[256];
+    char err[256], path[512], vocab[512];
     mv_make_model_params mp = mv_make_model_default_params();
     mp.shape = "nope";
     CHECK(mv_make_model(&mp, "/tmp/x.gguf", err, sizeof err) == MV_ERR_ARG && strstr(err, "nope"));
+    mp = mv_make_model_default_params();
+    mp.type = "Q9_9";
+    CHECK(mv_make_model(&mp, "/tmp/x.gguf", err, sizeof err) == MV_ERR_ARG && strstr(err, "Q9_9"));
+    /* a mixture, with the tokenizer of another file: the same ids for the same text */
+    mv_model *a = test_model(t, "small_F32.gguf", &SMALL_SHAPE, MV_TYPE_F32, 0), *b = NULL;
+    tmp_path(vocab, sizeof vocab, "small_F32.gguf");
+    tmp_path(path, sizeof path, "demo_mix.gguf");
+    mp.type = "Q4_K_M", mp.vocab_from = vocab;
+    CHECKF(mv_make_model(&mp, path, err, sizeof err) == MV_OK, "%s", err);
+    CHECKF(mv_model_load(path, NULL, &b, err, sizeof err) == MV_OK, "%s", err);
+    if (a && b) {
+        mv_token ia[64], ib[64];
+        const int na = mv_tokenize(a, "vocabulary from elsewhere", -1, ia, 64, 1), nb = mv_tokenize(b, "vocabulary from elsewhere", -1, ib, 64, 1);
+        CHECK(mv_model_n_vocab(b) == 320 && na > 0 && na == nb && !memcmp(ia, ib, (size_t)na * sizeof *ia));
+        mv_tensor_info info;
+        for (int i = 0; i < mv_model_n_tensors(b); i++)
+            if (mv_model_tensor(b, i, &info) == MV_OK && !strcmp(info.name, "output.weight")) CHECK(info.type == MV_TYPE_Q8_0);
+    }
+    mv_model_free(a), mv_model_free(b);
 }
 
 static const test_case MODEL_TESTS[] = {
