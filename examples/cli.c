@@ -1,12 +1,13 @@
-/* minerva — the command: run, info, tokenize, logits, bench, quantize, make-model.
-   Build: ./build.sh (or cc -O2 -fopenmp examples/cli.c minerva.c -lm -o minerva). */
-#include "../minerva.h"
+/* minerva — the command: run, info, tokenize, detokenize, logits, bench,
+   quantize, make-model.
+   Build: ./build.sh (or cc -O2 -fopenmp examples/cli.c examples/bench.c -lm -o minerva).
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
+   The command is built as one translation unit with the engine, as the
+   amalgamation allows, so that its line-by-line conformance modes (--jsonl)
+   read and write JSON with the engine's own reader and writer; everything
+   else goes through the public API of minerva.h. */
+#include "../minerva.c"
+
 
 static double now(void) {
     struct timespec ts;
@@ -21,7 +22,12 @@ static void usage(FILE *f) {
             "  run       -m MODEL [-p TEXT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
             "            [--repeat-penalty R] [--repeat-last-n N] [--seed S] [-t THREADS] [-c CTX] [--kv f16|f32]\n"
             "  info      -m MODEL\n"
-            "  tokenize  -m MODEL|--tokenizer FILE -p TEXT [--add-special] [--special]\n"
+            "  tokenize  -m MODEL|--tokenizer FILE -p TEXT|--jsonl [--add-special] [--special]\n"
+            "            FILE: a GGUF, a tokenizer.json or a tokenizer.model; --jsonl: a JSON string per line of stdin\n"
+            "  detokenize --tokenizer FILE --jsonl   a JSON array of ids per line of stdin -> a JSON string per line\n"
+            "  template  --jsonl   {\"template\": T, \"context\": {...}, \"now\": \"YYYY-MM-DD\"} per line -> the render per line\n"
+            "  chat      -m MODEL [--template FILE] [--system TEXT] [--reasoning] [-n N] [-c CTX] [sampling as for run]\n"
+            "            a conversation in the model's chat template; /reset, /system TEXT, /quit\n"
             "  logits    -m MODEL --tokens 1,2,3 -o OUT.f32 [--ubatch N] [--kv f16|f32] [--threads N]\n"
             "  bench     -m MODEL [-p 512] [-n 128] [-d 0] [-t T] [-r 5] [-s all] [-o md|csv|json|svg]  (bench --help)\n"
             "  quantize  IN.gguf OUT.gguf TYPE [-t THREADS]   TYPE: Q4_K, Q8_0, IQ4_XS, ... (every weight),\n"
@@ -34,7 +40,8 @@ static void usage(FILE *f) {
 typedef struct {
     const char *model, *prompt, *out, *tokens, *shape, *arch, *type, *kv, *vocab_from;
     const char *args[3]; /* positional arguments */
-    int n_args, n_predict, threads, ctx, ubatch, add_special, special;
+    int n_args, n_predict, n_predict_given, threads, ctx, ubatch, add_special, special, jsonl, reasoning;
+    const char *system, *template_file;
     mv_sampler_params sampling;
     unsigned long long seed;
     int seed_given;
@@ -51,7 +58,7 @@ static int parse_options(int argc, char **argv, options *o) {
         if (!strcmp(a, "-m") || !strcmp(a, "--model") || !strcmp(a, "--tokenizer")) o->model = VALUE();
         else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) o->prompt = VALUE();
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) o->out = VALUE();
-        else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) o->n_predict = atoi(VALUE());
+        else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) o->n_predict = atoi(VALUE()), o->n_predict_given = 1;
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) o->threads = atoi(VALUE());
         else if (!strcmp(a, "-c") || !strcmp(a, "--ctx")) o->ctx = atoi(VALUE());
         else if (!strcmp(a, "--ubatch")) o->ubatch = atoi(VALUE());
@@ -70,6 +77,10 @@ static int parse_options(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--repeat-last-n")) o->sampling.repeat_last_n = atoi(VALUE());
         else if (!strcmp(a, "--add-special")) o->add_special = 1;
         else if (!strcmp(a, "--special")) o->special = 1;
+        else if (!strcmp(a, "--jsonl")) o->jsonl = 1;
+        else if (!strcmp(a, "--reasoning")) o->reasoning = 1;
+        else if (!strcmp(a, "--system")) o->system = VALUE();
+        else if (!strcmp(a, "--template")) o->template_file = VALUE();
         else if (a[0] != '-' && o->n_args < 3) o->args[o->n_args++] = a;
         else {
             fprintf(stderr, "minerva: unknown option '%s'\n", a);
@@ -189,26 +200,104 @@ static int cmd_info(const options *o) {
     return 0;
 }
 
+static void print_ids(const mv_token *ids, int n) {
+    printf("[");
+    for (int i = 0; i < n; i++) printf(i ? ", %d" : "%d", ids[i]);
+    printf("]\n");
+}
+
+/* The ids of len bytes of text (stb_ds), or a negative MV_ERR_*. */
+static int tokenize_text(mv_model *m, const char *text, size_t len, int flags, mv_token **ids) {
+    const int n = mv_tokenize(m, text, (int)len, NULL, 0, flags);
+    if (n > 0) mv_tokenize(m, text, (int)len, arraddnptr(*ids, n), n, flags);
+    return n;
+}
+
+/* One JSON line out: a value written by the engine's writer, or {"error": message}. */
+static void print_json_line(const char *s, size_t len, bool error) {
+    char *out = NULL, *valid = NULL;
+    utf8_take_complete(s, len, true, &valid); /* JSON is UTF-8: stray bytes become U+FFFD */
+    if (error) buf_append(&out, "{\"error\": ", 10);
+    json_write_string(&out, valid ? valid : "", (size_t)arrlen(valid));
+    buf_append(&out, error ? "}\n" : "\n", error ? 2 : 1);
+    fwrite(out, 1, (size_t)arrlen(out), stdout);
+    arrfree(out);
+    arrfree(valid);
+}
+
+/* tokenize: -p TEXT, or --jsonl: a JSON string per line of stdin, a JSON array of ids per line out. */
 static int cmd_tokenize(const options *o) {
-    if (!o->prompt) {
-        fprintf(stderr, "minerva: tokenize needs -p TEXT\n");
+    if (!o->prompt && !o->jsonl) {
+        fprintf(stderr, "minerva: tokenize needs -p TEXT or --jsonl\n");
         return 2;
     }
     mv_model *m = load(o->model, 1);
     if (!m) return 1;
-    int flags = (o->add_special ? MV_TOKENIZE_ADD_SPECIAL : 0) | (o->special ? MV_TOKENIZE_PARSE_SPECIAL : 0);
-    int n = mv_tokenize(m, o->prompt, -1, NULL, 0, flags);
-    mv_token *ids = n > 0 ? malloc((size_t)n * sizeof *ids) : NULL;
-    if (n > 0) mv_tokenize(m, o->prompt, -1, ids, n, flags);
-    if (n < 0) fprintf(stderr, "minerva: tokenize failed: %s\n", mv_status_string(n));
-    else {
-        printf("[");
-        for (int i = 0; i < n; i++) printf(i ? ", %d" : "%d", ids[i]);
-        printf("]\n");
+    const int flags = (o->add_special ? MV_TOKENIZE_ADD_SPECIAL : 0) | (o->special ? MV_TOKENIZE_PARSE_SPECIAL : 0);
+    mv_token *ids = NULL;
+    int rc = 0;
+    if (!o->jsonl) {
+        const int n = tokenize_text(m, o->prompt, strlen(o->prompt), flags, &ids);
+        if (n < 0) fprintf(stderr, "minerva: tokenize failed: %s\n", mv_status_string(n)), rc = 1;
+        else print_ids(ids, n);
     }
-    free(ids);
+    char *line = NULL, err[MV_ERROR_SIZE];
+    size_t cap = 0;
+    for (ssize_t len; o->jsonl && (len = getline(&line, &cap, stdin)) >= 0;) {
+        json_doc doc;
+        arrsetlen(ids, 0);
+        if (json_parse(line, (size_t)len, &doc, err) != MV_OK) print_json_line(err, strlen(err), true);
+        else if (doc.root.kind != JSON_STRING) print_json_line("a line must be a JSON string", 28, true);
+        else if (tokenize_text(m, doc.root.str, doc.root.len, flags, &ids) < 0) print_json_line("tokenize failed", 15, true);
+        else print_ids(ids, (int)arrlen(ids));
+        json_free(&doc);
+        fflush(stdout);
+    }
+    free(line);
+    arrfree(ids);
     mv_model_free(m);
-    return n < 0;
+    return rc;
+}
+
+/* detokenize --jsonl: a JSON array of ids per line of stdin, the text as a
+   JSON string per line out (special tokens kept, no clean-up of spaces). */
+static int cmd_detokenize(const options *o) {
+    if (!o->jsonl) {
+        fprintf(stderr, "minerva: detokenize needs --jsonl\n");
+        return 2;
+    }
+    mv_model *m = load(o->model, 1);
+    if (!m) return 1;
+    char *line = NULL, err[MV_ERROR_SIZE];
+    size_t cap = 0;
+    mv_token *ids = NULL;
+    for (ssize_t len; (len = getline(&line, &cap, stdin)) >= 0;) {
+        json_doc doc;
+        arrsetlen(ids, 0);
+        bool ok = json_parse(line, (size_t)len, &doc, err) == MV_OK;
+        if (ok && doc.root.kind != JSON_ARRAY) ok = false, snprintf(err, sizeof err, "a line must be a JSON array of token ids");
+        for (uint32_t i = 0; ok && i < doc.root.n; i++) {
+            const json_value *id = &doc.root.items[i];
+            ok = id->kind == JSON_NUMBER && id->number >= 0 && id->number < mv_model_n_vocab(m) && id->number == floor(id->number);
+            if (ok) arrput(ids, (mv_token)id->number);
+            else snprintf(err, sizeof err, "item %u is not a token id of this vocabulary", i);
+        }
+        if (ok) {
+            const int n = mv_detokenize(m, ids, (int)arrlen(ids), NULL, 0, 1);
+            char *text = malloc((size_t)MV_MAX(n, 0) + 1);
+            if (text && n >= 0) mv_detokenize(m, ids, (int)arrlen(ids), text, n + 1, 1);
+            print_json_line(text ? text : "", text && n > 0 ? (size_t)n : 0, false);
+            free(text);
+        } else {
+            print_json_line(err, strlen(err), true);
+        }
+        json_free(&doc);
+        fflush(stdout);
+    }
+    free(line);
+    arrfree(ids);
+    mv_model_free(m);
+    return 0;
 }
 
 /* "1,5,17" -> ids */
@@ -318,6 +407,240 @@ static int cmd_quantize(const options *o) {
     return 0;
 }
 
+/* template --jsonl: {"template", "context", "now"} per line of stdin, the render (a JSON string) or {"error"} per line out. */
+static int cmd_template(const options *o) {
+    if (!o->jsonl) {
+        fprintf(stderr, "minerva: template needs --jsonl\n");
+        return 2;
+    }
+    char *line = NULL, err[MV_ERROR_SIZE];
+    size_t cap = 0;
+    for (ssize_t len; (len = getline(&line, &cap, stdin)) >= 0;) {
+        json_doc doc;
+        char *out = NULL;
+        size_t out_len = 0;
+        int rc = json_parse(line, (size_t)len, &doc, err);
+        const json_value *tmpl = rc ? NULL : json_get(&doc.root, "template"), *now = rc ? NULL : json_get(&doc.root, "now");
+        const json_value *context = rc ? NULL : json_get(&doc.root, "context");
+        if (!rc && (!tmpl || tmpl->kind != JSON_STRING || (now && now->kind != JSON_STRING && now->kind != JSON_NULL)))
+            rc = MV_ERR_ARG, snprintf(err, sizeof err, "a line needs \"template\" (a string), \"context\" and optionally \"now\"");
+        if (!rc) {
+            const json_value empty = {.kind = JSON_OBJECT};
+            rc = template_render(tmpl->str, tmpl->len, context ? context : &empty, now && now->kind == JSON_STRING ? now->str : NULL, &out,
+                                 &out_len, err);
+        }
+        if (rc) print_json_line(err, strlen(err), true);
+        else print_json_line(out, out_len, false);
+        free(out);
+        json_free(&doc);
+        fflush(stdout);
+    }
+    free(line);
+    return 0;
+}
+
+/* A whole file as a NUL-terminated string, or NULL (errno says why). */
+static char *read_text_file(const char *path) {
+    file_map map;
+    if (map_file(path, &map, NULL)) return NULL;
+    char *text = strndup((const char *)map.data, map.size);
+    unmap_file(&map);
+    return text;
+}
+
+/* The text of a token as the chat reads it: special tokens too (the harmony reader needs them). */
+static void token_text(const mv_model *m, mv_token t, int special, char **out) {
+    char buf[256];
+    const int n = mv_token_to_piece(m, t, buf, sizeof buf, special);
+    if (n > (int)sizeof buf) mv_token_to_piece(m, t, arraddnptr(*out, n), n, special);
+    else if (n > 0) buf_append(out, buf, (size_t)n);
+}
+
+typedef struct {
+    mv_model *m;
+    const char *tmpl;   /* the chat template */
+    mv_context *ctx;
+    mv_sampler *sampler;
+    mv_token *cached;   /* stb_ds: the tokens in the KV cache */
+    bool harmony;       /* GPT-OSS: replies in the harmony format */
+    bool reasoning;     /* show the analysis channel */
+} chat_session;
+
+/* Brings the cache to the prompt's tokens (keeping the prefix it shares
+   with them) and evaluates the rest; the last token's logits are then ready.
+   Returns how many tokens it evaluated, or -1. */
+static int chat_feed_prompt(chat_session *c, const mv_token *ids, int n) {
+    int keep = 0;
+    while (keep < arrlen(c->cached) && keep < n && c->cached[keep] == ids[keep]) keep++;
+    if (keep == n) keep = n - 1; /* the last prompt token is evaluated again, for its logits */
+    if (mv_kv_truncate(c->ctx, 0, keep) != MV_OK) return -1;
+    arrsetlen(c->cached, keep);
+    const int batch = 256;
+    for (int i = keep; i < n; i += batch) {
+        const mv_batch b = {.n_tokens = MV_MIN(batch, n - i), .tokens = ids + i};
+        if (mv_decode(c->ctx, &b) != MV_OK) return -1;
+        for (int k = 0; k < b.n_tokens; k++) arrput(c->cached, ids[i + k]);
+    }
+    return n - keep;
+}
+
+/* Samples and streams one reply; its text (the final channel for harmony) goes to *reply. */
+static int chat_reply(chat_session *c, int max_tokens, char **reply, int *n_generated) {
+    mv_harmony *h = c->harmony ? mv_harmony_create("assistant") : NULL;
+    char *pending = NULL, *text = NULL;
+    int printed_message = -1;
+    size_t printed = 0;
+    *n_generated = 0;
+    for (int i = 0; i < max_tokens; i++) {
+        const mv_token t = mv_sampler_sample(c->sampler, mv_get_logits(c->ctx, -1), mv_model_n_vocab(c->m));
+        mv_sampler_accept(c->sampler, t);
+        arrsetlen(text, 0);
+        token_text(c->m, t, c->harmony, &text);
+        const bool special = c->harmony && mv_token_to_piece(c->m, t, NULL, 0, 0) == 0 && arrlen(text) > 0;
+        const bool stop = c->harmony ? special && arrlen(text) && (!strncmp(text, "<|return|>", 10) || !strncmp(text, "<|call|>", 8))
+                                     : mv_token_is_end(c->m, t);
+        if (stop) break;
+        (*n_generated)++;
+        if (h) {
+            mv_harmony_feed_token(h, text, (int)arrlen(text), special);
+            /* show the final channel (and the analysis, if asked) as it grows */
+            for (int k = MV_MAX(printed_message, 0); k < mv_harmony_count(h); k++) {
+                mv_harmony_message msg;
+                mv_harmony_get(h, k, &msg);
+                const bool final = msg.channel && !strcmp(msg.channel, "final");
+                if (!final && !c->reasoning) continue;
+                if (k != printed_message) {
+                    if (!final) printf("\x1b[2m[%s] ", msg.channel ? msg.channel : "");
+                    printed_message = k, printed = 0;
+                }
+                const size_t len = strlen(msg.content);
+                fwrite(msg.content + printed, 1, len - printed, stdout);
+                printed = len;
+                if (msg.complete && !final) printf("\x1b[0m\n");
+            }
+        } else {
+            buf_append(&pending, text, (size_t)arrlen(text));
+            char *ready = NULL;
+            const size_t used = utf8_take_complete(pending, (size_t)arrlen(pending), false, &ready);
+            fwrite(ready, 1, (size_t)arrlen(ready), stdout);
+            buf_append(reply, ready, (size_t)arrlen(ready));
+            memmove(pending, pending + used, (size_t)arrlen(pending) - used);
+            arrsetlen(pending, arrlen(pending) - (ptrdiff_t)used);
+            arrfree(ready);
+        }
+        fflush(stdout);
+        if (mv_decode(c->ctx, &(mv_batch){.n_tokens = 1, .tokens = &t}) != MV_OK) break;
+        arrput(c->cached, t);
+    }
+    if (h) {
+        mv_harmony_finish(h);
+        for (int k = 0; k < mv_harmony_count(h); k++) {
+            mv_harmony_message msg;
+            mv_harmony_get(h, k, &msg);
+            if (msg.channel && !strcmp(msg.channel, "final")) buf_append(reply, msg.content, strlen(msg.content));
+        }
+        mv_harmony_free(h);
+    }
+    arrfree(pending);
+    arrfree(text);
+    printf("\n");
+    return 0;
+}
+
+/* Appends {"role": role, "content": content} to a JSON array's items. */
+static void add_message(char **messages, const char *role, const char *content, size_t len) {
+    if (arrlen(*messages)) buf_append(messages, ", ", 2);
+    buf_printf(messages, "{\"role\": \"%s\", \"content\": ", role);
+    json_write_string(messages, content, len);
+    buf_append(messages, "}", 1);
+}
+
+/* chat: a conversation in the model's chat template, one reply per line typed. */
+static int cmd_chat(const options *o) {
+    mv_model *m = load(o->model, 0);
+    if (!m) return 1;
+    char *file_template = o->template_file ? read_text_file(o->template_file) : NULL;
+    const char *tmpl = file_template ? file_template : mv_chat_template(m);
+    if (!tmpl) {
+        fprintf(stderr, "minerva: %s\n", o->template_file ? strerror(errno) : "the model has no chat template (give one with --template FILE)");
+        mv_model_free(m);
+        return 1;
+    }
+    mv_context_params cp = mv_context_default_params();
+    cp.n_threads = o->threads, cp.n_ctx = o->ctx;
+    char err[MV_ERROR_SIZE];
+    chat_session c = {.m = m, .tmpl = tmpl, .sampler = mv_sampler_create(&o->sampling), .reasoning = o->reasoning};
+    c.harmony = strstr(tmpl, "<|channel|>") != NULL;
+    int rc = kv_type(o, MV_TYPE_F16, &cp.kv_type);
+    if (!rc && mv_context_create(m, &cp, &c.ctx, err, sizeof err) != MV_OK) fprintf(stderr, "minerva: %s\n", err), rc = 1;
+    char *system = o->system ? strdup(o->system) : NULL, *messages = NULL, *line = NULL;
+    size_t cap = 0;
+    if (!rc) fprintf(stderr, "chat: type a message; /reset starts over, /system TEXT sets the system prompt, /quit (or Ctrl-D) ends\n");
+    for (ssize_t len; !rc && (fprintf(stderr, "> "), len = getline(&line, &cap, stdin)) >= 0;) {
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        if (!strcmp(line, "/quit")) break;
+        if (!strcmp(line, "/reset") || !strncmp(line, "/system ", 8)) {
+            if (line[1] == 's') free(system), system = strdup(line + 8);
+            arrsetlen(messages, 0);
+            fprintf(stderr, "(conversation reset)\n");
+            continue;
+        }
+        if (!len) continue;
+        add_message(&messages, "user", line, (size_t)len);
+        char *context = NULL, *prompt = NULL, *reply = NULL;
+        char *all = NULL;
+        if (system) add_message(&all, "system", system, strlen(system));
+        if (system) buf_append(&all, ", ", 2);
+        buf_append(&all, messages, (size_t)arrlen(messages));
+        buf_append(&context, "{\"messages\": [", 14);
+        buf_append(&context, all, (size_t)arrlen(all));
+        arrfree(all);
+        buf_append(&context, "], \"add_generation_prompt\": true}", 34);
+        arrput(context, 0);
+        if (mv_chat_render(m, c.tmpl, context, NULL, &prompt, err, sizeof err) != MV_OK) {
+            fprintf(stderr, "minerva: %s\n", err);
+            arrsetlen(messages, 0);
+            arrfree(context);
+            continue;
+        }
+        /* the rendered prompt names its special tokens as text; BOS only if the template left it out */
+        const mv_token bos = mv_token_bos(m);
+        char bos_text[64] = "";
+        if (bos >= 0) mv_token_to_piece(m, bos, bos_text, sizeof bos_text - 1, 1);
+        const int flags = MV_TOKENIZE_PARSE_SPECIAL | (*bos_text && !strncmp(prompt, bos_text, strlen(bos_text)) ? 0 : MV_TOKENIZE_ADD_SPECIAL);
+        mv_token *ids = NULL;
+        const int n = tokenize_text(m, prompt, strlen(prompt), flags, &ids);
+        const double t0 = now();
+        const int evaluated = n > 0 ? chat_feed_prompt(&c, ids, n) : -1;
+        if (evaluated < 0) {
+            fprintf(stderr, "minerva: %s; /reset starts over\n", n > 0 ? mv_context_error(c.ctx) : "the prompt did not tokenize");
+            arrsetlen(messages, 0);
+        } else {
+            const double t1 = now();
+            int n_generated = 0;
+            chat_reply(&c, o->n_predict_given ? o->n_predict : 1 << 30, &reply, &n_generated);
+            const double t2 = now();
+            add_message(&messages, "assistant", reply ? reply : "", (size_t)arrlen(reply));
+            fprintf(stderr, "[prompt %d tokens, %.1f t/s; reply %d tokens, %.1f t/s]\n", evaluated, t1 > t0 ? evaluated / (t1 - t0) : 0,
+                    n_generated, t2 > t1 ? n_generated / (t2 - t1) : 0);
+        }
+        free(prompt);
+        arrfree(context);
+        arrfree(reply);
+        arrfree(ids);
+    }
+    fprintf(stderr, "\n");
+    free(line);
+    free(system);
+    free(file_template);
+    arrfree(messages);
+    arrfree(c.cached);
+    mv_sampler_free(c.sampler);
+    mv_context_free(c.ctx);
+    mv_model_free(m);
+    return rc;
+}
+
 int cmd_bench(int argc, char **argv); /* examples/bench.c: argv as main got it */
 
 int main(int argc, char **argv) {
@@ -336,6 +659,9 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "run")) return cmd_run(&o);
     if (!strcmp(cmd, "info")) return cmd_info(&o);
     if (!strcmp(cmd, "tokenize")) return cmd_tokenize(&o);
+    if (!strcmp(cmd, "detokenize")) return cmd_detokenize(&o);
+    if (!strcmp(cmd, "template")) return cmd_template(&o);
+    if (!strcmp(cmd, "chat")) return cmd_chat(&o);
     if (!strcmp(cmd, "logits")) return cmd_logits(&o);
     if (!strcmp(cmd, "quantize")) return cmd_quantize(&o);
     if (!strcmp(cmd, "make-model")) return cmd_make_model(&o);

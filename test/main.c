@@ -46,13 +46,15 @@ int main(int argc, char **argv) {
     const char *filter = NULL, *kit = getenv("MINERVA_KIT") ? getenv("MINERVA_KIT") : "../shared/kit";
     bool list = false;
     CONFIG.minerva = "build/minerva";
+    CONFIG.npm = getenv("MINERVA_NPM") ? getenv("MINERVA_NPM") : "build/npm/node_modules";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
         else if (!strcmp(argv[i], "--kit") && i + 1 < argc) kit = argv[++i];
         else if (!strcmp(argv[i], "--minerva") && i + 1 < argc) CONFIG.minerva = argv[++i];
+        else if (!strcmp(argv[i], "--npm") && i + 1 < argc) CONFIG.npm = argv[++i];
         else if (!strcmp(argv[i], "--list")) list = true;
         else {
-            fprintf(stderr, "usage: %s [--filter a,b] [--kit DIR] [--minerva PATH] [--list]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--filter a,b] [--kit DIR] [--minerva PATH] [--npm NODE_MODULES] [--list]\n", argv[0]);
             return 2;
         }
     }
@@ -80,10 +82,18 @@ int main(int argc, char **argv) {
     arrput(all, ((test_case){"kit.golden_text", test_kit_golden, NULL}));
     arrput(all, ((test_case){"kit.quantizers", test_kit_quantizers, NULL}));
     arrput(all, ((test_case){"kit.quantize_mixtures", test_kit_quantize_mixtures, NULL}));
-    static const char *vocabs[] = {"vocab/ggml-vocab-llama-spm.gguf"};
+    arrput(all, ((test_case){"kit.harmony", test_kit_harmony, NULL}));
+    static const char *vocabs[] = {"vocab/ggml-vocab-llama-spm.gguf", "vocab/ggml-vocab-phi-3.gguf", "vocab/ggml-vocab-gpt-2.gguf",
+                                   "vocab/ggml-vocab-deepseek-coder.gguf", "vocab/ggml-vocab-deepseek-llm.gguf",
+                                   "vocab/ggml-vocab-falcon.gguf", "vocab/ggml-vocab-mpt.gguf", "vocab/ggml-vocab-refact.gguf",
+                                   "vocab/ggml-vocab-starcoder.gguf"};
     for (size_t i = 0; i < sizeof vocabs / sizeof *vocabs; i++) {
         snprintf(names[n_names], sizeof names[0], "kit.vocab.%s", strrchr(vocabs[i], '/') + 1);
         arrput(all, ((test_case){names[n_names++], test_kit_vocab, vocabs[i]}));
+    }
+    for (size_t i = 0; i < sizeof TOKENIZER_CASES / sizeof *TOKENIZER_CASES; i++) {
+        snprintf(names[n_names], sizeof names[0], "kit.tokenizer.%s", TOKENIZER_CASES[i].name);
+        arrput(all, ((test_case){names[n_names++], test_kit_tokenizer, &TOKENIZER_CASES[i]}));
     }
 
     int passed = 0, failed = 0, skipped = 0;

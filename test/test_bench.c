@@ -61,48 +61,12 @@ static double csv_num(const csv_table *c, int row, const char *column) {
     return v && *v ? atof(v) : -1;
 }
 
-/* A strict JSON syntax check (RFC 8259 grammar, no semantics). */
-static const char *json_skip(const char *s) {
-    while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t') s++;
-    return s;
-}
-
-static const char *json_value(const char *s, int depth) {
-    s = json_skip(s);
-    if (depth > 32) return NULL;
-    if (*s == '{' || *s == '[') {
-        const char close = *s == '{' ? '}' : ']';
-        s = json_skip(s + 1);
-        if (*s == close) return s + 1;
-        for (;;) {
-            if (close == '}') {
-                if (*s != '"' || !(s = json_value(s, depth + 1)) || *(s = json_skip(s)) != ':') return NULL;
-                s++;
-            }
-            if (!(s = json_value(s, depth + 1))) return NULL;
-            s = json_skip(s);
-            if (*s == close) return s + 1;
-            if (*s++ != ',') return NULL;
-            s = json_skip(s);
-        }
-    }
-    if (*s == '"') {
-        for (s++; *s != '"'; s++) {
-            if (!*s || (unsigned char)*s < 0x20) return NULL;
-            if (*s == '\\' && !*++s) return NULL;
-        }
-        return s + 1;
-    }
-    if (!strncmp(s, "true", 4) || !strncmp(s, "null", 4)) return s + 4;
-    if (!strncmp(s, "false", 5)) return s + 5;
-    char *end;
-    strtod(s, &end);
-    return end > s && (*s == '-' || (*s >= '0' && *s <= '9')) ? end : NULL;
-}
-
+/* Parses as JSON (the engine's strict reader). */
 static bool json_valid(const char *s) {
-    s = s ? json_value(s, 0) : NULL;
-    return s && !*json_skip(s);
+    json_doc doc;
+    if (!s || json_parse(s, strlen(s), &doc, NULL) != MV_OK) return false;
+    json_free(&doc);
+    return true;
 }
 
 static int count_of(const char *s, const char *what) {

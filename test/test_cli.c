@@ -13,6 +13,12 @@ static int run_command(const char *cmdline, char **out, char **err_text) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+static int count_lines_with(const char *s, const char *what) {
+    int n = 0;
+    for (; s && (s = strstr(s, what)); s += strlen(what)) n++;
+    return n;
+}
+
 static void trim(char **s) {
     while (**s == ' ' || **s == '\n') (*s)++;
     size_t n = strlen(*s);
@@ -81,10 +87,81 @@ static void test_cli_tokenize(test_state *t) {
     CHECK(run_command(cmd, &out, NULL) == 0 && out && !strncmp(out, "[1, 1, ", 7));
     free(out);
     mv_model_free(m);
+    /* --jsonl: a line in, a line out, errors included; detokenize gives the text back */
+    char in[512];
+    tmp_path(in, sizeof in, "lines.jsonl");
+    FILE *f = fopen(in, "w");
+    if (f) fputs("\"hello world\"\n\"tab\\there \\u00e9\"\nnot json\n", f), fclose(f);
+    snprintf(cmd, sizeof cmd, "%s tokenize --tokenizer %s --jsonl < %s", CONFIG.minerva, model, in);
+    CHECK(run_command(cmd, &out, NULL) == 0 && out && !strncmp(out, expect, strlen(expect)) && strstr(out, "]\n{\"error\": "));
+    free(out);
+    if (f) f = fopen(in, "w");
+    if (f) fprintf(f, "%s\n[]\n[1, 99999]\n", expect), fclose(f);
+    snprintf(cmd, sizeof cmd, "%s detokenize --tokenizer %s --jsonl < %s", CONFIG.minerva, model, in);
+    CHECK(run_command(cmd, &out, NULL) == 0 && out && !strncmp(out, "\"hello world\"\n\"\"\n{\"error\": ", 27));
+    free(out);
     if (!kit_path(model, sizeof model, "vocab/ggml-vocab-llama-spm.gguf")) return;
     snprintf(cmd, sizeof cmd, "%s tokenize -m %s -p 'Hello world'", CONFIG.minerva, model);
     CHECK(run_command(cmd, &out, NULL) == 0 && out && !strcmp(out, "[15043, 3186]\n"));
     free(out);
+}
+
+/* The conformance interface end to end: the kit's texts through
+   `tokenize --jsonl` in its three modes and `detokenize --jsonl`, with a
+   tokenizer.json, compared line by line with the kit's ids and text. */
+static void test_cli_tokenize_jsonl(test_state *t) {
+    char tok[1024], jsonl[1024], texts[512], ids[512], cmd[4096];
+    if (!kit_path(tok, sizeof tok, "tokenizers/tinyllama-1.1b-chat/tokenizer.json")) SKIP("no kit at ../shared/kit");
+    kit_path(jsonl, sizeof jsonl, "tokenize/tok_llama2_public.jsonl");
+    tmp_path(texts, sizeof texts, "texts.jsonl");
+    tmp_path(ids, sizeof ids, "ids.jsonl");
+    char *cases = read_file(jsonl, NULL), *save = NULL;
+    FILE *ft = fopen(texts, "w"), *fi = fopen(ids, "w");
+    int n = 0;
+    char **want[4] = {NULL}; /* per mode: the expected JSON per line, then the decoded text */
+    static const char *keys[4] = {"ids_no_parse_special", "ids", "ids_special", "decoded"};
+    for (char *line = cases ? strtok_r(cases, "\n", &save) : NULL; line && ft && fi; line = strtok_r(NULL, "\n", &save)) {
+        json_doc doc;
+        if (json_parse(line, strlen(line), &doc, NULL)) continue;
+        const json_value *text = json_get(&doc.root, "text");
+        char *s = NULL;
+        json_write_string(&s, text->str, text->len);
+        arrput(s, 0);
+        fprintf(ft, "%s\n", s);
+        arrfree(s);
+        for (int k = 0; k < 4; k++) {
+            const json_value *v = json_get(&doc.root, keys[k]);
+            char *w = NULL;
+            if (v->kind == JSON_STRING) json_write_string(&w, v->str, v->len);
+            else buf_printf(&w, "[");
+            for (uint32_t i = 0; v->kind == JSON_ARRAY && i < v->n; i++) buf_printf(&w, i ? ", %d" : "%d", (int)v->items[i].number);
+            if (v->kind == JSON_ARRAY) buf_printf(&w, "]");
+            arrput(w, 0);
+            arrput(want[k], w);
+            if (k == 1) fprintf(fi, "%s\n", w);
+        }
+        json_free(&doc);
+        n++;
+    }
+    if (ft) fclose(ft);
+    if (fi) fclose(fi);
+    static const char *modes[4] = {"tokenize --jsonl", "tokenize --jsonl --special", "tokenize --jsonl --special --add-special", "detokenize --jsonl"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(cmd, sizeof cmd, "%s %s --tokenizer %s < %s", CONFIG.minerva, modes[k], tok, k == 3 ? ids : texts);
+        char *out = NULL, *save_out = NULL;
+        CHECKF(run_command(cmd, &out, NULL) == 0 && out, "%s failed", modes[k]);
+        int i = 0;
+        for (char *line = out ? strtok_r(out, "\n", &save_out) : NULL; line && i < n; line = strtok_r(NULL, "\n", &save_out), i++)
+            CHECKF(!strcmp(line, want[k][i]), "%s, line %d: %s, expected %s", modes[k], i + 1, line, want[k][i]);
+        CHECKF(i == n, "%s: %d lines for %d", modes[k], i, n);
+        free(out);
+    }
+    for (int k = 0; k < 4; k++) {
+        for (ptrdiff_t i = 0; i < arrlen(want[k]); i++) arrfree(want[k][i]);
+        arrfree(want[k]);
+    }
+    snprintf(t->note, sizeof t->note, "%d texts", n);
+    free(cases);
 }
 
 static void test_cli_info_and_errors(test_state *t) {
@@ -180,10 +257,147 @@ static void test_cli_quantize(test_state *t) {
     CHECK(file_tensor_type(source, "token_embd.weight") == MV_TYPE_F32);
 }
 
+/* A JSON value written back as text (numbers as %.17g). */
+static void json_write_value(char **out, const json_value *v) {
+    switch (v->kind) {
+    case JSON_NULL: buf_printf(out, "null"); break;
+    case JSON_FALSE: buf_printf(out, "false"); break;
+    case JSON_TRUE: buf_printf(out, "true"); break;
+    case JSON_NUMBER: buf_printf(out, "%.17g", v->number); break;
+    case JSON_STRING: json_write_string(out, v->str, v->len); break;
+    case JSON_ARRAY: case JSON_OBJECT:
+        buf_printf(out, v->kind == JSON_ARRAY ? "[" : "{");
+        for (uint32_t i = 0; i < v->n; i++) {
+            if (i) buf_printf(out, ", ");
+            if (v->kind == JSON_OBJECT) json_write_string(out, v->keys[i].str, v->keys[i].len), buf_printf(out, ": ");
+            json_write_value(out, &v->items[i]);
+        }
+        buf_printf(out, v->kind == JSON_ARRAY ? "]" : "}");
+    }
+}
+
+/* Chat templates through the conformance interface, `template --jsonl`:
+   every case of kit/templates/cases_public.jsonl, and llama.cpp's cases
+   that render the conversation as given, byte for byte. */
+static void test_cli_template_jsonl(test_state *t) {
+    char cases_path[1024], llama_path[1024], in[512], cmd[4096];
+    if (!kit_path(cases_path, sizeof cases_path, "templates/cases_public.jsonl")) SKIP("no kit at ../shared/kit");
+    kit_path(llama_path, sizeof llama_path, "tokenize/llamacpp_template_cases.json");
+    tmp_path(in, sizeof in, "templates.jsonl");
+    FILE *f = fopen(in, "w");
+    char **expected = NULL, **names = NULL;
+    char *cases = read_file(cases_path, NULL), *save = NULL;
+    for (char *line = cases ? strtok_r(cases, "\n", &save) : NULL; f && line; line = strtok_r(NULL, "\n", &save)) {
+        json_doc doc;
+        if (json_parse(line, strlen(line), &doc, NULL)) continue;
+        char *req = NULL, *want = NULL;
+        buf_printf(&req, "{\"template\": ");
+        json_write_value(&req, json_get(&doc.root, "template"));
+        buf_printf(&req, ", \"context\": ");
+        json_write_value(&req, json_get(&doc.root, "context"));
+        buf_printf(&req, ", \"now\": ");
+        json_write_value(&req, json_get(&doc.root, "strftime_now_fixed_date"));
+        buf_printf(&req, "}\n");
+        fwrite(req, 1, (size_t)arrlen(req), f);
+        json_write_value(&want, json_get(&doc.root, "expected"));
+        arrput(want, 0), arrput(expected, want);
+        char *name = NULL;
+        buf_printf(&name, "%s/%s", json_get(&doc.root, "template_name")->str, json_get(&doc.root, "case")->str);
+        arrput(name, 0), arrput(names, name);
+        arrfree(req);
+        json_free(&doc);
+    }
+    free(cases);
+    char *llama = read_file(llama_path, NULL);
+    json_doc doc;
+    if (llama && !json_parse(llama, strlen(llama), &doc, NULL)) {
+        const json_value *conv = json_get(&doc.root, "conversation"), *list = json_get(&doc.root, "cases");
+        for (uint32_t i = 0; f && list && i < list->n; i++) {
+            const json_value *c = &list->items[i], *how = json_get(c, "python_jinja2_check"), *extra = json_get(c, "extra_conversation");
+            if (!how || how->kind != JSON_STRING || strcmp(how->str, "matches with conversation as given")) continue;
+            char *req = NULL, *want = NULL, *name = NULL;
+            buf_printf(&req, "{\"template\": ");
+            json_write_value(&req, json_get(c, "template"));
+            buf_printf(&req, ", \"context\": {\"messages\": [");
+            for (uint32_t k = 0; k < conv->n + extra->n; k++) {
+                if (k) buf_printf(&req, ", ");
+                json_write_value(&req, k < conv->n ? &conv->items[k] : &extra->items[k - conv->n]);
+            }
+            buf_printf(&req, "], \"add_generation_prompt\": true, \"bos_token\": ");
+            json_write_value(&req, json_get(c, "bos_token"));
+            buf_printf(&req, ", \"eos_token\": ");
+            json_write_value(&req, json_get(c, "eos_token"));
+            buf_printf(&req, "}, \"now\": \"2025-06-28\"}\n");
+            fwrite(req, 1, (size_t)arrlen(req), f);
+            json_write_value(&want, json_get(c, "expected_jinja_effective"));
+            arrput(want, 0), arrput(expected, want);
+            buf_printf(&name, "llama.cpp %s", json_get(c, "name")->str);
+            arrput(name, 0), arrput(names, name);
+            arrfree(req);
+        }
+        json_free(&doc);
+    }
+    free(llama);
+    if (f) fclose(f);
+    snprintf(cmd, sizeof cmd, "%s template --jsonl < %s", CONFIG.minerva, in);
+    char *out = NULL, *save_out = NULL;
+    CHECK(run_command(cmd, &out, NULL) == 0 && out);
+    int i = 0;
+    for (char *line = out ? strtok_r(out, "\n", &save_out) : NULL; line && i < arrlen(expected); line = strtok_r(NULL, "\n", &save_out), i++)
+        CHECKF(!strcmp(line, expected[i]), "%s: rendered %.300s\nexpected %.300s", names[i], line, expected[i]);
+    CHECKF(i == arrlen(expected) && i >= 96 + 29, "%d renders for %d cases", i, (int)arrlen(expected));
+    snprintf(t->note, sizeof t->note, "%d templates rendered byte for byte", i);
+    for (ptrdiff_t k = 0; k < arrlen(expected); k++) arrfree(expected[k]), arrfree(names[k]);
+    arrfree(expected), arrfree(names);
+    free(out);
+}
+
+/* chat: a scripted conversation with the demo model and a ChatML template;
+   and mv_chat_render's defaults and errors. */
+static void test_cli_chat(test_state *t) {
+    char model[512], tmpl_path[512], script[512], cmd[4096];
+    mv_model *m = demo_model(t);
+    if (!m) return;
+    tmp_path(model, sizeof model, "demo_F32.gguf");
+    tmp_path(tmpl_path, sizeof tmpl_path, "chatml.jinja");
+    tmp_path(script, sizeof script, "chat_script.txt");
+    static const char chatml[] = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n'}}"
+                                 "{% endfor %}{% if add_generation_prompt %}{{ bos_token + '<|im_start|>assistant\\n' }}{% endif %}";
+    FILE *f = fopen(tmpl_path, "w");
+    if (f) fputs(chatml, f), fclose(f);
+    f = fopen(script, "w");
+    if (f) fputs("hello there\nand again\n/reset\n/system be brief\nonce more\n/quit\nnever read\n", f), fclose(f);
+    snprintf(cmd, sizeof cmd, "%s chat -m %s --template %s -n 6 --temp 0 < %s", CONFIG.minerva, model, tmpl_path, script);
+    char *out = NULL, *err = NULL;
+    CHECKF(run_command(cmd, &out, &err) == 0 && err, "chat failed: %s", err ? err : "");
+    CHECKF(err && count_lines_with(err, "reply 6 tokens") == 3 && strstr(err, "(conversation reset)"), "%s", err ? err : "");
+    free(out), free(err);
+    snprintf(cmd, sizeof cmd, "echo hi | %s chat -m %s", CONFIG.minerva, model);
+    CHECK(run_command(cmd, NULL, &err) == 1 && err && strstr(err, "no chat template"));
+    free(err);
+    /* the model's BOS text is bos_token unless the context says otherwise */
+    char *text = NULL, e[MV_ERROR_SIZE];
+    CHECK(mv_chat_render(m, "[{{ bos_token }}|{{ eos_token }}]", "{}", NULL, &text, e, sizeof e) == MV_OK && text && !strcmp(text, "[<s>|</s>]"));
+    free(text);
+    CHECK(mv_chat_render(m, "{{ bos_token }}", " { \"bos_token\": \"B\" } ", NULL, &text, e, sizeof e) == MV_OK && text && !strcmp(text, "B"));
+    free(text);
+    CHECK(mv_chat_render(NULL, "{{ strftime_now('%d %B %Y') }}", "{}", "2024-02-29", &text, e, sizeof e) == MV_OK && text && !strcmp(text, "29 February 2024"));
+    free(text);
+    CHECK(mv_chat_render(m, "a\n{{ x | nope }}", "{}", NULL, &text, e, sizeof e) == MV_ERR_FORMAT && strstr(e, "line 2") && !text);
+    CHECK(mv_chat_render(m, "{{ raise_exception('Only user and assistant roles') }}", "{}", NULL, &text, e, sizeof e) != MV_OK &&
+          strstr(e, "Only user and assistant roles"));
+    CHECK(mv_chat_render(m, "x", "[1, 2]", NULL, &text, e, sizeof e) != MV_OK);
+    CHECK(mv_chat_render(m, NULL, "{}", NULL, &text, e, sizeof e) == MV_ERR_ARG && strstr(e, "no chat template"));
+    mv_model_free(m);
+}
+
 static const test_case CLI_TESTS[] = {
     {"cli.run_golden", test_cli_run_golden, NULL},
     {"cli.logits", test_cli_logits, NULL},
     {"cli.tokenize", test_cli_tokenize, NULL},
+    {"cli.tokenize_jsonl", test_cli_tokenize_jsonl, NULL},
+    {"cli.template_jsonl", test_cli_template_jsonl, NULL},
+    {"cli.chat", test_cli_chat, NULL},
     {"cli.info_and_errors", test_cli_info_and_errors, NULL},
     {"cli.quantize", test_cli_quantize, NULL},
 };

