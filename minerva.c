@@ -6,7 +6,7 @@
      2. containers    stb_ds arrays, a string hash map
      3. json          a strict, bounded JSON reader and a string writer
      4. numbers       f16/bf16, block types, quantize/dequantize, dot kernels
-     5. files         GGUF reader and writer: one tensor table for all formats
+     5. files         GGUF, SafeTensors, llama2.c: one tensor table for all formats
      6. models        hyperparameters and table-driven tensor binding
      7. kv cache      cache layout, sequences
      8. compute       matmul, norms, RoPE, attention, the forward pass
@@ -267,8 +267,26 @@ static uint32_t strmap_slot(const str_map *m, const char *key, size_t len, uint3
     return i;
 }
 
+/* Doubles the slots when half are taken; entries keep their hashes. */
+static int strmap_grow(str_map *m) {
+    if (m->count + 1 <= (m->mask + 1) / 2) return MV_OK;
+    str_map bigger;
+    if (strmap_init(&bigger, (size_t)(m->mask + 1))) return MV_ERR_NOMEM;
+    for (uint32_t i = 0; i <= m->mask; i++) {
+        if (!m->slots[i]) continue;
+        uint32_t j = m->hashes[i] & bigger.mask;
+        while (bigger.slots[j]) j = (j + 1) & bigger.mask;
+        bigger.slots[j] = m->slots[i], bigger.hashes[j] = m->hashes[i];
+    }
+    bigger.count = m->count;
+    strmap_free(m);
+    *m = bigger;
+    return MV_OK;
+}
+
 /* Inserts value under its own key; a value with an equal key is replaced. */
-static void strmap_put(str_map *m, int32_t value, key_of_fn key_of, const void *owner) {
+static int strmap_put(str_map *m, int32_t value, key_of_fn key_of, const void *owner) {
+    if (strmap_grow(m)) return MV_ERR_NOMEM;
     size_t len;
     const char *key = key_of(owner, value, &len);
     uint32_t h = (uint32_t)hash_bytes(key, len);
@@ -276,6 +294,7 @@ static void strmap_put(str_map *m, int32_t value, key_of_fn key_of, const void *
     if (!m->slots[i]) m->count++;
     m->slots[i] = (uint32_t)value + 1;
     m->hashes[i] = h;
+    return MV_OK;
 }
 
 static int32_t strmap_get(const str_map *m, const char *key, size_t len, key_of_fn key_of,
@@ -605,6 +624,13 @@ static const json_value *json_get(const json_value *obj, const char *key) {
     return NULL;
 }
 
+/* v is the string s. */
+static bool json_is(const json_value *v, const char *s) {
+    return v && v->kind == JSON_STRING && v->len == strlen(s) && !memcmp(v->str, s, v->len);
+}
+
+static bool json_true(const json_value *v) { return v && v->kind == JSON_TRUE; }
+
 /* Writes s as a JSON string literal: only '"', '\\' and control characters
    are escaped, non-ASCII text is kept as it is. */
 static void json_write_string(char **out, const char *s, size_t len) {
@@ -635,6 +661,10 @@ static void json_write_string(char **out, const char *s, size_t len) {
 /* ============================================================================
    4. numbers — f16/bf16, block types, quantize/dequantize, dot kernels
    ============================================================================ */
+
+/* A fused multiply-add, one rounding (fmaf: an instruction where the
+   target has one, else glibc's exact emulation). */
+#define MV_FMA(a, b, c) fmaf(a, b, c)
 
 MV_INLINE float f32_from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
 MV_INLINE uint32_t f32_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
@@ -702,10 +732,17 @@ typedef struct { uint8_t qs[64]; uint16_t d; } block_tq2_0;
 /* 32-element blocks with a non-linear code table (Q8_0 activations). */
 typedef struct { uint16_t d; uint8_t qs[QK / 2]; } block_iq4_nl;
 typedef struct { uint8_t e; uint8_t qs[QK / 2]; } block_mxfp4;        /* e: E8M0 scale */
+/* MLX's affine groups (y = scale·code + bias) repacked per 32 values with
+   the scale and bias as f32, exact for any F16/BF16/F32 source: codes of 2
+   to 4 bits as nibbles (Q4_1's layout), 5 to 8 bits as int8 code − 128
+   (the bias then holding the 128·scale). */
+typedef struct { float d, m; uint8_t qs[QK / 2]; } block_mlx4;
+typedef struct { float d, m; int8_t qs[QK]; } block_mlx8;
 _Static_assert(sizeof(block_q8_K) == 292 && sizeof(block_q2_K) == 84 && sizeof(block_q3_K) == 110, "K blocks");
 _Static_assert(sizeof(block_q4_K) == 144 && sizeof(block_q5_K) == 176 && sizeof(block_q6_K) == 210, "K blocks");
 _Static_assert(sizeof(block_iq4_xs) == 136 && sizeof(block_tq1_0) == 54 && sizeof(block_tq2_0) == 66, "K blocks");
 _Static_assert(sizeof(block_iq4_nl) == 18 && sizeof(block_mxfp4) == 17, "blocks");
+_Static_assert(sizeof(block_mlx4) == 24 && sizeof(block_mlx8) == 40, "blocks");
 
 /* IQ4_NL/IQ4_XS codes; MXFP4's E2M1 values doubled to integers (its scale is
    halved to match, as ggml keeps it). */
@@ -812,6 +849,19 @@ static void dequantize_mxfp4(const void *src, float *y, int64_t n) {
         float d = e8m0_half(b[i].e);
         for (int j = 0; j < QK / 2; j++) y[j] = MXFP4_VALUES[b[i].qs[j] & 15] * d, y[j + 16] = MXFP4_VALUES[b[i].qs[j] >> 4] * d;
     }
+}
+
+static void dequantize_mlx4(const void *src, float *y, int64_t n) {
+    const block_mlx4 *b = src;
+    for (int64_t i = 0; i < n / QK; i++, y += QK)
+        for (int j = 0; j < QK / 2; j++)
+            y[j] = MV_FMA(b[i].d, (float)(b[i].qs[j] & 15), b[i].m), y[j + 16] = MV_FMA(b[i].d, (float)(b[i].qs[j] >> 4), b[i].m);
+}
+
+static void dequantize_mlx8(const void *src, float *y, int64_t n) {
+    const block_mlx8 *b = src;
+    for (int64_t i = 0; i < n / QK; i++, y += QK)
+        for (int j = 0; j < QK; j++) y[j] = MV_FMA(b[i].d, (float)b[i].qs[j], b[i].m);
 }
 
 /* A K-type super-block as integers, the one form the dequantizers and dot
@@ -1490,6 +1540,29 @@ static void quantize_mxfp4(const float *x, void *dst, int64_t n) {
     }
 }
 
+/* MLX4/MLX8 from floats (for tests and benchmarks; models bring their own
+   codes): the group's minimum as bias, the range over the codes as scale. */
+static void quantize_mlx(const float *x, void *dst, int64_t n, bool eight) {
+    for (int64_t i = 0; i < n / QK; i++, x += QK) {
+        float min, max;
+        block_min_max(x, QK, &min, &max);
+        const int top = eight ? 255 : 15;
+        const float d = (max - min) / (float)top, id = d ? 1.0f / d : 0.0f;
+        block_mlx4 *b4 = (block_mlx4 *)dst + i;
+        block_mlx8 *b8 = (block_mlx8 *)dst + i;
+        if (eight) b8->d = d, b8->m = MV_FMA(128.0f, d, min);
+        else b4->d = d, b4->m = min, memset(b4->qs, 0, sizeof b4->qs);
+        for (int j = 0; j < QK; j++) {
+            const int q = round_clamp((x[j] - min) * id, 0, top);
+            if (eight) b8->qs[j] = (int8_t)(q - 128);
+            else b4->qs[j % 16] |= (uint8_t)(q << (4 * (j >= 16)));
+        }
+    }
+}
+
+static void quantize_mlx4(const float *x, void *dst, int64_t n) { quantize_mlx(x, dst, n, false); }
+static void quantize_mlx8(const float *x, void *dst, int64_t n) { quantize_mlx(x, dst, n, true); }
+
 /* ---- dot products: one stored weight row · one activation row ----------
    The activation row is in the weight type's dot_type: F32 for float
    weights, Q8_0 or Q8_1 blocks for the block types.
@@ -1518,7 +1591,6 @@ static void quantize_mxfp4(const float *x, void *dst, int64_t n) {
    The fused steps are fmaf everywhere: an instruction where the target has
    one, else (glibc) the CPU's FMA found at run time or an exact emulation. */
 
-#define MV_FMA(a, b, c) fmaf(a, b, c)
 
 /* sum + a·b in two roundings, whatever the compiler's -ffp-contract: the
    volatile product cannot be fused into the addition. */
@@ -1620,7 +1692,9 @@ static float chain16_bf16_scalar(int n, const void *w, const void *a) {
     return reduce16(lanes);
 }
 
-MV_INLINE int type_is_unsigned_block(int type) { return type == MV_TYPE_Q4_1 || type == MV_TYPE_Q5_1; }
+/* Types with an offset (y = d·q + m) take Q8_1 activations, whose sums give
+   the m·Σa term. */
+MV_INLINE bool type_has_offset(int type) { return type == MV_TYPE_Q4_1 || type == MV_TYPE_Q5_1 || type == MV_TYPE_MLX4 || type == MV_TYPE_MLX8; }
 
 /* Weight block i: its 32 values as small integers (Q4_0/Q5_0 centred,
    Q4_1/Q5_1 as stored), its scale d and offset m (0 for symmetric types). */
@@ -1665,6 +1739,18 @@ static void unpack_block(int type, const void *w, int i, int8_t q[QK], float *d,
         *d = nl ? f16_to_f32(((const block_iq4_nl *)w)[i].d) : e8m0_half(((const block_mxfp4 *)w)[i].e);
         return;
     }
+    case MV_TYPE_MLX4: {
+        const block_mlx4 *b = (const block_mlx4 *)w + i;
+        for (int j = 0; j < QK / 2; j++) q[j] = (int8_t)(b->qs[j] & 15), q[j + 16] = (int8_t)(b->qs[j] >> 4);
+        *d = b->d, *m = b->m;
+        return;
+    }
+    case MV_TYPE_MLX8: {
+        const block_mlx8 *b = (const block_mlx8 *)w + i;
+        memcpy(q, b->qs, QK);
+        *d = b->d, *m = b->m;
+        return;
+    }
     default: {
         const block_q8_0 *b = (const block_q8_0 *)w + i;
         memcpy(q, b->qs, QK);
@@ -1678,7 +1764,7 @@ static void unpack_block(int type, const void *w, int i, int8_t q[QK], float *d,
 
 /* Activation block i: its int8 values, its scale, and (Q8_1) d·Σq. */
 MV_INLINE const int8_t *act_block(int type, const void *a, int i, float *d, float *s) {
-    if (type_is_unsigned_block(type)) {
+    if (type_has_offset(type)) {
         const block_q8_1 *y = (const block_q8_1 *)a + i;
         *d = f16_to_f32(y->d), *s = f16_to_f32(y->s);
         return y->qs;
@@ -1723,6 +1809,8 @@ static float dot_q4_1_scalar(int n, const void *w, const void *a) { return dot_b
 static float dot_q5_0_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q5_0, 1, n, w, a); }
 static float dot_q5_1_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q5_1, 1, n, w, a); }
 static float dot_q8_0_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_Q8_0, 1, n, w, a); }
+static float dot_mlx4_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_MLX4, 1, n, w, a); }
+static float dot_mlx8_scalar(int n, const void *w, const void *a) { return dot_blocks_scalar(MV_TYPE_MLX8, 1, n, w, a); }
 
 MV_INLINE float dot_interleaved_scalar(int type, int n, const void *w, const void *a) {
     float acc = 0;
@@ -1999,6 +2087,8 @@ MV_INLINE simde__m256i avx2_block_weights(int type, const void *w, int i) {
     }
     case MV_TYPE_Q4_0: return simde_mm256_sub_epi8(avx2_nibbles(((const block_q4_0 *)w)[i].qs), simde_mm256_set1_epi8(8));
     case MV_TYPE_Q4_1: return avx2_nibbles(((const block_q4_1 *)w)[i].qs);
+    case MV_TYPE_MLX4: return avx2_nibbles(((const block_mlx4 *)w)[i].qs);
+    case MV_TYPE_MLX8: return simde_mm256_loadu_si256((const void *)((const block_mlx8 *)w)[i].qs);
     case MV_TYPE_Q5_0: {
         const block_q5_0 *b = (const block_q5_0 *)w + i;
         simde__m256i high = simde_mm256_andnot_si256(avx2_bits_to_bytes(b->qh), simde_mm256_set1_epi8((char)0xF0));
@@ -2022,15 +2112,20 @@ MV_INLINE float weight_block_scale(int type, const void *w, int i, float *m) {
     case MV_TYPE_Q4_1: *m = f16_to_f32(((const block_q4_1 *)w)[i].m); return f16_to_f32(((const block_q4_1 *)w)[i].d);
     case MV_TYPE_Q5_0: *m = 0; return f16_to_f32(((const block_q5_0 *)w)[i].d);
     case MV_TYPE_Q5_1: *m = f16_to_f32(((const block_q5_1 *)w)[i].m); return f16_to_f32(((const block_q5_1 *)w)[i].d);
+    case MV_TYPE_MLX4: *m = ((const block_mlx4 *)w)[i].m; return ((const block_mlx4 *)w)[i].d;
+    case MV_TYPE_MLX8: *m = ((const block_mlx8 *)w)[i].m; return ((const block_mlx8 *)w)[i].d;
     default: *m = 0; return f16_to_f32(((const block_q8_0 *)w)[i].d);
     }
 }
+
+/* Of those, Q4_1, Q5_1 and MLX4 store unsigned codes. */
+MV_INLINE bool type_codes_unsigned(int type) { return type == MV_TYPE_Q4_1 || type == MV_TYPE_Q5_1 || type == MV_TYPE_MLX4; }
 
 /* 8 int32 lanes, each the sum of 4 adjacent products of w and a (int8;
    unsigned w for Q4_1/Q5_1). With VNNI one instruction, else two. */
 MV_INLINE simde__m256i avx2_lane_sums(int type, bool vnni, simde__m256i w, simde__m256i a) {
     simde__m256i u = w, s = a;
-    if (!type_is_unsigned_block(type)) u = simde_mm256_sign_epi8(w, w), s = simde_mm256_sign_epi8(a, w);
+    if (!type_codes_unsigned(type)) u = simde_mm256_sign_epi8(w, w), s = simde_mm256_sign_epi8(a, w);
     if (vnni) return simde_mm256_dpbusd_epi32(simde_mm256_setzero_si256(), u, s);
     return simde_mm256_madd_epi16(simde_mm256_maddubs_epi16(u, s), simde_mm256_set1_epi16(1));
 }
@@ -2255,9 +2350,9 @@ MV_INLINE simde_uint8x16_t neon_bits_to_bytes(uint32_t bits16) {
 /* The weights of block i as two int8x16 (elements 0..15, 16..31). */
 MV_INLINE void neon_block_weights(int type, const void *w, int i, simde_int8x16_t *lo, simde_int8x16_t *hi) {
     const simde_uint8x16_t m4 = simde_vdupq_n_u8(15);
-    if (type == MV_TYPE_Q8_0) {
-        const block_q8_0 *b = (const block_q8_0 *)w + i;
-        *lo = simde_vld1q_s8(b->qs), *hi = simde_vld1q_s8(b->qs + 16);
+    if (type == MV_TYPE_Q8_0 || type == MV_TYPE_MLX8) {
+        const int8_t *qs = type == MV_TYPE_Q8_0 ? ((const block_q8_0 *)w)[i].qs : ((const block_mlx8 *)w)[i].qs;
+        *lo = simde_vld1q_s8(qs), *hi = simde_vld1q_s8(qs + 16);
         return;
     }
     if (type == MV_TYPE_IQ4_NL || type == MV_TYPE_MXFP4) {
@@ -2268,6 +2363,7 @@ MV_INLINE void neon_block_weights(int type, const void *w, int i, simde_int8x16_
         return;
     }
     const uint8_t *qs = type == MV_TYPE_Q4_0 ? ((const block_q4_0 *)w)[i].qs : type == MV_TYPE_Q4_1 ? ((const block_q4_1 *)w)[i].qs
+                      : type == MV_TYPE_MLX4 ? ((const block_mlx4 *)w)[i].qs
                       : type == MV_TYPE_Q5_0 ? ((const block_q5_0 *)w)[i].qs : ((const block_q5_1 *)w)[i].qs;
     simde_uint8x16_t b = simde_vld1q_u8(qs);
     /* the high nibbles by a 16-bit shift: SIMDe's 8-bit one overflows a signed shift on GFNI hosts */
@@ -2365,6 +2461,8 @@ MV_K_KERNELS(neon, neon_dot_k)
     static float dot_q5_0_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q5_0, 1, n, w, a); }  \
     static float dot_q5_1_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q5_1, 1, n, w, a); }  \
     static float dot_q8_0_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q8_0, 1, n, w, a); }  \
+    static float dot_mlx4_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_MLX4, 1, n, w, a); }  \
+    static float dot_mlx8_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_MLX8, 1, n, w, a); }  \
     static float dot_iq4_nl_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_IQ4_NL, 2, n, w, a); } \
     static float dot_mxfp4_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_MXFP4, 2, n, w, a); } \
     static float dot_iq4_nl_one_chain_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_IQ4_NL, 1, n, w, a); }
@@ -2381,7 +2479,7 @@ MV_CHAIN16_KERNELS(neon)
     [MV_TYPE_F32] = dot_f32_##level, [MV_TYPE_F16] = dot_f16_##level, [MV_TYPE_BF16] = dot_bf16_##level, \
     [MV_TYPE_Q4_0] = dot_q4_0_##level, [MV_TYPE_Q4_1] = dot_q4_1_##level, [MV_TYPE_Q5_0] = dot_q5_0_##level, \
     [MV_TYPE_Q5_1] = dot_q5_1_##level, [MV_TYPE_Q8_0] = dot_q8_0_##level, [MV_TYPE_IQ4_NL] = dot_iq4_nl_##level, \
-    [MV_TYPE_MXFP4] = dot_mxfp4_##level, MV_K_ROW(k_level)
+    [MV_TYPE_MXFP4] = dot_mxfp4_##level, [MV_TYPE_MLX4] = dot_mlx4_##level, [MV_TYPE_MLX8] = dot_mlx8_##level, MV_K_ROW(k_level)
 #endif /* MV_NO_SIMD */
 
 /* The order of a dot product's sums: which llama.cpp kernel it mirrors. */
@@ -2401,7 +2499,7 @@ static const dot_fn DOT_KERNELS[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = {
             [MV_TYPE_F32] = dot_f32_scalar, [MV_TYPE_F16] = dot_f16_scalar, [MV_TYPE_BF16] = dot_bf16_scalar,
             [MV_TYPE_Q4_0] = dot_q4_0_scalar, [MV_TYPE_Q4_1] = dot_q4_1_scalar, [MV_TYPE_Q5_0] = dot_q5_0_scalar,
             [MV_TYPE_Q5_1] = dot_q5_1_scalar, [MV_TYPE_Q8_0] = dot_q8_0_scalar, [MV_TYPE_IQ4_NL] = dot_iq4_nl_scalar,
-            [MV_TYPE_MXFP4] = dot_mxfp4_scalar, MV_K_ROW(scalar),
+            [MV_TYPE_MXFP4] = dot_mxfp4_scalar, [MV_TYPE_MLX4] = dot_mlx4_scalar, [MV_TYPE_MLX8] = dot_mlx8_scalar, MV_K_ROW(scalar),
         },
         [ORDER_GEMM] = {MV_GEMM_ROW(scalar, scalar)},
         [ORDER_REPACK_GEMV] = {MV_INTERLEAVED_ROW(scalar, scalar)},
@@ -2485,6 +2583,8 @@ static const type_traits TYPES[MV_TYPE_COUNT] = {
     [MV_TYPE_TQ1_0] = {"TQ1_0", QK_K, 54, MV_TYPE_Q8_K, dequantize_tq1_0, quantize_tq1_0, NULL},
     [MV_TYPE_TQ2_0] = {"TQ2_0", QK_K, 66, MV_TYPE_Q8_K, dequantize_tq2_0, quantize_tq2_0, NULL},
     [MV_TYPE_MXFP4] = {"MXFP4", QK, 17, MV_TYPE_Q8_0, dequantize_mxfp4, quantize_mxfp4, NULL},
+    [MV_TYPE_MLX4] = {"MLX4", QK, 24, MV_TYPE_Q8_1, dequantize_mlx4, quantize_mlx4, NULL},
+    [MV_TYPE_MLX8] = {"MLX8", QK, 40, MV_TYPE_Q8_1, dequantize_mlx8, quantize_mlx8, NULL},
 };
 
 const char *mv_type_name(int type) {
@@ -2506,7 +2606,7 @@ static size_t row_bytes(int type, int64_t n) {
 }
 
 /* ============================================================================
-   5. files — GGUF reader and writer: one tensor table for all formats
+   5. files — GGUF, SafeTensors, llama2.c: one tensor table for all formats
    ============================================================================ */
 
 /* GGUF metadata value types (FORMATS.md §1.1). */
@@ -2519,6 +2619,7 @@ static const char *const GGUF_VALUE_NAMES[GGUF_VALUE_TYPES] = {
     "u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "string", "array", "u64", "i64", "f64"};
 
 #define GGUF_MAGIC 0x46554747u /* "GGUF" */
+#define GGUF_TYPE_COUNT MV_TYPE_MLX4 /* type ids a GGUF file may hold; Minerva's own follow */
 #define GGUF_DEFAULT_ALIGNMENT 32
 #define GGUF_MAX_ARRAY_DEPTH 8
 #define GGUF_MAX_NAME 1024
@@ -2547,8 +2648,18 @@ typedef struct {
     uint64_t nbytes;
 } tensor;
 
+/* Where a model's tensors and metadata come from. SafeTensors directories
+   (Hugging Face, MLX) keep their own tensor names and get GGUF metadata
+   made from config.json; llama2.c checkpoints get GGUF names. */
+enum { SOURCE_GGUF, SOURCE_SAFETENSORS, SOURCE_LLAMA2C };
+
 typedef struct {
-    file_map map;
+    int source;              /* SOURCE_* */
+    const char *format;      /* "gguf", "safetensors", "mlx", "llama2.c" */
+    file_map map;            /* the file (GGUF, llama2.c) */
+    file_map *shards;        /* SafeTensors: the weight files (stb_ds) */
+    char *made_meta;         /* metadata records made at load, which kvs point into (stb_ds) */
+    void **owned;            /* tensor data made at load (stb_ds) */
     int version;
     uint32_t alignment;
     uint64_t data_offset;
@@ -2581,6 +2692,11 @@ static void model_file_free(model_file *f) {
     arrfree(f->tensors);
     strmap_free(&f->tensor_index);
     unmap_file(&f->map);
+    for (ptrdiff_t i = 0; i < arrlen(f->shards); i++) unmap_file(&f->shards[i]);
+    arrfree(f->shards);
+    arrfree(f->made_meta);
+    for (ptrdiff_t i = 0; i < arrlen(f->owned); i++) free(f->owned[i]);
+    arrfree(f->owned);
     memset(f, 0, sizeof *f);
 }
 
@@ -2832,7 +2948,7 @@ static int gguf_read_tensor_info(cursor *c, model_file *f, uint64_t index, str_m
         total *= ne;
     }
     if (!take(c, &type, 4) || !take(c, &tp->offset, 8)) return fail(err, MV_ERR_FORMAT, "tensor %s: file ends inside its info", tp->name);
-    if (!type_known(type)) return fail(err, MV_ERR_FORMAT, "tensor %s: unknown type id %u", tp->name, type);
+    if (!type_known(type) || type >= GGUF_TYPE_COUNT) return fail(err, MV_ERR_FORMAT, "tensor %s: unknown type id %u", tp->name, type);
     tp->type = (int)type;
     if (tp->ne[0] % TYPES[type].block_size)
         return fail(err, MV_ERR_FORMAT, "tensor %s: rows of %lld elements are not a multiple of the %s block (%d)",
@@ -2899,6 +3015,7 @@ static int gguf_parse(model_file *f, const char *path, char *err) {
 /* Opens a GGUF file; on failure f is left empty. */
 static int model_file_open(model_file *f, const char *path, char *err) {
     memset(f, 0, sizeof *f);
+    f->format = "gguf";
     int rc = map_file(path, &f->map, err);
     if (rc == MV_OK) rc = gguf_parse(f, path, err);
     if (rc != MV_OK) model_file_free(f);
@@ -3062,14 +3179,519 @@ static int gw_finish(gguf_writer *w, char *err) {
     return MV_OK;
 }
 
+/* ---- SafeTensors ------------------------------------------------------------
+   u64 header length, a JSON header mapping each tensor to {dtype, shape,
+   data_offsets} (offsets from the end of the header), then the data. A
+   model directory holds config.json, model.safetensors or shards listed in
+   model.safetensors.index.json, and the tokenizer files. */
+
+#define SAFETENSORS_MAX_HEADER (100u << 20)
+
+/* SafeTensors dtypes and the types that hold them (FORMATS.md §4.1): the
+   integer dtypes only carry MLX's packed codes and scales and MXFP4 blocks. */
+static const struct { const char *name; int type; } SAFETENSORS_DTYPES[] = {
+    {"F32", MV_TYPE_F32}, {"F16", MV_TYPE_F16}, {"BF16", MV_TYPE_BF16}, {"F64", MV_TYPE_F64},
+    {"I8", MV_TYPE_I8}, {"U8", MV_TYPE_I8}, {"BOOL", MV_TYPE_I8}, {"I16", MV_TYPE_I16}, {"U16", MV_TYPE_I16},
+    {"I32", MV_TYPE_I32}, {"U32", MV_TYPE_I32}, {"I64", MV_TYPE_I64}, {"U64", MV_TYPE_I64},
+};
+
+typedef struct { uint64_t begin, end; int32_t tensor; } byte_range;
+
+static int by_begin(const void *a, const void *b) {
+    const byte_range *x = a, *y = b;
+    return (x->begin > y->begin) - (x->begin < y->begin);
+}
+
+/* One tensor of a SafeTensors header: its dtype, shape and byte range, checked. */
+static int safetensors_tensor(model_file *f, const json_value *key, const json_value *desc, uint64_t data_size, const uint8_t *data,
+                              byte_range *range, const char *path, char *err) {
+    const json_value *dtype = json_get(desc, "dtype"), *shape = json_get(desc, "shape"), *offsets = json_get(desc, "data_offsets");
+    const char *name = key->str;
+    if (!key->len || key->len > GGUF_MAX_NAME || memchr(name, 0, key->len))
+        return fail(err, MV_ERR_FORMAT, "%s: a tensor name is empty, too long or holds a NUL", path);
+    if (!dtype || dtype->kind != JSON_STRING || !shape || shape->kind != JSON_ARRAY || !offsets || offsets->kind != JSON_ARRAY || offsets->n != 2)
+        return fail(err, MV_ERR_FORMAT, "%s: tensor %s: needs dtype, shape and data_offsets [begin, end]", path, name);
+    int type = -1;
+    for (size_t i = 0; i < sizeof SAFETENSORS_DTYPES / sizeof *SAFETENSORS_DTYPES; i++)
+        if (!strcmp(dtype->str, SAFETENSORS_DTYPES[i].name)) type = SAFETENSORS_DTYPES[i].type;
+    if (type < 0) return fail(err, MV_ERR_UNSUPPORTED, "%s: tensor %s: dtype %s is not supported", path, name, dtype->str);
+    if (shape->n > 4) return fail(err, MV_ERR_UNSUPPORTED, "%s: tensor %s: %u dimensions (at most 4)", path, name, shape->n);
+    tensor t = {.type = type, .n_dims = shape->n ? (int)shape->n : 1, .ne = {1, 1, 1, 1}};
+    uint64_t total = 1;
+    for (uint32_t d = 0; d < shape->n; d++) {
+        const json_value *v = &shape->items[shape->n - 1 - d]; /* outermost first: ne is the reverse */
+        if (v->kind != JSON_NUMBER || v->number < 1 || v->number > (double)MV_MAX_ELEMENTS || v->number != floor(v->number) ||
+            total > MV_MAX_ELEMENTS / (uint64_t)v->number)
+            return fail(err, MV_ERR_FORMAT, "%s: tensor %s: dimension %u is not a positive size", path, name, d);
+        t.ne[d] = (int64_t)v->number;
+        total *= (uint64_t)v->number;
+    }
+    for (int k = 0; k < 2; k++)
+        if (offsets->items[k].kind != JSON_NUMBER || offsets->items[k].number < 0 || offsets->items[k].number != floor(offsets->items[k].number))
+            return fail(err, MV_ERR_FORMAT, "%s: tensor %s: data_offsets are not byte offsets", path, name);
+    range->begin = (uint64_t)offsets->items[0].number, range->end = (uint64_t)offsets->items[1].number;
+    t.nbytes = total * (uint64_t)TYPES[type].block_bytes;
+    if (range->begin > range->end || range->end > data_size)
+        return fail(err, MV_ERR_FORMAT, "%s: tensor %s: bytes [%llu, %llu) lie outside the %llu bytes of data", path, name,
+                    (unsigned long long)range->begin, (unsigned long long)range->end, (unsigned long long)data_size);
+    if (range->end - range->begin != t.nbytes)
+        return fail(err, MV_ERR_FORMAT, "%s: tensor %s: %llu bytes for %llu elements of %s", path, name,
+                    (unsigned long long)(range->end - range->begin), (unsigned long long)total, dtype->str);
+    if (file_tensor(f, name)) return fail(err, MV_ERR_FORMAT, "%s: tensor %s appears twice", path, name);
+    t.data = data + range->begin;
+    t.offset = range->begin;
+    if (!(t.name = strndup(name, key->len))) return MV_ERR_NOMEM;
+    arrput(f->tensors, t);
+    range->tensor = (int32_t)(arrlen(f->tensors) - 1);
+    strmap_put(&f->tensor_index, range->tensor, tensor_key, f);
+    return MV_OK;
+}
+
+/* Adds the tensors of one SafeTensors file, mapped in map. */
+static int safetensors_parse(model_file *f, const file_map *map, const char *path, char *err) {
+    uint64_t header_len;
+    if (map->size < 8) return fail(err, MV_ERR_FORMAT, "%s: too short for a SafeTensors header", path);
+    memcpy(&header_len, map->data, 8);
+    if (header_len < 2 || header_len > SAFETENSORS_MAX_HEADER || header_len > map->size - 8)
+        return fail(err, MV_ERR_FORMAT, "%s: header length %llu does not fit the file", path, (unsigned long long)header_len);
+    json_doc doc;
+    int rc = json_parse((const char *)map->data + 8, (size_t)header_len, &doc, err);
+    if (rc) return snprintf(err + strlen(err), MV_ERROR_SIZE - strlen(err), " (in the header of %s)", path), rc;
+    if (doc.root.kind != JSON_OBJECT) rc = fail(err, MV_ERR_FORMAT, "%s: the header is not a JSON object", path);
+    const uint64_t data_size = map->size - 8 - header_len;
+    const uint8_t *data = map->data + 8 + header_len;
+    byte_range *ranges = NULL;
+    for (uint32_t i = 0; !rc && i < doc.root.n; i++) {
+        if (!strcmp(doc.root.keys[i].str, "__metadata__")) continue;
+        byte_range r;
+        if (!(rc = safetensors_tensor(f, &doc.root.keys[i], &doc.root.items[i], data_size, data, &r, path, err))) arrput(ranges, r);
+    }
+    if (!rc && ranges) qsort(ranges, (size_t)arrlen(ranges), sizeof *ranges, by_begin);
+    for (ptrdiff_t i = 1; !rc && i < arrlen(ranges); i++)
+        if (ranges[i].begin < ranges[i - 1].end)
+            rc = fail(err, MV_ERR_FORMAT, "%s: tensors %s and %s overlap", path, f->tensors[ranges[i - 1].tensor].name, f->tensors[ranges[i].tensor].name);
+    arrfree(ranges);
+    json_free(&doc);
+    return rc;
+}
+
+/* Maps one SafeTensors file of a model and adds its tensors. */
+static int safetensors_open_shard(model_file *f, const char *path, char *err) {
+    file_map map;
+    int rc = map_file(path, &map, err);
+    if (rc) return rc;
+    arrput(f->shards, map);
+    return safetensors_parse(f, &arrlast(f->shards), path, err);
+}
+
+/* A file of dir, read whole into a JSON document; MV_ERR_IO if it is absent. */
+static int json_read_file(const char *dir, const char *name, json_doc *doc, char *err) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    file_map map;
+    int rc = map_file(path, &map, err);
+    if (rc) return rc;
+    rc = json_parse((const char *)map.data, map.size, doc, err);
+    if (rc) snprintf(err + strlen(err), MV_ERROR_SIZE - strlen(err), " (in %s)", path);
+    unmap_file(&map);
+    return rc;
+}
+
+/* The weights of a model directory: model.safetensors, or the shards
+   named by model.safetensors.index.json (each opened once). */
+static int safetensors_open_dir(model_file *f, const char *dir, char *err) {
+    char path[4096];
+    json_doc index;
+    int rc = json_read_file(dir, "model.safetensors.index.json", &index, err);
+    if (rc == MV_ERR_IO) {
+        snprintf(path, sizeof path, "%s/model.safetensors", dir);
+        return safetensors_open_shard(f, path, err);
+    }
+    if (rc) return rc;
+    const json_value *map = json_get(&index.root, "weight_map");
+    if (!map || map->kind != JSON_OBJECT || !map->n) rc = fail(err, MV_ERR_FORMAT, "%s/model.safetensors.index.json: no weight_map", dir);
+    for (uint32_t i = 0; !rc && i < map->n; i++) {
+        const json_value *file = &map->items[i];
+        bool seen = false;
+        for (uint32_t k = 0; k < i; k++) seen |= map->items[k].kind == JSON_STRING && file->kind == JSON_STRING && !strcmp(map->items[k].str, file->str);
+        if (file->kind != JSON_STRING || !file->len || strstr(file->str, "..") || file->str[0] == '/')
+            rc = fail(err, MV_ERR_FORMAT, "%s/model.safetensors.index.json: tensor %s: bad file name", dir, map->keys[i].str);
+        else if (!seen) {
+            snprintf(path, sizeof path, "%s/%s", dir, file->str);
+            rc = safetensors_open_shard(f, path, err);
+        }
+    }
+    for (uint32_t i = 0; !rc && i < map->n; i++)
+        if (!file_tensor(f, map->keys[i].str))
+            rc = fail(err, MV_ERR_FORMAT, "%s/model.safetensors.index.json lists %s, which no shard holds", dir, map->keys[i].str);
+    json_free(&index);
+    return rc;
+}
+
+/* Reads back GGUF records serialized by w into f's metadata (f owns them then). */
+static int metadata_from_writer(model_file *f, gguf_writer *w, char *err) {
+    cursor c = {(const uint8_t *)w->kv_bytes, (const uint8_t *)w->kv_bytes + arrlen(w->kv_bytes), (const uint8_t *)w->kv_bytes, err};
+    str_map keys;
+    f->made_meta = w->kv_bytes, w->kv_bytes = NULL;
+    int rc = strmap_init(&keys, (size_t)w->n_kv);
+    for (uint64_t i = 0; !rc && i < w->n_kv; i++) rc = gguf_read_kv(&c, f, i, &keys);
+    strmap_free(&keys);
+    return rc;
+}
+
+/* ---- config.json: Hugging Face hyperparameters as GGUF metadata ----------
+   The keys are written as GGUF records, then read back by the GGUF reader,
+   so one reader of hyperparameters serves every source. */
+
+static const struct { const char *model_type, *arch; } HF_ARCHS[] = {
+    {"llama", "llama"}, {"mistral", "llama"}, {"qwen2", "qwen2"}, {"qwen3", "qwen3"}, {"gpt_oss", "gpt-oss"},
+};
+
+static bool config_number(const json_value *cfg, const char *key, double *v) {
+    const json_value *x = json_get(cfg, key);
+    if (!x || x->kind != JSON_NUMBER) return false;
+    *v = x->number;
+    return true;
+}
+
+/* ARCH.suffix = config[key], when the config has it. */
+static void config_u32(gguf_writer *w, const json_value *cfg, const char *key, const char *arch, const char *suffix) {
+    double v;
+    char name[128];
+    snprintf(name, sizeof name, "%s.%s", arch, suffix);
+    if (config_number(cfg, key, &v) && v >= 0 && v <= UINT32_MAX && v == floor(v)) gw_u32(w, name, (uint32_t)v);
+}
+
+static void config_f32(gguf_writer *w, const json_value *cfg, const char *key, const char *arch, const char *suffix) {
+    double v;
+    char name[128];
+    snprintf(name, sizeof name, "%s.%s", arch, suffix);
+    if (config_number(cfg, key, &v)) gw_f32(w, name, (float)v);
+}
+
+/* Llama 3's RoPE frequency factors (FORMATS.md §4.3), as the tensor
+   rope_freqs.weight holds them in GGUF: each frequency is divided by its entry. */
+static int llama3_rope_freqs(model_file *f, const json_value *scaling, int n_rot, double base, char *err) {
+    double factor = 8, low = 1, high = 4, original = 8192;
+    config_number(scaling, "factor", &factor), config_number(scaling, "low_freq_factor", &low);
+    config_number(scaling, "high_freq_factor", &high), config_number(scaling, "original_max_position_embeddings", &original);
+    if (n_rot < 2 || n_rot > 4096 || n_rot % 2 || !(factor > 0) || !(high > low))
+        return fail(err, MV_ERR_FORMAT, "config.json: llama3 rope_scaling needs factor > 0, high_freq_factor > low_freq_factor");
+    float *freqs = malloc((size_t)(n_rot / 2) * sizeof *freqs);
+    if (!freqs) return MV_ERR_NOMEM;
+    for (int i = 0; i < n_rot / 2; i++) {
+        const double wavelength = 2 * M_PI * pow(base, 2.0 * i / n_rot), s = (original / wavelength - low) / (high - low);
+        freqs[i] = (float)(wavelength < original / high ? 1 : wavelength > original / low ? factor : 1 / ((1 - s) / factor + s));
+    }
+    tensor t = {.name = strdup("rope_freqs.weight"), .type = MV_TYPE_F32, .n_dims = 1, .ne = {n_rot / 2, 1, 1, 1},
+                .data = (const uint8_t *)freqs, .nbytes = (uint64_t)(n_rot / 2) * 4};
+    arrput(f->owned, freqs);
+    if (!t.name) return MV_ERR_NOMEM;
+    arrput(f->tensors, t);
+    strmap_put(&f->tensor_index, (int32_t)(arrlen(f->tensors) - 1), tensor_key, f);
+    return MV_OK;
+}
+
+/* The hyperparameters of config.json as GGUF keys of the architecture it names. */
+static int config_to_metadata(model_file *f, const json_value *cfg, const char *name, char *err) {
+    const json_value *model_type = json_get(cfg, "model_type");
+    const char *arch = NULL;
+    for (size_t i = 0; model_type && model_type->kind == JSON_STRING && i < sizeof HF_ARCHS / sizeof *HF_ARCHS; i++)
+        if (!strcmp(model_type->str, HF_ARCHS[i].model_type)) arch = HF_ARCHS[i].arch;
+    if (!arch)
+        return fail(err, MV_ERR_UNSUPPORTED, "config.json: model_type '%s' is not supported",
+                    model_type && model_type->kind == JSON_STRING ? model_type->str : "(none)");
+    gguf_writer w;
+    gw_init(&w);
+    gw_str(&w, "general.architecture", arch);
+    gw_str(&w, "general.name", name);
+    config_u32(&w, cfg, "max_position_embeddings", arch, "context_length");
+    config_u32(&w, cfg, "hidden_size", arch, "embedding_length");
+    config_u32(&w, cfg, "num_hidden_layers", arch, "block_count");
+    config_u32(&w, cfg, "intermediate_size", arch, "feed_forward_length");
+    config_u32(&w, cfg, "num_attention_heads", arch, "attention.head_count");
+    config_u32(&w, cfg, "num_key_value_heads", arch, "attention.head_count_kv");
+    config_u32(&w, cfg, "head_dim", arch, "attention.key_length");
+    config_u32(&w, cfg, "head_dim", arch, "attention.value_length");
+    config_u32(&w, cfg, "head_dim", arch, "rope.dimension_count");
+    config_u32(&w, cfg, "vocab_size", arch, "vocab_size");
+    config_f32(&w, cfg, "rms_norm_eps", arch, "attention.layer_norm_rms_epsilon");
+    const json_value *params = json_get(cfg, "rope_parameters"), *scaling = json_get(cfg, "rope_scaling");
+    if (!scaling || scaling->kind != JSON_OBJECT) scaling = params;
+    double theta = 10000, v;
+    if (config_number(cfg, "rope_theta", &theta) || config_number(params, "rope_theta", &theta)) {
+        char key[128];
+        snprintf(key, sizeof key, "%s.rope.freq_base", arch);
+        gw_f32(&w, key, (float)theta);
+    }
+    const json_value *rope_type = json_get(scaling, "rope_type");
+    if (!rope_type) rope_type = json_get(scaling, "type");
+    int rc = MV_OK;
+    if (rope_type && rope_type->kind == JSON_STRING && strcmp(rope_type->str, "default")) {
+        char key[128];
+        snprintf(key, sizeof key, "%s.rope.scaling.type", arch);
+        if (!strcmp(rope_type->str, "llama3")) {
+            double hidden = 0, heads = 1, head_dim = 0;
+            config_number(cfg, "hidden_size", &hidden), config_number(cfg, "num_attention_heads", &heads);
+            if (!config_number(cfg, "head_dim", &head_dim) && heads >= 1) head_dim = floor(hidden / heads);
+            rc = llama3_rope_freqs(f, scaling, (int)head_dim, theta, err);
+        } else if (!strcmp(rope_type->str, "linear") || !strcmp(rope_type->str, "yarn")) {
+            gw_str(&w, key, rope_type->str);
+            config_f32(&w, scaling, "factor", arch, "rope.scaling.factor");
+            config_u32(&w, scaling, "original_max_position_embeddings", arch, "rope.scaling.original_context_length");
+            config_f32(&w, scaling, "beta_fast", arch, "rope.scaling.yarn_beta_fast");
+            config_f32(&w, scaling, "beta_slow", arch, "rope.scaling.yarn_beta_slow");
+            const json_value *truncate = json_get(scaling, "truncate");
+            snprintf(key, sizeof key, "%s.rope.scaling.yarn_truncate", arch);
+            if (truncate && (truncate->kind == JSON_TRUE || truncate->kind == JSON_FALSE)) gw_bool(&w, key, truncate->kind == JSON_TRUE);
+        } else {
+            rc = fail(err, MV_ERR_UNSUPPORTED, "config.json: rope_scaling type '%s' is not supported", rope_type->str);
+        }
+    }
+    /* Mistral's window; Qwen2 names one but slides only when use_sliding_window says so */
+    const json_value *use_window = json_get(cfg, "use_sliding_window");
+    if (config_number(cfg, "sliding_window", &v) && v > 0 && (!use_window || use_window->kind == JSON_TRUE))
+        config_u32(&w, cfg, "sliding_window", arch, "attention.sliding_window");
+    if (!rc) rc = metadata_from_writer(f, &w, err);
+    gw_free(&w);
+    return rc;
+}
+
+/* ---- MLX quantized layers (FORMATS.md §5) ----------------------------------
+   A quantized module p stores p.weight (codes packed LSB-first in uint32),
+   p.scales and, in affine mode, p.biases per group of inputs. They are
+   repacked once at load into MLX4/MLX8 blocks, exact, and the three tensors
+   become one named p.weight. */
+
+/* The parameters of module p: its entry in the config's "quantization"
+   (false: not quantized), else the defaults there. */
+static bool mlx_params(const json_value *q, const char *module, int *group, int *bits, bool *affine) {
+    const json_value *own = json_get(q, module), *from = own && own->kind == JSON_OBJECT ? own : q;
+    double g = 64, b = 4;
+    if (own && own->kind == JSON_FALSE) return false;
+    config_number(from, "group_size", &g), config_number(from, "bits", &b);
+    const json_value *mode = json_get(from, "mode");
+    *group = (int)g, *bits = (int)b, *affine = !mode || json_is(mode, "affine");
+    return true;
+}
+
+/* Code k of a row packed LSB-first, b bits each, in n bytes. */
+static int mlx_code(const uint8_t *row, size_t n, int64_t k, int b) {
+    const uint64_t bit = (uint64_t)k * (uint64_t)b;
+    uint64_t word = 0;
+    memcpy(&word, row + bit / 8, MV_MIN(8, n - bit / 8));
+    return (int)((word >> (bit % 8)) & ((1u << b) - 1));
+}
+
+/* Repacks the tensor w of module p with its scales s and biases z. */
+static int mlx_repack_one(model_file *f, tensor *w, const tensor *s, const tensor *z, int group, int bits, char *err) {
+    const int64_t in = w->ne[0] * 32 / bits, rows = tensor_n_rows(w), groups = in / MV_MAX(group, 1);
+    if ((group != 32 && group != 64 && group != 128) || (bits < 2 || bits > 8 || bits == 7) || in % group)
+        return fail(err, MV_ERR_UNSUPPORTED, "%s: MLX quantization with %d bits in groups of %d is not supported", w->name, bits, group);
+    if (s->ne[0] != groups || tensor_n_rows(s) != rows || z->ne[0] != groups || tensor_n_rows(z) != rows || !type_implemented(s->type) ||
+        !type_implemented(z->type) || TYPES[s->type].block_size != 1 || TYPES[z->type].block_size != 1)
+        return fail(err, MV_ERR_FORMAT, "%s: scales and biases do not match the weights (%lld inputs in %lld rows)", w->name, (long long)in,
+                    (long long)rows);
+    const int type = bits <= 4 ? MV_TYPE_MLX4 : MV_TYPE_MLX8;
+    uint8_t *data = malloc(row_bytes(type, in) * (size_t)rows);
+    float *scale = malloc((size_t)groups * 2 * sizeof *scale), *bias = scale + groups;
+    if (!data || !scale) return free(data), free(scale), MV_ERR_NOMEM;
+    const size_t packed = (size_t)w->ne[0] * 4;
+    for (int64_t r = 0; r < rows; r++) {
+        const uint8_t *codes = w->data + (size_t)r * packed;
+        TYPES[s->type].dequantize(s->data + (size_t)r * row_bytes(s->type, groups), scale, groups);
+        TYPES[z->type].dequantize(z->data + (size_t)r * row_bytes(z->type, groups), bias, groups);
+        for (int64_t blk = 0; blk < in / QK; blk++) {
+            const float d = scale[blk * QK / group], m = bias[blk * QK / group];
+            if (type == MV_TYPE_MLX4) {
+                block_mlx4 *b = (block_mlx4 *)data + r * (in / QK) + blk;
+                b->d = d, b->m = m;
+                for (int j = 0; j < QK / 2; j++)
+                    b->qs[j] = (uint8_t)(mlx_code(codes, packed, blk * QK + j, bits) | mlx_code(codes, packed, blk * QK + j + 16, bits) << 4);
+            } else {
+                block_mlx8 *b = (block_mlx8 *)data + r * (in / QK) + blk;
+                b->d = d, b->m = MV_FMA(128.0f, d, m);
+                for (int j = 0; j < QK; j++) b->qs[j] = (int8_t)(mlx_code(codes, packed, blk * QK + j, bits) - 128);
+            }
+        }
+    }
+    free(scale);
+    arrput(f->owned, data);
+    w->type = type, w->ne[0] = in, w->data = data, w->nbytes = row_bytes(type, in) * (uint64_t)rows;
+    return MV_OK;
+}
+
+/* Repacks every quantized module of an MLX directory; its scales and biases then leave the tensor table. */
+static int mlx_repack(model_file *f, const json_value *cfg, char *err) {
+    const json_value *q = json_get(cfg, "quantization");
+    if (!q || q->kind != JSON_OBJECT) return MV_OK;
+    bool *consumed = calloc((size_t)MV_MAX(arrlen(f->tensors), 1), sizeof *consumed);
+    int rc = consumed ? MV_OK : MV_ERR_NOMEM;
+    for (ptrdiff_t i = 0; !rc && i < arrlen(f->tensors); i++) {
+        tensor *w = &f->tensors[i];
+        const size_t len = strlen(w->name);
+        if (len < 8 || strcmp(w->name + len - 7, ".weight") || w->type != MV_TYPE_I32) continue;
+        char module[GGUF_MAX_NAME], name[GGUF_MAX_NAME + 8];
+        snprintf(module, sizeof module, "%.*s", (int)(len - 7), w->name);
+        snprintf(name, sizeof name, "%s.scales", module);
+        const tensor *s = file_tensor(f, name);
+        snprintf(name, sizeof name, "%s.biases", module);
+        const tensor *z = file_tensor(f, name);
+        int group, bits;
+        bool affine;
+        if (!s || !mlx_params(q, module, &group, &bits, &affine)) continue;
+        if (!affine || !z) rc = fail(err, MV_ERR_UNSUPPORTED, "%s: MLX quantization mode is not affine (or has no biases)", module);
+        else rc = mlx_repack_one(f, w, s, z, group, bits, err);
+        f->format = "mlx";
+        consumed[s - f->tensors] = consumed[z - f->tensors] = true;
+    }
+    /* the table without the consumed scales and biases */
+    ptrdiff_t kept = 0;
+    for (ptrdiff_t i = 0; !rc && i < arrlen(f->tensors); i++) {
+        if (consumed[i]) free(f->tensors[i].name);
+        else f->tensors[kept++] = f->tensors[i];
+    }
+    if (!rc && kept < arrlen(f->tensors)) {
+        arrsetlen(f->tensors, kept);
+        strmap_free(&f->tensor_index);
+        rc = strmap_init(&f->tensor_index, (size_t)kept);
+        for (ptrdiff_t i = 0; !rc && i < kept; i++) rc = strmap_put(&f->tensor_index, (int32_t)i, tensor_key, f);
+    }
+    free(consumed);
+    return rc;
+}
+
+/* Opens a model directory: config.json and its SafeTensors weights. */
+static int model_dir_open(model_file *f, const char *dir, char *err) {
+    memset(f, 0, sizeof *f);
+    f->source = SOURCE_SAFETENSORS;
+    f->format = "safetensors";
+    json_doc cfg;
+    int rc = json_read_file(dir, "config.json", &cfg, err);
+    if (rc == MV_ERR_IO) return fail(err, MV_ERR_IO, "%s: no config.json (a model directory needs one)", dir);
+    if (rc) return rc;
+    const char *slash = strrchr(dir, '/');
+    rc = strmap_init(&f->tensor_index, 256);
+    if (!rc) rc = safetensors_open_dir(f, dir, err);
+    if (!rc) rc = config_to_metadata(f, &cfg.root, slash && slash[1] ? slash + 1 : dir, err);
+    if (!rc) rc = mlx_repack(f, &cfg.root, err);
+    json_free(&cfg);
+    if (rc) model_file_free(f);
+    return rc;
+}
+
+/* ---- llama2.c checkpoints (FORMATS.md §7) ----------------------------------
+   A header of 7 int32 (dim, hidden_dim, n_layers, n_heads, n_kv_heads,
+   vocab_size, seq_len), then f32 arrays back to back: legacy (v0), or
+   behind a 256-byte header with magic "ak42" and version 1 in another
+   order. Tensors are named as GGUF names them; RoPE is interleaved. */
+
+#define LLAMA2C_MAGIC 0x616b3432u
+
+typedef struct { int dim, hidden, n_layer, n_head, n_kv, vocab, seq_len; bool shared, v1; } llama2c_header;
+
+/* The header, if the file is a llama2.c checkpoint of exactly its size. */
+static bool llama2c_header_read(const file_map *map, llama2c_header *h) {
+    int32_t x[7];
+    uint32_t magic = 0, version = 0;
+    if (map->size >= 8) memcpy(&magic, map->data, 4), memcpy(&version, map->data + 4, 4);
+    h->v1 = magic == LLAMA2C_MAGIC && version == 1;
+    if (map->size < (h->v1 ? 256u : 28u)) return false;
+    memcpy(x, map->data + (h->v1 ? 8 : 0), sizeof x);
+    *h = (llama2c_header){x[0], x[1], x[2], x[3], x[4], abs(x[5]), x[6], h->v1 ? map->data[36] != 0 : x[5] > 0, h->v1};
+    if (h->dim <= 0 || h->dim > (1 << 16) || h->hidden <= 0 || h->hidden > (1 << 18) || h->n_layer <= 0 || h->n_layer > 1024 ||
+        h->n_head <= 0 || h->dim % h->n_head || h->n_kv <= 0 || h->n_head % h->n_kv || h->vocab <= 0 || h->vocab > (1 << 22) ||
+        h->seq_len <= 0 || h->seq_len > (1 << 22) || x[5] == INT32_MIN)
+        return false;
+    const uint64_t d = (uint64_t)h->dim, kv = d / (uint64_t)h->n_head * (uint64_t)h->n_kv, L = (uint64_t)h->n_layer;
+    uint64_t floats = (uint64_t)h->vocab * d + L * (2 * d + d * d + 2 * kv * d + d * d + 3 * d * (uint64_t)h->hidden) + d;
+    if (!h->v1) floats += (uint64_t)h->seq_len * (d / (uint64_t)h->n_head); /* freq_cis_real and _imag */
+    if (!h->shared) floats += (uint64_t)h->vocab * d;
+    return map->size == (h->v1 ? 256 : 28) + 4 * floats;
+}
+
+/* Adds tensor name (printf-style with the layer) of ne0 × ne1 f32 at *at; moves *at past it. */
+static int add_f32_tensor(model_file *f, const uint8_t **at, int n_dims, int64_t ne0, int64_t ne1, const char *fmt, int layer) {
+    char name[64];
+    snprintf(name, sizeof name, fmt, layer);
+    tensor t = {.name = strdup(name), .type = MV_TYPE_F32, .n_dims = n_dims, .ne = {ne0, ne1, 1, 1}, .data = *at,
+                .offset = (uint64_t)(*at - f->map.data), .nbytes = (uint64_t)(ne0 * ne1) * 4};
+    if (!t.name) return MV_ERR_NOMEM;
+    *at += t.nbytes;
+    arrput(f->tensors, t);
+    return strmap_put(&f->tensor_index, (int32_t)(arrlen(f->tensors) - 1), tensor_key, f);
+}
+
+/* A layer tensor's f32 array: n_layer slices of ne0 × ne1. */
+static int add_layer_tensors(model_file *f, const uint8_t **at, const llama2c_header *h, int64_t ne0, int64_t ne1, const char *fmt) {
+    int rc = MV_OK;
+    for (int l = 0; !rc && l < h->n_layer; l++) rc = add_f32_tensor(f, at, ne1 > 1 ? 2 : 1, ne0, ne1, fmt, l);
+    return rc;
+}
+
+static int llama2c_open(model_file *f, const char *path, char *err) {
+    memset(f, 0, sizeof *f);
+    f->source = SOURCE_LLAMA2C;
+    f->format = "llama2.c";
+    llama2c_header h;
+    int rc = map_file(path, &f->map, err);
+    if (!rc && !llama2c_header_read(&f->map, &h)) rc = fail(err, MV_ERR_FORMAT, "%s: not a llama2.c checkpoint (header and size disagree)", path);
+    if (!rc) rc = strmap_init(&f->tensor_index, (size_t)(16 * h.n_layer + 8));
+    const int64_t d = h.dim, kv = h.dim / h.n_head * h.n_kv, F = h.hidden;
+    const uint8_t *at = f->map.data + (h.v1 ? 256 : 28);
+    /* the arrays in file order; v1 puts the norms first and has no freq_cis */
+    if (!rc && h.v1) {
+        if (!(rc = add_layer_tensors(f, &at, &h, d, 1, "blk.%d.attn_norm.weight")) && !(rc = add_layer_tensors(f, &at, &h, d, 1, "blk.%d.ffn_norm.weight")))
+            rc = add_f32_tensor(f, &at, 1, d, 1, "output_norm.weight", 0);
+        if (!rc) rc = add_f32_tensor(f, &at, 2, d, h.vocab, "token_embd.weight", 0);
+    } else if (!rc) {
+        if (!(rc = add_f32_tensor(f, &at, 2, d, h.vocab, "token_embd.weight", 0))) rc = add_layer_tensors(f, &at, &h, d, 1, "blk.%d.attn_norm.weight");
+    }
+    if (!rc) rc = add_layer_tensors(f, &at, &h, d, d, "blk.%d.attn_q.weight");
+    if (!rc) rc = add_layer_tensors(f, &at, &h, d, kv, "blk.%d.attn_k.weight");
+    if (!rc) rc = add_layer_tensors(f, &at, &h, d, kv, "blk.%d.attn_v.weight");
+    if (!rc) rc = add_layer_tensors(f, &at, &h, d, d, "blk.%d.attn_output.weight");
+    if (!rc && !h.v1) rc = add_layer_tensors(f, &at, &h, d, 1, "blk.%d.ffn_norm.weight");
+    if (!rc) rc = add_layer_tensors(f, &at, &h, d, F, "blk.%d.ffn_gate.weight");
+    if (!rc) rc = add_layer_tensors(f, &at, &h, F, d, "blk.%d.ffn_down.weight");
+    if (!rc) rc = add_layer_tensors(f, &at, &h, d, F, "blk.%d.ffn_up.weight");
+    if (!rc && !h.v1) rc = add_f32_tensor(f, &at, 1, d, 1, "output_norm.weight", 0);
+    if (!rc && !h.v1) at += (size_t)h.seq_len * (size_t)(d / h.n_head) * 4; /* freq_cis_real and _imag: unused */
+    if (!rc && !h.shared) rc = add_f32_tensor(f, &at, 2, d, h.vocab, "output.weight", 0);
+    if (!rc) {
+        gguf_writer w;
+        gw_init(&w);
+        gw_str(&w, "general.architecture", "llama");
+        gw_str(&w, "general.name", "llama2.c");
+        gw_u32(&w, "llama.context_length", (uint32_t)h.seq_len);
+        gw_u32(&w, "llama.embedding_length", (uint32_t)h.dim);
+        gw_u32(&w, "llama.block_count", (uint32_t)h.n_layer);
+        gw_u32(&w, "llama.feed_forward_length", (uint32_t)h.hidden);
+        gw_u32(&w, "llama.attention.head_count", (uint32_t)h.n_head);
+        gw_u32(&w, "llama.attention.head_count_kv", (uint32_t)h.n_kv);
+        gw_u32(&w, "llama.vocab_size", (uint32_t)h.vocab);
+        gw_f32(&w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
+        rc = metadata_from_writer(f, &w, err);
+        gw_free(&w);
+    }
+    if (rc) model_file_free(f);
+    return rc;
+}
+
 /* ============================================================================
    6. models — hyperparameters and table-driven tensor binding
    ============================================================================ */
 
-enum { ARCH_LLAMA, ARCH_COUNT };
-static const char *const ARCH_NAMES[ARCH_COUNT] = {"llama"};
-
 enum { ROPE_NORM, ROPE_NEOX }; /* pairs (2i, 2i+1) or (i, i + n_rot/2), FORMATS.md §3.3 */
+
+/* The architectures and how GGUF files of each pair RoPE's dimensions
+   (Qwen is never permuted; llama's converter permutes Q/K for NORM). */
+enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_COUNT };
+static const struct { const char *name; int rope_style; } ARCHS[ARCH_COUNT] = {
+    [ARCH_LLAMA] = {"llama", ROPE_NORM},
+    [ARCH_QWEN2] = {"qwen2", ROPE_NEOX},
+    [ARCH_QWEN3] = {"qwen3", ROPE_NEOX},
+};
 
 typedef struct {
     int arch;
@@ -3114,32 +3736,35 @@ static int64_t dim_size(const hparams *hp, int dim) {
 
 enum { BIND_LAYER = 1, BIND_VECTOR = 2, BIND_OPTIONAL = 4 };
 
-/* One table binds every architecture's tensors; %d is the layer. */
+/* One table binds every architecture's tensors, under their GGUF names and
+   their Hugging Face names (NULL: the GGUF name; %d is the layer). */
 static const struct binding {
-    const char *name;
+    const char *name, *hf_name;
     unsigned flags;
     size_t offset;          /* into layer_weights (BIND_LAYER) or model_weights */
     uint8_t dims[2];
 } BINDINGS[] = {
-    {"token_embd.weight", 0, offsetof(model_weights, tok_embd), {DIM_EMBD, DIM_VOCAB}},
-    {"output.weight", BIND_OPTIONAL, offsetof(model_weights, output), {DIM_EMBD, DIM_VOCAB}},
-    {"output_norm.weight", BIND_VECTOR, offsetof(model_weights, output_norm), {DIM_EMBD}},
-    {"rope_freqs.weight", BIND_VECTOR | BIND_OPTIONAL, offsetof(model_weights, rope_freqs), {DIM_ROT_HALF}},
-    {"blk.%d.attn_norm.weight", BIND_LAYER | BIND_VECTOR, offsetof(layer_weights, attn_norm), {DIM_EMBD}},
-    {"blk.%d.attn_q.weight", BIND_LAYER, offsetof(layer_weights, wq), {DIM_EMBD, DIM_Q}},
-    {"blk.%d.attn_k.weight", BIND_LAYER, offsetof(layer_weights, wk), {DIM_EMBD, DIM_K}},
-    {"blk.%d.attn_v.weight", BIND_LAYER, offsetof(layer_weights, wv), {DIM_EMBD, DIM_V}},
-    {"blk.%d.attn_output.weight", BIND_LAYER, offsetof(layer_weights, wo), {DIM_ATT_OUT, DIM_EMBD}},
-    {"blk.%d.attn_q.bias", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, bq), {DIM_Q}},
-    {"blk.%d.attn_k.bias", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, bk), {DIM_K}},
-    {"blk.%d.attn_v.bias", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, bv), {DIM_V}},
-    {"blk.%d.attn_output.bias", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, bo), {DIM_EMBD}},
-    {"blk.%d.attn_q_norm.weight", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, q_norm), {DIM_HEAD}},
-    {"blk.%d.attn_k_norm.weight", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, k_norm), {DIM_HEAD}},
-    {"blk.%d.ffn_norm.weight", BIND_LAYER | BIND_VECTOR, offsetof(layer_weights, ffn_norm), {DIM_EMBD}},
-    {"blk.%d.ffn_gate.weight", BIND_LAYER, offsetof(layer_weights, ffn_gate), {DIM_EMBD, DIM_FF}},
-    {"blk.%d.ffn_up.weight", BIND_LAYER, offsetof(layer_weights, ffn_up), {DIM_EMBD, DIM_FF}},
-    {"blk.%d.ffn_down.weight", BIND_LAYER, offsetof(layer_weights, ffn_down), {DIM_FF, DIM_EMBD}},
+#define HF_LAYER "model.layers.%d."
+    {"token_embd.weight", "model.embed_tokens.weight", 0, offsetof(model_weights, tok_embd), {DIM_EMBD, DIM_VOCAB}},
+    {"output.weight", "lm_head.weight", BIND_OPTIONAL, offsetof(model_weights, output), {DIM_EMBD, DIM_VOCAB}},
+    {"output_norm.weight", "model.norm.weight", BIND_VECTOR, offsetof(model_weights, output_norm), {DIM_EMBD}},
+    {"rope_freqs.weight", NULL, BIND_VECTOR | BIND_OPTIONAL, offsetof(model_weights, rope_freqs), {DIM_ROT_HALF}},
+    {"blk.%d.attn_norm.weight", HF_LAYER "input_layernorm.weight", BIND_LAYER | BIND_VECTOR, offsetof(layer_weights, attn_norm), {DIM_EMBD}},
+    {"blk.%d.attn_q.weight", HF_LAYER "self_attn.q_proj.weight", BIND_LAYER, offsetof(layer_weights, wq), {DIM_EMBD, DIM_Q}},
+    {"blk.%d.attn_k.weight", HF_LAYER "self_attn.k_proj.weight", BIND_LAYER, offsetof(layer_weights, wk), {DIM_EMBD, DIM_K}},
+    {"blk.%d.attn_v.weight", HF_LAYER "self_attn.v_proj.weight", BIND_LAYER, offsetof(layer_weights, wv), {DIM_EMBD, DIM_V}},
+    {"blk.%d.attn_output.weight", HF_LAYER "self_attn.o_proj.weight", BIND_LAYER, offsetof(layer_weights, wo), {DIM_ATT_OUT, DIM_EMBD}},
+    {"blk.%d.attn_q.bias", HF_LAYER "self_attn.q_proj.bias", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, bq), {DIM_Q}},
+    {"blk.%d.attn_k.bias", HF_LAYER "self_attn.k_proj.bias", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, bk), {DIM_K}},
+    {"blk.%d.attn_v.bias", HF_LAYER "self_attn.v_proj.bias", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, bv), {DIM_V}},
+    {"blk.%d.attn_output.bias", HF_LAYER "self_attn.o_proj.bias", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, bo), {DIM_EMBD}},
+    {"blk.%d.attn_q_norm.weight", HF_LAYER "self_attn.q_norm.weight", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, q_norm), {DIM_HEAD}},
+    {"blk.%d.attn_k_norm.weight", HF_LAYER "self_attn.k_norm.weight", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, k_norm), {DIM_HEAD}},
+    {"blk.%d.ffn_norm.weight", HF_LAYER "post_attention_layernorm.weight", BIND_LAYER | BIND_VECTOR, offsetof(layer_weights, ffn_norm), {DIM_EMBD}},
+    {"blk.%d.ffn_gate.weight", HF_LAYER "mlp.gate_proj.weight", BIND_LAYER, offsetof(layer_weights, ffn_gate), {DIM_EMBD, DIM_FF}},
+    {"blk.%d.ffn_up.weight", HF_LAYER "mlp.up_proj.weight", BIND_LAYER, offsetof(layer_weights, ffn_up), {DIM_EMBD, DIM_FF}},
+    {"blk.%d.ffn_down.weight", HF_LAYER "mlp.down_proj.weight", BIND_LAYER, offsetof(layer_weights, ffn_down), {DIM_FF, DIM_EMBD}},
+#undef HF_LAYER
 };
 
 /* The key "ARCH.suffix". */
@@ -3181,7 +3806,7 @@ static int read_hparams(const model_file *f, int n_vocab, hparams *hp, char *err
     snprintf(name, sizeof name, "%.*s", (int)MV_MIN(len, sizeof name - 1), arch);
     hp->arch = -1;
     for (int a = 0; a < ARCH_COUNT; a++)
-        if (!strcmp(name, ARCH_NAMES[a])) hp->arch = a;
+        if (!strcmp(name, ARCHS[a].name)) hp->arch = a;
     if (hp->arch < 0) return fail(err, MV_ERR_UNSUPPORTED, "architecture '%s' is not supported", name);
     int rc;
     if ((rc = hparam_int(f, name, "embedding_length", -1, 1, 1 << 17, &hp->n_embd, err)) ||
@@ -3200,7 +3825,8 @@ static int read_hparams(const model_file *f, int n_vocab, hparams *hp, char *err
     if (hp->n_head % hp->n_head_kv)
         return fail(err, MV_ERR_FORMAT, "%s: %d attention heads are not a multiple of %d KV heads", name, hp->n_head, hp->n_head_kv);
     if (hp->n_rot % 2) return fail(err, MV_ERR_FORMAT, "%s.rope.dimension_count: %d is odd", name, hp->n_rot);
-    hp->rope_style = ROPE_NORM;
+    /* Hugging Face checkpoints all pair dimensions by halves (rotate-half) */
+    hp->rope_style = f->source == SOURCE_SAFETENSORS ? ROPE_NEOX : ARCHS[hp->arch].rope_style;
     hp->rope_freq_scale = 1.0f;
     hp->yarn_attn_factor = 1.0f;
     hp->yarn_beta_fast = 32.0f;
@@ -5158,6 +5784,13 @@ static int pretokenizer_from_gguf(const char *pre, size_t len) {
     return -1;
 }
 
+/* The GGUF name of a PRE_* kind: the first one listed for it. */
+static const char *pretokenizer_name(int kind) {
+    for (size_t i = 0; i < COUNT_OF(PRETOKENIZER_NAMES); i++)
+        if (PRETOKENIZER_NAMES[i].kind == kind) return PRETOKENIZER_NAMES[i].name;
+    return "default";
+}
+
 /* Split regexes of tokenizer.json files (JSON-unescaped), and llama.cpp's
    rewrites of them. Only a regex that names its sequence is listed: the
    shared steps ([\r\n], \p{N}{1,3}, [一-龥぀-ゟ゠-ヿ]+) are not. */
@@ -5534,12 +6167,6 @@ static int vocab_from_gguf(vocab *v, const model_file *f, char *err) {
 
 /* ---- from a Hugging Face tokenizer.json (and its tokenizer_config.json) ---- */
 
-static bool json_is(const json_value *v, const char *s) {
-    return v && v->kind == JSON_STRING && v->len == strlen(s) && !memcmp(v->str, s, v->len);
-}
-
-static bool json_true(const json_value *v) { return v && v->kind == JSON_TRUE; }
-
 /* The steps of a tokenizer.json component: the items of a Sequence, or the component itself. */
 static const json_value *json_steps(const json_value *c, uint32_t *n) {
     const json_value *steps = json_get(c, "normalizers");
@@ -5802,6 +6429,61 @@ static int json_parse_file(const file_map *map, const char *path, json_doc *doc,
     return rc;
 }
 
+/* ---- from a llama2.c tokenizer.bin ---- */
+
+/* u32 max_token_length, then per token f32 score, i32 length, the bytes:
+   the number of tokens when data is exactly that, else -1. */
+static int32_t llama2c_tokenizer_count(const uint8_t *data, size_t size) {
+    uint32_t max_len;
+    if (size < 4) return -1;
+    memcpy(&max_len, data, 4);
+    if (max_len == 0 || max_len > 1024) return -1;
+    int32_t n = 0;
+    for (size_t at = 4; at < size; n++) {
+        int32_t len;
+        if (size - at < 8 || n == (1 << 22)) return -1;
+        memcpy(&len, data + at + 4, 4);
+        if (len < 0 || (uint32_t)len > max_len || (size_t)len > size - at - 8) return -1;
+        at += 8 + (size_t)len;
+    }
+    return n;
+}
+
+/* The exporter wrote "▁" as a space and BOS/EOS as "\n<s>\n", "\n</s>\n";
+   ids 0..2 are <unk> <s> </s>, then the <0xHH> byte tokens (FORMATS.md §7.2). */
+static int vocab_from_llama2c(vocab *v, const uint8_t *data, size_t size, char *err) {
+    const int32_t n = llama2c_tokenizer_count(data, size);
+    if (n < 3) return fail(err, MV_ERR_FORMAT, "not a llama2.c tokenizer.bin");
+    int rc = vocab_alloc(v, n, 3 * (size - 4)); /* a space becomes 3 bytes */
+    size_t used = 0, at = 4;
+    for (int32_t i = 0; !rc && i < n; i++) {
+        int32_t len;
+        memcpy(&v->score[i], data + at, 4), memcpy(&len, data + at + 4, 4);
+        const char *s = (const char *)data + at + 8;
+        at += 8 + (size_t)len;
+        static const char *const fixed[3] = {"<unk>", "<s>", "</s>"};
+        static const uint8_t fixed_attr[3] = {TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_CONTROL};
+        if (i < 3) {
+            vocab_set(v, i, fixed[i], strlen(fixed[i]), fixed_attr[i], &used);
+            continue;
+        }
+        const bool byte = len == 6 && !memcmp(s, "<0x", 3) && s[5] == '>';
+        const size_t start = used;
+        for (int32_t k = 0; k < len; k++) {
+            if (s[k] == ' ') memcpy(v->arena + used, SPM_SPACE, 3), used += 3;
+            else v->arena[used++] = s[k];
+        }
+        v->text[i] = v->arena + start, v->len[i] = (uint32_t)(used - start), v->attr[i] = byte ? TOKEN_BYTE : TOKEN_NORMAL;
+    }
+    if (rc) return rc;
+    v->unk = 0, v->bos = 1, v->eos = 2;
+    v->add_bos = v->strip_space = true;
+    v->space_prefix = PREFIX_EVERY;
+    if ((rc = vocab_index(v))) return rc;
+    vocab_finish(v, VOCAB_SPM);
+    return MV_OK;
+}
+
 /* A parsed tokenizer.json, with the tokenizer_config.json beside it if there is one. */
 static int vocab_from_json_file(vocab *v, const json_value *root, const char *path, char *err) {
     char config_path[4096];
@@ -5820,9 +6502,10 @@ static int vocab_from_json_file(vocab *v, const json_value *root, const char *pa
     return rc;
 }
 
-/* A tokenizer file on its own: a tokenizer.json, or a SentencePiece
+/* A tokenizer file on its own: a tokenizer.json, a SentencePiece
    tokenizer.model (a protobuf, whose first byte 0x0A can pass for white
-   space before a '{': what does not parse as JSON is tried as protobuf). */
+   space before a '{': what does not parse as JSON is tried as protobuf),
+   or a llama2.c tokenizer.bin. */
 static int vocab_from_file(vocab *v, const char *path, char *err) {
     file_map map;
     int rc = map_file(path, &map, err);
@@ -5830,7 +6513,9 @@ static int vocab_from_file(vocab *v, const char *path, char *err) {
     size_t at = 0;
     while (at < map.size && (map.data[at] == ' ' || map.data[at] == '\n' || map.data[at] == '\r' || map.data[at] == '\t')) at++;
     json_doc doc;
-    if (at < map.size && map.data[at] == '{' && !(rc = json_parse_file(&map, path, &doc, err))) {
+    if (llama2c_tokenizer_count(map.data, map.size) > 0) {
+        rc = vocab_from_llama2c(v, map.data, map.size, err);
+    } else if (at < map.size && map.data[at] == '{' && !(rc = json_parse_file(&map, path, &doc, err))) {
         rc = vocab_from_json_file(v, &doc.root, path, err);
         json_free(&doc);
     } else if (!rc || map.data[0] == 0x0A) {
@@ -6056,6 +6741,63 @@ static int vocab_encode(const vocab *v, const char *text, size_t len, int flags,
     arrfree(frags);
     if (rc) return fail(err, rc, "cannot tokenize: out of memory");
     if (add_special && v->add_eos && v->eos >= 0) arrput(*out, v->eos);
+    return MV_OK;
+}
+
+/* ---- to GGUF metadata ---- */
+
+/* The vocabulary as GGUF tokenizer.ggml.* keys, as llama.cpp reads them. A
+   SentencePiece vocabulary that merges by rank (from a tokenizer.json) gets
+   scores that order the merged tokens by the rank of the merge making them. */
+static int vocab_write_gguf(gguf_writer *w, const vocab *v) {
+    const bool bpe = v->kind == VOCAB_BPE;
+    float *scores = malloc((size_t)v->n * sizeof *scores);
+    int32_t *types = malloc((size_t)v->n * sizeof *types);
+    if (!scores || !types) return free(scores), free(types), MV_ERR_NOMEM;
+    memcpy(scores, v->score, (size_t)v->n * sizeof *scores);
+    if (!bpe && v->merges) {
+        memset(scores, 0, (size_t)v->n * sizeof *scores);
+        char joined[1024];
+        for (ptrdiff_t r = arrlen(v->merges) - 1; r >= 0; r--) {
+            const token_pair p = v->merges[r];
+            const size_t n = (size_t)v->len[p.left] + v->len[p.right];
+            if (n > sizeof joined) continue;
+            memcpy(joined, v->text[p.left], v->len[p.left]), memcpy(joined + v->len[p.left], v->text[p.right], v->len[p.right]);
+            const int32_t id = vocab_find(v, joined, n);
+            if (id >= 0) scores[id] = -(float)r;
+        }
+    }
+    for (int32_t i = 0; i < v->n; i++) types[i] = v->attr[i];
+    gw_str(w, "tokenizer.ggml.model", bpe ? "gpt2" : "llama");
+    if (bpe) gw_str(w, "tokenizer.ggml.pre", v->pretokenizer >= 0 ? pretokenizer_name(v->pretokenizer) : "default");
+    gw_string_array(w, "tokenizer.ggml.tokens", v->text, v->len, (uint64_t)v->n);
+    gw_array(w, "tokenizer.ggml.scores", GGUF_F32, scores, (uint64_t)v->n);
+    gw_array(w, "tokenizer.ggml.token_type", GGUF_I32, types, (uint64_t)v->n);
+    if (bpe) {
+        char **merges = malloc((size_t)MV_MAX(arrlen(v->merges), 1) * sizeof *merges);
+        uint32_t *lens = malloc((size_t)MV_MAX(arrlen(v->merges), 1) * sizeof *lens);
+        for (ptrdiff_t r = 0; merges && lens && r < arrlen(v->merges); r++) {
+            const token_pair p = v->merges[r];
+            merges[r] = NULL;
+            buf_append(&merges[r], v->text[p.left], v->len[p.left]);
+            buf_append(&merges[r], " ", 1);
+            buf_append(&merges[r], v->text[p.right], v->len[p.right]);
+            lens[r] = (uint32_t)arrlen(merges[r]);
+        }
+        if (merges && lens) gw_string_array(w, "tokenizer.ggml.merges", (const char *const *)merges, lens, (uint64_t)arrlen(v->merges));
+        for (ptrdiff_t r = 0; merges && lens && r < arrlen(v->merges); r++) arrfree(merges[r]);
+        free(merges), free(lens);
+    }
+    static const char *const id_keys[4] = {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+                                           "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.eot_token_id"};
+    const int32_t ids[4] = {v->bos, v->eos, v->unk, v->eot};
+    for (int k = 0; k < 4; k++)
+        if (ids[k] >= 0) gw_u32(w, id_keys[k], (uint32_t)ids[k]);
+    gw_bool(w, "tokenizer.ggml.add_bos_token", v->add_bos);
+    gw_bool(w, "tokenizer.ggml.add_eos_token", v->add_eos);
+    if (!bpe) gw_bool(w, "tokenizer.ggml.add_space_prefix", v->space_prefix != PREFIX_NONE);
+    if (v->chat_template) gw_str(w, "tokenizer.chat_template", v->chat_template);
+    free(scores), free(types);
     return MV_OK;
 }
 
@@ -9471,10 +10213,15 @@ mv_token mv_sampler_sample(mv_sampler *s, const float *logits, int n_vocab) {
 
 mv_model_params mv_model_default_params(void) { return (mv_model_params){0}; }
 
+/* The name a binding has in the model's source. */
+static void binding_name(const mv_model *m, const struct binding *b, int layer, char *name, size_t size) {
+    snprintf(name, size, m->file.source == SOURCE_SAFETENSORS && b->hf_name ? b->hf_name : b->name, layer);
+}
+
 /* A tensor the table names, checked against the hyperparameters. */
 static int bind_one(mv_model *m, const struct binding *b, int layer, char *err) {
     char name[GGUF_MAX_NAME];
-    snprintf(name, sizeof name, b->name, layer);
+    binding_name(m, b, layer, name, sizeof name);
     const tensor *t = file_tensor(&m->file, name);
     if (!t) return b->flags & BIND_OPTIONAL ? MV_OK : fail(err, MV_ERR_FORMAT, "tensor %s is missing", name);
     int64_t want[4] = {dim_size(&m->hp, b->dims[0]), b->dims[1] ? dim_size(&m->hp, b->dims[1]) : 1, 1, 1};
@@ -9497,14 +10244,16 @@ static int bind_one(mv_model *m, const struct binding *b, int layer, char *err) 
         memcpy(base + b->offset, &v, sizeof v);
         return MV_OK;
     }
-    if (!DOT_KERNELS[KERNEL_SCALAR][ORDER_VEC][t->type] && strcmp(name, "token_embd.weight"))
+    if (!DOT_KERNELS[KERNEL_SCALAR][ORDER_VEC][t->type] && b->offset != offsetof(model_weights, tok_embd))
         return fail(err, MV_ERR_UNSUPPORTED, "tensor %s: type %s cannot be used in a matrix product", name, TYPES[t->type].name);
     memcpy(base + b->offset, &t, sizeof t);
     return MV_OK;
 }
 
 static int bind_weights(mv_model *m, char *err) {
-    const tensor *embd = file_tensor(&m->file, "token_embd.weight");
+    char embd_name[GGUF_MAX_NAME];
+    binding_name(m, &BINDINGS[0], 0, embd_name, sizeof embd_name);
+    const tensor *embd = file_tensor(&m->file, embd_name);
     if (embd && embd->ne[0] == m->hp.n_embd) m->hp.n_vocab = (int)embd->ne[1];
     if (m->vocab->n > m->hp.n_vocab && m->hp.n_vocab > 0)
         return fail(err, MV_ERR_FORMAT, "the tokenizer has %d tokens but the model only %d", m->vocab->n, m->hp.n_vocab);
@@ -9533,10 +10282,11 @@ void mv_model_free(mv_model *m) {
     free(m);
 }
 
-/* Everything after parsing: tokenizer, hyperparameters, weights, kernels. */
-static int model_init(mv_model *m, const mv_model_params *p, char *err) {
+/* Everything after the weights are open: the tokenizer (from a tokenizer
+   file, or from the model's metadata), hyperparameters, bindings, kernels. */
+static int model_init(mv_model *m, const mv_model_params *p, const char *tokenizer, char *err) {
     if (!(m->vocab = vocab_new())) return MV_ERR_NOMEM;
-    int rc = vocab_from_gguf(m->vocab, &m->file, err);
+    int rc = tokenizer ? vocab_from_file(m->vocab, tokenizer, err) : vocab_from_gguf(m->vocab, &m->file, err);
     if (rc) return rc;
     size_t len;
     const char *arch = meta_string(meta_find(&m->file, "general.architecture"), &len);
@@ -9553,21 +10303,42 @@ static int model_init(mv_model *m, const mv_model_params *p, char *err) {
     return MV_OK;
 }
 
-/* A tokenizer.json starts with '{' (after any white space), a SentencePiece
-   model with its first piece (protobuf field 1, bytes: 0x0A); anything else
-   is read as GGUF. */
-static bool starts_like_tokenizer(const char *path) {
-    FILE *f = fopen(path, "rb");
-    unsigned char head[64];
-    const size_t n = f ? fread(head, 1, sizeof head, f) : 0;
-    if (f) fclose(f);
+/* What a path holds: a model directory, a tokenizer file alone (a JSON
+   object, a SentencePiece protobuf starting with 0x0A, a llama2.c
+   tokenizer.bin), a llama2.c checkpoint, or else a GGUF file. */
+enum { PATH_GGUF, PATH_DIRECTORY, PATH_TOKENIZER, PATH_LLAMA2C };
+
+static int path_kind(const char *path) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return PATH_DIRECTORY;
+    file_map map;
+    if (map_file(path, &map, NULL)) return PATH_GGUF; /* its reader will say why */
     size_t i = 0;
-    while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) i++;
-    return (i < n && head[i] == '{') || (n > 1 && head[0] == 0x0A);
+    while (i < map.size && (map.data[i] == ' ' || map.data[i] == '\n' || map.data[i] == '\r' || map.data[i] == '\t')) i++;
+    llama2c_header h;
+    const int kind = (i < map.size && map.data[i] == '{') || (map.size > 1 && map.data[0] == 0x0A) ||
+                     llama2c_tokenizer_count(map.data, map.size) > 0 ? PATH_TOKENIZER
+                     : llama2c_header_read(&map, &h) ? PATH_LLAMA2C : PATH_GGUF;
+    unmap_file(&map);
+    return kind;
+}
+
+/* The tokenizer file that comes with a model: tokenizer.json or
+   tokenizer.model in a model directory, tokenizer.bin beside a llama2.c
+   checkpoint; NULL if there is none. */
+static const char *tokenizer_beside(const char *path, int kind, char *buf, size_t size) {
+    static const char *const dir_names[] = {"tokenizer.json", "tokenizer.model"};
+    const char *slash = strrchr(path, '/');
+    for (size_t i = 0; i < (kind == PATH_DIRECTORY ? 2u : kind == PATH_LLAMA2C ? 1u : 0u); i++) {
+        if (kind == PATH_DIRECTORY) snprintf(buf, size, "%s/%s", path, dir_names[i]);
+        else snprintf(buf, size, "%.*stokenizer.bin", slash ? (int)(slash - path + 1) : 0, path);
+        if (access(buf, F_OK) == 0) return buf;
+    }
+    return NULL;
 }
 
 int mv_model_load(const char *path, const mv_model_params *params, mv_model **out, char *err_out, size_t err_size) {
-    char err[MV_ERROR_SIZE] = "";
+    char err[MV_ERROR_SIZE] = "", beside[4096];
     if (!out || !path) {
         copy_error(err_out, err_size, "mv_model_load: path and model must not be NULL");
         return MV_ERR_ARG;
@@ -9575,14 +10346,17 @@ int mv_model_load(const char *path, const mv_model_params *params, mv_model **ou
     *out = NULL;
     mv_model_params p = params ? *params : mv_model_default_params();
     mv_model *m = calloc(1, sizeof *m);
-    const bool tokenizer_only = starts_like_tokenizer(path);
+    const int kind = path_kind(path);
+    const char *tokenizer = p.tokenizer ? p.tokenizer : tokenizer_beside(path, kind, beside, sizeof beside);
     int rc = m ? MV_OK : MV_ERR_NOMEM;
-    if (!rc && tokenizer_only) {
+    if (!rc && kind == PATH_TOKENIZER) {
         /* a tokenizer file alone: a model without weights */
         rc = (m->vocab = vocab_new()) ? vocab_from_file(m->vocab, path, err) : MV_ERR_NOMEM;
         if (!rc) m->hp.n_vocab = m->vocab->n;
-    } else if (!rc && !(rc = model_file_open(&m->file, path, err))) {
-        rc = model_init(m, &p, err);
+    } else if (!rc) {
+        rc = kind == PATH_DIRECTORY ? model_dir_open(&m->file, path, err)
+           : kind == PATH_LLAMA2C ? llama2c_open(&m->file, path, err) : model_file_open(&m->file, path, err);
+        if (!rc) rc = model_init(m, &p, tokenizer, err);
     }
     if (rc) {
         if (rc == MV_ERR_NOMEM && !err[0]) snprintf(err, sizeof err, "%s: out of memory", path);
@@ -9595,6 +10369,7 @@ int mv_model_load(const char *path, const mv_model_params *params, mv_model **ou
 }
 
 const char *mv_model_arch(const mv_model *m) { return m->arch_name; }
+const char *mv_model_format(const mv_model *m) { return m->file.format ? m->file.format : "tokenizer"; }
 int mv_model_n_vocab(const mv_model *m) { return m->hp.n_vocab; }
 int mv_model_n_embd(const mv_model *m) { return m->hp.n_embd; }
 int mv_model_n_layer(const mv_model *m) { return m->hp.n_layer; }
@@ -10325,7 +11100,8 @@ static int parse_quantize_type(const char *name, int *pure, int *mixture, char *
     const bool mix = name && !strncmp(name, "mix-", 4);
     const int type = name && !mix ? mv_type_from_name(name) : -1;
     if (type >= 0) {
-        if (!TYPES[type].quantize || TYPES[type].dot_type < 0) return fail(err, MV_ERR_UNSUPPORTED, "type %s is not supported", TYPES[type].name);
+        if (!TYPES[type].quantize || TYPES[type].dot_type < 0 || type >= GGUF_TYPE_COUNT)
+            return fail(err, MV_ERR_UNSUPPORTED, "type %s is not supported", TYPES[type].name);
         *pure = type;
         return MV_OK;
     }
@@ -10455,12 +11231,82 @@ int mv_make_model(const mv_make_model_params *params, const char *path, char *er
 
 /* ---- quantized copies: minerva quantize --------------------------------- */
 
-/* Rows [r0, r1) of tensor `index` of a model file, as f32. */
-static void dequantized_rows(const void *source, int index, float *out, int64_t r0, int64_t r1, int64_t n, int nt) {
-    const tensor *t = &((const model_file *)source)->tensors[index];
+/* A model being written as GGUF: its tensors under GGUF names, and for the
+   Q/K rows of a Hugging Face llama the heads whose rows go back to the
+   interleaved order llama.cpp's RoPE pairs (FORMATS.md §3.3). */
+typedef struct {
+    const model_file *f;
+    tensor *tensors;   /* copies with their GGUF names (stb_ds, names owned) */
+    int *heads;        /* per tensor: heads to re-order, 0 for none */
+    int head_dim;
+} gguf_copy;
+
+/* Source row of output row r: GGUF row 2i of a head is its Hugging Face row i, row 2i + 1 its row hd/2 + i. */
+static int64_t source_row(const gguf_copy *c, int index, int64_t r) {
+    if (!c->heads[index]) return r;
+    const int64_t hd = c->head_dim, i = r % hd;
+    return r - i + (i % 2 ? hd / 2 + i / 2 : i / 2);
+}
+
+/* Rows [r0, r1) of a tensor, as f32 (re-ordered as written). */
+static void source_rows(const void *source, int index, float *out, int64_t r0, int64_t r1, int64_t n, int nt) {
+    const gguf_copy *c = source;
+    const tensor *t = &c->f->tensors[index];
     const size_t rb = row_bytes(t->type, n);
     MV_PARALLEL_FOR(nt)
-    for (int64_t r = r0; r < r1; r++) TYPES[t->type].dequantize(t->data + (size_t)r * rb, out + (size_t)(r - r0) * (size_t)n, n);
+    for (int64_t r = r0; r < r1; r++)
+        TYPES[t->type].dequantize(t->data + (size_t)source_row(c, index, r) * rb, out + (size_t)(r - r0) * (size_t)n, n);
+}
+
+/* The GGUF name of a tensor of f: a Hugging Face name through the binding table, else as it is. */
+static char *gguf_tensor_name(const model_file *f, int n_layer, const char *name) {
+    for (size_t i = 0; f->source == SOURCE_SAFETENSORS && i < sizeof BINDINGS / sizeof *BINDINGS; i++)
+        for (int l = 0; BINDINGS[i].hf_name && l < (BINDINGS[i].flags & BIND_LAYER ? n_layer : 1); l++) {
+            char hf[GGUF_MAX_NAME], gguf[GGUF_MAX_NAME];
+            snprintf(hf, sizeof hf, BINDINGS[i].hf_name, l);
+            if (strcmp(hf, name)) continue;
+            snprintf(gguf, sizeof gguf, BINDINGS[i].name, l);
+            return strdup(gguf);
+        }
+    return strdup(name);
+}
+
+static void gguf_copy_free(gguf_copy *c) {
+    for (ptrdiff_t i = 0; i < arrlen(c->tensors); i++) free(c->tensors[i].name);
+    arrfree(c->tensors);
+    free(c->heads);
+}
+
+static int gguf_copy_init(gguf_copy *c, const model_file *f, char *err) {
+    memset(c, 0, sizeof *c);
+    c->f = f;
+    hparams hp = {0};
+    const int rc = f->source == SOURCE_GGUF ? MV_OK : read_hparams(f, 0, &hp, err);
+    if (rc) return rc;
+    c->head_dim = hp.head_dim;
+    const bool permute = f->source == SOURCE_SAFETENSORS && hp.arch == ARCH_LLAMA;
+    if (!(c->heads = calloc((size_t)MV_MAX(arrlen(f->tensors), 1), sizeof *c->heads))) return MV_ERR_NOMEM;
+    for (ptrdiff_t i = 0; i < arrlen(f->tensors); i++) {
+        tensor t = f->tensors[i];
+        if (!(t.name = gguf_tensor_name(f, hp.n_layer, t.name))) return MV_ERR_NOMEM;
+        arrput(c->tensors, t);
+        const char *at = strstr(t.name, ".attn_");
+        if (permute && at && (!strncmp(at, ".attn_q.", 8) || !strncmp(at, ".attn_k.", 8)))
+            c->heads[i] = at[6] == 'q' ? hp.n_head : hp.n_head_kv;
+    }
+    return MV_OK;
+}
+
+/* Writes tensor index as it is stored, its rows (elements of a vector) re-ordered if need be. */
+static int write_stored(gguf_writer *w, const gguf_copy *c, int index, char *err) {
+    const tensor *t = &c->f->tensors[index];
+    if (!c->heads[index]) return gw_tensor_data(w, t->data, (size_t)t->nbytes, err);
+    const bool vector = t->n_dims == 1 && TYPES[t->type].block_size == 1;
+    const int64_t units = vector ? t->ne[0] : tensor_n_rows(t);
+    const size_t unit_bytes = vector ? (size_t)TYPES[t->type].block_bytes : row_bytes(t->type, t->ne[0]);
+    int rc = MV_OK;
+    for (int64_t u = 0; !rc && u < units; u++) rc = gw_tensor_data(w, t->data + (size_t)source_row(c, index, u) * unit_bytes, unit_bytes, err);
+    return rc;
 }
 
 static bool same_file(const char *a, const char *b) {
@@ -10468,14 +11314,18 @@ static bool same_file(const char *a, const char *b) {
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-static int quantize_file(const model_file *f, const char *out, int pure, int mixture, int nt, char *err) {
+/* Writes f as a GGUF file at out, its weights in the types chosen; v: the
+   tokenizer to write when f's metadata has none. */
+static int quantize_file(const model_file *f, const vocab *v, const char *out, int pure, int mixture, int nt, char *err) {
     const ptrdiff_t n = arrlen(f->tensors);
     int *types = malloc((size_t)MV_MAX(n, 1) * sizeof *types);
-    if (!types) return fail(err, MV_ERR_NOMEM, "out of memory");
+    gguf_copy c;
+    int rc = types ? gguf_copy_init(&c, f, err) : fail(err, MV_ERR_NOMEM, "out of memory");
     mixture_model mm;
     mixture_model_read(f, &mm);
-    int rc = choose_types(f->tensors, n, &mm, pure, mixture, types);
-    if (rc) fail(err, rc, "out of memory");
+    if (!rc && (rc = choose_types(c.tensors, n, &mm, pure, mixture, types))) fail(err, rc, "out of memory");
+    for (ptrdiff_t i = 0; !rc && i < n; i++)
+        if (types[i] >= GGUF_TYPE_COUNT) types[i] = MV_TYPE_F16; /* Minerva's own block types stay out of files */
     for (ptrdiff_t i = 0; !rc && i < n; i++)
         if (types[i] != f->tensors[i].type && !type_implemented(f->tensors[i].type))
             rc = fail(err, MV_ERR_UNSUPPORTED, "tensor %s: type %s is not supported", f->tensors[i].name, TYPES[f->tensors[i].type].name);
@@ -10488,20 +11338,19 @@ static int quantize_file(const model_file *f, const char *out, int pure, int mix
         for (size_t k = 0; k < sizeof replaced / sizeof *replaced; k++) keep &= strcmp(f->kvs[i].key, replaced[k]) != 0;
         if (keep) gw_record(&w, f->kvs[i].record, f->kvs[i].record_len);
     }
+    if (!rc && v && v->kind != VOCAB_NONE && !meta_find(f, "tokenizer.ggml.model")) rc = vocab_write_gguf(&w, v);
     gw_u32(&w, "general.file_type", (uint32_t)(mixture >= 0 ? MIXTURES[mixture].file_type : file_type_of(pure)));
     gw_u32(&w, "general.quantization_version", 2);
-    for (ptrdiff_t i = 0; i < n; i++) gw_tensor(&w, f->tensors[i].name, types[i], f->tensors[i].n_dims, f->tensors[i].ne);
+    for (ptrdiff_t i = 0; !rc && i < n; i++) gw_tensor(&w, c.tensors[i].name, types[i], c.tensors[i].n_dims, c.tensors[i].ne);
     row_slabs slabs = {0};
     if (!rc) rc = gw_begin(&w, out, err);
     if (!rc) rc = row_slabs_init(&slabs, out, err);
-    for (ptrdiff_t i = 0; !rc && i < n; i++) {
-        const tensor *t = &f->tensors[i];
-        rc = types[i] == t->type ? gw_tensor_data(&w, t->data, (size_t)t->nbytes, err)
-                                 : gw_rows(&w, &w.tensors[i], dequantized_rows, f, (int)i, &slabs, nt, err);
-    }
+    for (ptrdiff_t i = 0; !rc && i < n; i++)
+        rc = types[i] == f->tensors[i].type ? write_stored(&w, &c, (int)i, err) : gw_rows(&w, &w.tensors[i], source_rows, &c, (int)i, &slabs, nt, err);
     if (!rc) rc = gw_finish(&w, err);
     row_slabs_free(&slabs);
     gw_free(&w);
+    gguf_copy_free(&c);
     free(types);
     return rc;
 }
@@ -10510,10 +11359,19 @@ int mv_quantize(const char *in, const char *out, const char *type, int n_threads
     char err[MV_ERROR_SIZE] = "";
     int pure, mixture, rc = parse_quantize_type(type, &pure, &mixture, err);
     model_file f;
+    vocab *v = NULL;
+    char beside[4096];
     if (!rc && (!in || !out)) rc = fail(err, MV_ERR_ARG, "quantize: input and output paths are needed");
     if (!rc && same_file(in, out)) rc = fail(err, MV_ERR_ARG, "quantize: %s is both input and output", out);
-    if (!rc && !(rc = model_file_open(&f, in, err))) {
-        rc = quantize_file(&f, out, pure, mixture, n_threads > 0 ? n_threads : default_thread_count(), err);
+    const int kind = rc ? PATH_GGUF : path_kind(in);
+    if (!rc && kind == PATH_TOKENIZER) rc = fail(err, MV_ERR_ARG, "quantize: %s is a tokenizer, not a model", in);
+    if (!rc && !(rc = kind == PATH_DIRECTORY ? model_dir_open(&f, in, err) : kind == PATH_LLAMA2C ? llama2c_open(&f, in, err)
+                                                                                              : model_file_open(&f, in, err))) {
+        const char *tokenizer = tokenizer_beside(in, kind, beside, sizeof beside);
+        if (tokenizer && !(v = vocab_new())) rc = MV_ERR_NOMEM;
+        if (!rc && tokenizer) rc = vocab_from_file(v, tokenizer, err);
+        if (!rc) rc = quantize_file(&f, v, out, pure, mixture, n_threads > 0 ? n_threads : default_thread_count(), err);
+        vocab_free(v);
         model_file_free(&f);
     }
     if (rc) copy_error(err_out, err_size, err);

@@ -90,7 +90,9 @@ typedef enum mv_type {
     MV_TYPE_IQ2_S = 22, MV_TYPE_IQ4_XS = 23, MV_TYPE_I8 = 24, MV_TYPE_I16 = 25,
     MV_TYPE_I32 = 26, MV_TYPE_I64 = 27, MV_TYPE_F64 = 28, MV_TYPE_IQ1_M = 29,
     MV_TYPE_BF16 = 30, MV_TYPE_TQ1_0 = 34, MV_TYPE_TQ2_0 = 35, MV_TYPE_MXFP4 = 39,
-    MV_TYPE_COUNT = 40
+    /* Minerva's own, for MLX's affine quantization repacked at load (never in a GGUF file) */
+    MV_TYPE_MLX4 = 40, MV_TYPE_MLX8 = 41,
+    MV_TYPE_COUNT = 42
 } mv_type;
 
 /* "Q4_0", "F16", ...; NULL for an id that names no type. */
@@ -103,18 +105,25 @@ int mv_type_from_name(const char *name);
 typedef struct mv_model_params {
     int vocab_only;   /* read metadata and tokenizer only; no weights are bound */
     int scalar_only;  /* use the scalar reference kernels instead of SIMD ones */
+    const char *tokenizer; /* a tokenizer file to use instead of the model's own
+                              (tokenizer.json, tokenizer.model, llama2.c tokenizer.bin); NULL: the model's */
 } mv_model_params;
 
 mv_model_params mv_model_default_params(void);
 
-/* Loads a GGUF file. params may be NULL (defaults). On failure *model is NULL
-   and err (if not NULL) holds a message of at most err_size-1 bytes. */
+/* Loads a model: a GGUF file; a Hugging Face or MLX model directory
+   (config.json, model.safetensors or its shards, tokenizer.json or
+   tokenizer.model); a llama2.c checkpoint (.bin, with tokenizer.bin beside
+   it); or a tokenizer file alone (a model without weights). params may be
+   NULL (defaults). On failure *model is NULL and err (if not NULL) holds a
+   message of at most err_size-1 bytes. */
 int mv_model_load(const char *path, const mv_model_params *params,
                   mv_model **model, char *err, size_t err_size);
 void mv_model_free(mv_model *model);
 
 /* Hyperparameters. */
 const char *mv_model_arch(const mv_model *model);      /* "llama", ... */
+const char *mv_model_format(const mv_model *model);    /* "gguf", "safetensors", "mlx", "llama2.c" or "tokenizer" */
 int mv_model_n_vocab(const mv_model *model);
 int mv_model_n_embd(const mv_model *model);
 int mv_model_n_layer(const mv_model *model);
@@ -321,8 +330,11 @@ typedef struct mv_make_model_params {
 mv_make_model_params mv_make_model_default_params(void);
 int mv_make_model(const mv_make_model_params *params, const char *path, char *err, size_t err_size);
 
-/* Writes a copy of the GGUF model at `in` to `out` with its weights
-   quantized. type is a type name ("Q4_K": every 2-D weight in that type, as
+/* Writes the model at `in` (any model mv_model_load reads: GGUF, a Hugging
+   Face or MLX directory, a llama2.c checkpoint) as a GGUF file at `out`,
+   with its weights quantized; tensors get their GGUF names (and Llama's Q/K
+   rows the order GGUF files keep), a tokenizer file beside the model
+   becomes tokenizer.ggml.* metadata. type is a type name ("Q4_K": every 2-D weight in that type, as
    llama-quantize --pure), or a llama.cpp mixture ("Q4_K_M", "Q3_K_L",
    "Q2_K_S", "MXFP4_MOE", or "mix-" and a type, "mix-Q4_0": llama.cpp's
    choice per tensor by role and layer). A weight whose rows the type cannot

@@ -41,7 +41,7 @@ typedef struct {
     const char *model, *prompt, *out, *tokens, *shape, *arch, *type, *kv, *vocab_from;
     const char *args[3]; /* positional arguments */
     int n_args, n_predict, n_predict_given, threads, ctx, ubatch, add_special, special, jsonl, reasoning;
-    const char *system, *template_file;
+    const char *system, *template_file, *tokenizer;
     mv_sampler_params sampling;
     unsigned long long seed;
     int seed_given;
@@ -55,7 +55,8 @@ static int parse_options(int argc, char **argv, options *o) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define VALUE() (v ? (i++, v) : (fprintf(stderr, "minerva: %s needs a value\n", a), exit(2), ""))
-        if (!strcmp(a, "-m") || !strcmp(a, "--model") || !strcmp(a, "--tokenizer")) o->model = VALUE();
+        if (!strcmp(a, "-m") || !strcmp(a, "--model")) o->model = VALUE();
+        else if (!strcmp(a, "--tokenizer")) o->tokenizer = VALUE();
         else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) o->prompt = VALUE();
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) o->out = VALUE();
         else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) o->n_predict = atoi(VALUE()), o->n_predict_given = 1;
@@ -89,6 +90,7 @@ static int parse_options(int argc, char **argv, options *o) {
 #undef VALUE
     }
     if (o->seed_given) o->sampling.seed = o->seed;
+    if (!o->model) o->model = o->tokenizer, o->tokenizer = NULL; /* a tokenizer file alone */
     return 0;
 }
 
@@ -103,11 +105,12 @@ static int kv_type(const options *o, mv_type def, mv_type *out) {
     return 0;
 }
 
-static mv_model *load(const char *path, int vocab_only) {
+static mv_model *load(const char *path, const char *tokenizer, int vocab_only) {
     char err[256];
     mv_model *m;
     mv_model_params p = mv_model_default_params();
     p.vocab_only = vocab_only;
+    p.tokenizer = tokenizer;
     if (!path) {
         fprintf(stderr, "minerva: no model given (-m)\n");
         return NULL;
@@ -128,7 +131,7 @@ static int print_piece(const char *text, int len, mv_token token, void *user) {
 
 static int cmd_run(const options *o) {
     const double t0 = now();
-    mv_model *m = load(o->model, 0);
+    mv_model *m = load(o->model, o->tokenizer, 0);
     if (!m) return 1;
     const double load_seconds = now() - t0;
     mv_context_params cp = mv_context_default_params();
@@ -163,10 +166,11 @@ static int cmd_run(const options *o) {
 }
 
 static int cmd_info(const options *o) {
-    mv_model *m = load(o->model, 1);
+    mv_model *m = load(o->model, o->tokenizer, 1);
     if (!m) return 1;
     char value[256];
     printf("file:          %s\n", o->model);
+    printf("format:        %s\n", mv_model_format(m));
     printf("architecture:  %s\n", mv_model_arch(m));
     printf("tensors:       %d, %.3f M parameters, %.2f MiB\n", mv_model_n_tensors(m), mv_model_n_params(m) / 1e6,
            mv_model_weight_bytes(m) / 1048576.0);
@@ -231,7 +235,7 @@ static int cmd_tokenize(const options *o) {
         fprintf(stderr, "minerva: tokenize needs -p TEXT or --jsonl\n");
         return 2;
     }
-    mv_model *m = load(o->model, 1);
+    mv_model *m = load(o->model, o->tokenizer, 1);
     if (!m) return 1;
     const int flags = (o->add_special ? MV_TOKENIZE_ADD_SPECIAL : 0) | (o->special ? MV_TOKENIZE_PARSE_SPECIAL : 0);
     mv_token *ids = NULL;
@@ -266,7 +270,7 @@ static int cmd_detokenize(const options *o) {
         fprintf(stderr, "minerva: detokenize needs --jsonl\n");
         return 2;
     }
-    mv_model *m = load(o->model, 1);
+    mv_model *m = load(o->model, o->tokenizer, 1);
     if (!m) return 1;
     char *line = NULL, err[MV_ERROR_SIZE];
     size_t cap = 0;
@@ -328,7 +332,7 @@ static int cmd_logits(const options *o) {
         free(ids);
         return 2;
     }
-    mv_model *m = load(o->model, 0);
+    mv_model *m = load(o->model, o->tokenizer, 0);
     if (!m) {
         free(ids);
         return 1;
@@ -400,10 +404,8 @@ static int cmd_quantize(const options *o) {
         fprintf(stderr, "minerva: %s\n", err);
         return 1;
     }
-    struct stat in, out;
-    if (stat(o->args[0], &in) == 0 && stat(o->args[1], &out) == 0)
-        fprintf(stderr, "wrote %s (%s): %.1f MiB -> %.1f MiB, %.1f s\n", o->args[1], o->args[2], in.st_size / 1048576.0,
-                out.st_size / 1048576.0, now() - t0);
+    struct stat out;
+    if (stat(o->args[1], &out) == 0) fprintf(stderr, "wrote %s (%s): %.1f MiB, %.1f s\n", o->args[1], o->args[2], out.st_size / 1048576.0, now() - t0);
     return 0;
 }
 
@@ -557,7 +559,7 @@ static void add_message(char **messages, const char *role, const char *content, 
 
 /* chat: a conversation in the model's chat template, one reply per line typed. */
 static int cmd_chat(const options *o) {
-    mv_model *m = load(o->model, 0);
+    mv_model *m = load(o->model, o->tokenizer, 0);
     if (!m) return 1;
     char *file_template = o->template_file ? read_text_file(o->template_file) : NULL;
     const char *tmpl = file_template ? file_template : mv_chat_template(m);

@@ -10,8 +10,8 @@
 
 #include "harness.h"
 #include "test_numbers.c"
-#include "test_gguf.c"
 #include "test_model.c"
+#include "test_gguf.c"
 #include "test_text.c"
 #include "test_model_files.c"
 #include "test_kit.c"
@@ -83,6 +83,7 @@ int main(int argc, char **argv) {
     arrput(all, ((test_case){"kit.quantizers", test_kit_quantizers, NULL}));
     arrput(all, ((test_case){"kit.quantize_mixtures", test_kit_quantize_mixtures, NULL}));
     arrput(all, ((test_case){"kit.harmony", test_kit_harmony, NULL}));
+    arrput(all, ((test_case){"kit.quantize_sources", test_kit_quantize_sources, NULL}));
     static const char *vocabs[] = {"vocab/ggml-vocab-llama-spm.gguf", "vocab/ggml-vocab-phi-3.gguf", "vocab/ggml-vocab-gpt-2.gguf",
                                    "vocab/ggml-vocab-deepseek-coder.gguf", "vocab/ggml-vocab-deepseek-llm.gguf",
                                    "vocab/ggml-vocab-falcon.gguf", "vocab/ggml-vocab-mpt.gguf", "vocab/ggml-vocab-refact.gguf",

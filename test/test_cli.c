@@ -25,21 +25,31 @@ static void trim(char **s) {
     while (n && ((*s)[n - 1] == ' ' || (*s)[n - 1] == '\n')) (*s)[--n] = 0;
 }
 
+/* stories260K greedy from BOS, as GGUF, as the llama2.c checkpoint with its
+   tokenizer.bin, and as the Hugging Face directory: llama2.c's golden text. */
 static void test_cli_run_golden(test_state *t) {
-    char model[1024], golden_path[1024], cmd[2048];
-    if (!kit_path(model, sizeof model, "stories260K/stories260K.gguf")) SKIP("no kit at ../shared/kit");
+    char gguf[1024], bin[1024], tok[1024], hf[1024], golden_path[1024], cmd[4096];
+    if (!kit_path(gguf, sizeof gguf, "stories260K/stories260K.gguf")) SKIP("no kit at ../shared/kit");
+    kit_path(bin, sizeof bin, "stories260K/stories260K.bin");
+    kit_path(tok, sizeof tok, "stories260K/tok512.bin");
+    kit_path(hf, sizeof hf, "stories260K/hf-F32");
     kit_path(golden_path, sizeof golden_path, "stories260K/golden.txt");
-    snprintf(cmd, sizeof cmd, "%s run -m %s -p \"\" -n 200 --temp 0", CONFIG.minerva, model);
-    char *out = NULL, *err = NULL, *golden = read_file(golden_path, NULL);
-    int rc = run_command(cmd, &out, &err);
-    CHECKF(rc == 0, "exit %d: %s", rc, err ? err : "");
-    if (out && golden) {
-        char *a = out, *b = golden;
-        trim(&a), trim(&b);
-        CHECKF(!strcmp(a, b), "stdout differs from golden.txt:\n%s", a);
+    char *golden = read_file(golden_path, NULL);
+    for (int k = 0; k < 3; k++) {
+        snprintf(cmd, sizeof cmd, "%s run -m %s %s%s -p \"\" -n 200 --temp 0", CONFIG.minerva, k == 0 ? gguf : k == 1 ? bin : hf,
+                 k == 1 ? "--tokenizer " : "", k == 1 ? tok : "");
+        char *out = NULL, *err = NULL;
+        int rc = run_command(cmd, &out, &err);
+        CHECKF(rc == 0, "%s: exit %d: %s", cmd, rc, err ? err : "");
+        if (out && golden) {
+            char *a = out, *b = golden;
+            trim(&a), trim(&b);
+            CHECKF(!strcmp(a, b), "%s: stdout differs from golden.txt:\n%s", cmd, a);
+        }
+        CHECK(err && strstr(err, "prompt:") && strstr(err, "generation:") && strstr(err, "first token:") && strstr(err, "load:"));
+        free(out), free(err);
     }
-    CHECK(err && strstr(err, "prompt:") && strstr(err, "generation:") && strstr(err, "first token:") && strstr(err, "load:"));
-    free(out), free(err), free(golden);
+    free(golden);
 }
 
 static void test_cli_logits(test_state *t) {
@@ -60,7 +70,7 @@ static void test_cli_logits(test_state *t) {
         float *got = read_floats(out_path, &n);
         CHECKF(got && n == np, "'%s': %zu floats, expected %zu", variants[i], n, np);
         if (got && n == np && primary && deq && kvf16) {
-            if (i < 3) kit_rule(t, variants[i], got, primary, deq, n, 0, 0);
+            if (i < 3) kit_rule(t, variants[i], got, primary, deq, n, RULE_QUANT, 0);
             else CHECKF(rel_rms(got, primary, n) <= 2 * rel_rms(kvf16, primary, n) + 1e-4, "--kv f16: relrms %g", rel_rms(got, primary, n));
         }
         free(got), free(err);

@@ -16,7 +16,7 @@ static int load_bytes(const uint8_t *bytes, size_t n, int vocab_only, char *err)
     p.vocab_only = vocab_only;
     err[0] = 0;
     int rc = gguf_parse(&m->file, "buffer", err);
-    if (!rc) rc = model_init(m, &p, err);
+    if (!rc) rc = model_init(m, &p, NULL, err);
     if (!rc && !vocab_only) {
         mv_context_params cp = mv_context_default_params();
         cp.n_ctx = 8;
@@ -306,11 +306,157 @@ static void test_malformed_written(test_state *t) {
     tmp_path(path, sizeof path, "empty.gguf");
     write_file(path, "", 0);
     CHECK(mv_model_load(path, NULL, &m, err, sizeof err) == MV_ERR_FORMAT && strstr(err, "empty"));
-    CHECK(mv_model_load(CONFIG.tmp, NULL, &m, err, sizeof err) == MV_ERR_IO);
+    CHECK(mv_model_load(CONFIG.tmp, NULL, &m, err, sizeof err) == MV_ERR_IO && strstr(err, "config.json"));
+}
+
+/* The Hugging Face name of a GGUF tensor name, by the binding table. */
+static bool hf_name_of(const char *gguf, char *out, size_t size) {
+    for (size_t i = 0; i < sizeof BINDINGS / sizeof *BINDINGS; i++)
+        for (int l = 0; l < 64 && BINDINGS[i].hf_name; l++) {
+            char name[256];
+            snprintf(name, sizeof name, BINDINGS[i].name, l);
+            if (!strcmp(name, gguf)) return snprintf(out, size, BINDINGS[i].hf_name, l), true;
+            if (!(BINDINGS[i].flags & BIND_LAYER)) break;
+        }
+    return false;
+}
+
+/* A model directory made from the F32 test model: config.json and a
+   SafeTensors file with the tensors under their Hugging Face names. */
+static char *make_safetensors(const char *dir, size_t *n) {
+    size_t gguf_n;
+    uint8_t *gguf = make_test_file("st_base.gguf", MV_TYPE_F32, &gguf_n);
+    model_file f;
+    char err[MV_ERROR_SIZE], path[600], *header = NULL, *data = NULL;
+    if (!gguf) return NULL;
+    memset(&f, 0, sizeof f);
+    f.map = (file_map){gguf, gguf_n, false};
+    if (gguf_parse(&f, "buffer", err)) return free(gguf), NULL;
+    buf_printf(&header, "{\"__metadata__\": {\"format\": \"pt\"}");
+    for (ptrdiff_t i = 0; i < arrlen(f.tensors); i++) {
+        char hf[256];
+        const tensor *t = &f.tensors[i];
+        if (!hf_name_of(t->name, hf, sizeof hf)) continue;
+        buf_printf(&header, ", \"%s\": {\"dtype\": \"F32\", \"shape\": [", hf);
+        for (int d = t->n_dims - 1; d >= 0; d--) buf_printf(&header, "%lld%s", (long long)t->ne[d], d ? ", " : "");
+        buf_printf(&header, "], \"data_offsets\": [%lld, %lld]}", (long long)arrlen(data), (long long)(arrlen(data) + (ptrdiff_t)t->nbytes));
+        buf_append(&data, t->data, (size_t)t->nbytes);
+    }
+    buf_printf(&header, "}");
+    while (arrlen(header) % 8) buf_append(&header, " ", 1);
+    char *file = NULL;
+    const uint64_t len = (uint64_t)arrlen(header);
+    buf_append(&file, &len, 8);
+    buf_append(&file, header, (size_t)arrlen(header));
+    buf_append(&file, data, (size_t)arrlen(data));
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    char config[512];
+    snprintf(config, sizeof config, "{\"model_type\": \"llama\", \"hidden_size\": %d, \"intermediate_size\": %d, \"num_hidden_layers\": %d,"
+             " \"num_attention_heads\": %d, \"num_key_value_heads\": %d, \"rms_norm_eps\": 1e-5, \"vocab_size\": %d}",
+             TEST_SHAPE.n_embd, TEST_SHAPE.n_ff, TEST_SHAPE.n_layer, TEST_SHAPE.n_head, TEST_SHAPE.n_head_kv, TEST_SHAPE.n_vocab);
+    write_file(path, config, strlen(config));
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    write_file(path, file, (size_t)arrlen(file));
+    char *copy = malloc((size_t)arrlen(file));
+    memcpy(copy, file, (size_t)arrlen(file));
+    *n = (size_t)arrlen(file);
+    arrfree(header), arrfree(data), arrfree(file);
+    f.map = (file_map){0};
+    model_file_free(&f);
+    free(gguf);
+    return copy;
+}
+
+/* Parses n bytes (an exact-size copy, so the sanitizer sees any over-read) as a SafeTensors file. */
+static int parse_safetensors_bytes(const char *bytes, size_t n, char *err) {
+    model_file f;
+    memset(&f, 0, sizeof f);
+    uint8_t *copy = malloc(n ? n : 1);
+    memcpy(copy, bytes, n);
+    const file_map map = {copy, n, false};
+    int rc = strmap_init(&f.tensor_index, 16);
+    err[0] = 0;
+    if (!rc) rc = safetensors_parse(&f, &map, "buffer", err);
+    model_file_free(&f);
+    free(copy);
+    return rc;
+}
+
+/* SafeTensors: the written directory loads and runs; damaged headers fail
+   with a message, never a crash or an out-of-bounds read. */
+static void test_malformed_safetensors(test_state *t) {
+    char dir[512], path[600], err[MV_ERROR_SIZE];
+    tmp_path(dir, sizeof dir, "st_model");
+    size_t n;
+    char *good = make_safetensors(dir, &n);
+    CHECK(good != NULL);
+    if (!good) return;
+    mv_model *m = NULL;
+    CHECKF(mv_model_load(dir, NULL, &m, err, sizeof err) == MV_OK, "the written directory fails: %s", err);
+    if (m) {
+        float *l = all_logits(t, m, SMALL_IDS, 4, 4, MV_TYPE_F32, 1);
+        for (int i = 0; l && i < 4 * mv_model_n_vocab(m); i++) CHECKF(isfinite(l[i]), "logit %d", i);
+        free(l);
+        mv_model_free(m);
+    }
+    CHECK(parse_safetensors_bytes(good, n, err) == MV_OK);
+    uint64_t header_len;
+    memcpy(&header_len, good, 8);
+    int cuts = 0, refused = 0;
+    for (size_t cut = 0; cut < n; cut += cut < header_len + 64 ? 1 : 4093, cuts++)
+        CHECKF(parse_safetensors_bytes(good, cut, err) != MV_OK && err[0], "truncated at %zu of %zu: no error", cut, n);
+    /* targeted damage: each must be refused with this message */
+    static const struct { const char *find, *replace, *message; } patches[] = {
+        {"\"dtype\": \"F32\"", "\"dtype\": \"F16\"", "bytes for"},
+        {"\"dtype\": \"F32\"", "\"dtype\": \"Q4X\"", "not supported"},
+        {"\"shape\": [", "\"shape\": [0, ", "dimension"},
+        {"\"data_offsets\": [0, ", "\"data_offsets\": [4, ", "bytes for"},
+        {"\"data_offsets\": [0, ", "\"data_offsets\": [-4, ", "not byte offsets"},
+        {"{\"__metadata__", "[\"__metadata__", "json"},
+    };
+    for (size_t i = 0; i < sizeof patches / sizeof *patches; i++) {
+        char *bad = NULL;
+        const char *at = strstr(good + 8, patches[i].find);
+        if (!at) continue;
+        buf_append(&bad, good, (size_t)(at - good));
+        buf_append(&bad, patches[i].replace, strlen(patches[i].replace));
+        buf_append(&bad, at + strlen(patches[i].find), n - (size_t)(at - good) - strlen(patches[i].find));
+        const uint64_t len = header_len + strlen(patches[i].replace) - strlen(patches[i].find);
+        memcpy(bad, &len, 8);
+        const int rc = parse_safetensors_bytes(bad, (size_t)arrlen(bad), err);
+        CHECKF(rc != MV_OK && strstr(err, patches[i].message), "%s -> %s: rc %d, '%s'", patches[i].find, patches[i].replace, rc, err);
+        arrfree(bad);
+    }
+    /* two tensors over the same bytes */
+    char *overlap = NULL;
+    buf_append(&overlap, good, n);
+    char *second = strstr(strstr(overlap + 8, "\"data_offsets\": [") + 1, "\"data_offsets\": [");
+    if (second) memcpy(second + 17, "0,", 2); /* "[1234, ..." -> "[0,34, ..." is no longer a clean range */
+    CHECK(parse_safetensors_bytes(overlap, n, err) != MV_OK);
+    arrfree(overlap);
+    uint64_t seed = 17;
+    for (int k = 0; k < 400; k++) {
+        char *bad = malloc(n);
+        memcpy(bad, good, n);
+        for (int flips = 0; flips < 1 + k % 3; flips++) bad[test_random(&seed) % (header_len + 8)] = (char)test_random(&seed);
+        refused += parse_safetensors_bytes(bad, n, err) != MV_OK;
+        free(bad);
+    }
+    /* a broken config.json, and one naming an architecture that is not supported */
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    write_file(path, "{\"model_type\": \"llama\", ", strlen("{\"model_type\": \"llama\", "));
+    CHECK(mv_model_load(dir, NULL, &m, err, sizeof err) == MV_ERR_FORMAT && strstr(err, "config.json"));
+    write_file(path, "{\"model_type\": \"bert\"}", strlen("{\"model_type\": \"bert\"}"));
+    CHECK(mv_model_load(dir, NULL, &m, err, sizeof err) == MV_ERR_UNSUPPORTED && strstr(err, "bert"));
+    snprintf(t->note, sizeof t->note, "%d truncations, %d patches, 400 random flips (%d refused)", cuts, (int)(sizeof patches / sizeof *patches),
+             refused);
+    free(good);
 }
 
 static const test_case GGUF_TESTS[] = {
     {"gguf.round_trip", test_gguf_round_trip, NULL},
     {"malformed.patched_files", test_malformed_files, NULL},
     {"malformed.written_files", test_malformed_written, NULL},
+    {"malformed.safetensors", test_malformed_safetensors, NULL},
 };

@@ -2,38 +2,59 @@
    under the kit's rule (its README), greedy continuations, golden text,
    tokenizer test vectors. Skipped with a notice when there is no kit. */
 
+/* The kit's rules (its README): F32 weights within 2e-4 of llama.cpp; other
+   types no further from the exactly dequantized model than llama.cpp is;
+   MLX (no llama.cpp reference) within relrms 0.02 of the dequantized model. */
+enum { RULE_F32, RULE_QUANT, RULE_MLX };
+
 typedef struct {
-    const char *name;       /* reference name: <logits>/<name>.logits.f32, ... */
-    const char *gguf;       /* model, relative to the kit */
-    const char *logits;     /* directory of the references and runs.jsonl */
+    const char *name;       /* the test's name */
+    const char *model;      /* a GGUF or a model directory, relative to the kit */
+    const char *logits;     /* the directory of the references and runs.jsonl */
+    const char *ref;        /* the references' prefix: <ref>.logits.f32, <ref><deq>.logits.f32, ... (NULL: name) */
+    const char *deq;        /* the exactly dequantized reference's suffix (NULL: ".deqF32") */
     const char *ids;        /* the prompt's token ids */
-    int f32;                /* F32 weights: the absolute rule */
+    int rule;
 } kit_case;
 
 #define LLAMA_IDS "1,5,17,42,99,3,200,7,64,250,11,128,31,77,150,260,270"
 #define STORIES_IDS "1,403,407,261,378,432,383,286,261,376,298,315,421,395,317,426"
+#define QWEN_IDS "282,5,17,42,99,3,200,7,64,250,11,128,31,77,150,260,270"
 
+#define GGUF_CASE(n, rule) {n, "gguf/" n ".gguf", "logits", NULL, NULL, LLAMA_IDS, rule}
+#define TINY_K(t) GGUF_CASE("tiny_k." t, RULE_QUANT)
 static const kit_case KIT_CASES[] = {
-    {"tiny_b.F32", "gguf/tiny_b.F32.gguf", "logits", LLAMA_IDS, 1},
-    {"tiny_b.F16", "gguf/tiny_b.F16.gguf", "logits", LLAMA_IDS, 0},
-    {"tiny_b.BF16", "gguf/tiny_b.BF16.gguf", "logits", LLAMA_IDS, 0},
-    {"tiny_b.Q8_0", "gguf/tiny_b.Q8_0.gguf", "logits", LLAMA_IDS, 0},
-    {"tiny_b.Q4_0", "gguf/tiny_b.Q4_0.gguf", "logits", LLAMA_IDS, 0},
-    {"tiny_b.Q4_1", "gguf/tiny_b.Q4_1.gguf", "logits", LLAMA_IDS, 0},
-    {"tiny_b.Q5_0", "gguf/tiny_b.Q5_0.gguf", "logits", LLAMA_IDS, 0},
-    {"tiny_b.Q5_1", "gguf/tiny_b.Q5_1.gguf", "logits", LLAMA_IDS, 0},
-    {"tiny_b.IQ4_NL", "gguf/tiny_b.IQ4_NL.gguf", "logits", LLAMA_IDS, 0},
-    {"tiny_b.MXFP4", "gguf/tiny_b.MXFP4.gguf", "logits", LLAMA_IDS, 0},
-    {"tiny_k.F32", "gguf/tiny_k.F32.gguf", "logits", LLAMA_IDS, 1},
-#define TINY_K(t) {"tiny_k." t, "gguf/tiny_k." t ".gguf", "logits", LLAMA_IDS, 0}
+    GGUF_CASE("tiny_b.F32", RULE_F32), GGUF_CASE("tiny_b.F16", RULE_QUANT), GGUF_CASE("tiny_b.BF16", RULE_QUANT),
+    GGUF_CASE("tiny_b.Q8_0", RULE_QUANT), GGUF_CASE("tiny_b.Q4_0", RULE_QUANT), GGUF_CASE("tiny_b.Q4_1", RULE_QUANT),
+    GGUF_CASE("tiny_b.Q5_0", RULE_QUANT), GGUF_CASE("tiny_b.Q5_1", RULE_QUANT), GGUF_CASE("tiny_b.IQ4_NL", RULE_QUANT),
+    GGUF_CASE("tiny_b.MXFP4", RULE_QUANT), GGUF_CASE("tiny_k.F32", RULE_F32),
     TINY_K("Q2_K"), TINY_K("Q3_K"), TINY_K("Q4_K"), TINY_K("Q5_K"), TINY_K("Q6_K"), TINY_K("IQ4_XS"), TINY_K("MXFP4"),
     TINY_K("TQ1_0"), TINY_K("TQ2_0"), TINY_K("mix-Q2_K"), TINY_K("mix-Q3_K_M"), TINY_K("mix-Q4_0"), TINY_K("mix-Q4_K_M"),
     TINY_K("mix-Q5_K_M"), TINY_K("mix-Q6_K"), TINY_K("mix-Q8_0"), TINY_K("mix-IQ4_XS"),
-#undef TINY_K
-    {"stories260K.F32", "stories260K/stories260K.gguf", "stories260K/logits", STORIES_IDS, 1},
-    {"stories260K.Q8_0", "stories260K/stories260K.Q8_0.gguf", "stories260K/logits", STORIES_IDS, 0},
-    {"stories260K.Q4_0", "stories260K/stories260K.Q4_0.gguf", "stories260K/logits", STORIES_IDS, 0},
+    {"tiny_qwen2.F32", "gguf/tiny_qwen2.F32.gguf", "logits", NULL, NULL, QWEN_IDS, RULE_F32},
+    {"tiny_qwen2.Q8_0", "gguf/tiny_qwen2.Q8_0.gguf", "logits", NULL, NULL, QWEN_IDS, RULE_QUANT},
+    {"tiny_qwen3.F32", "gguf/tiny_qwen3.F32.gguf", "logits", NULL, NULL, QWEN_IDS, RULE_F32},
+    {"tiny_qwen3.Q8_0", "gguf/tiny_qwen3.Q8_0.gguf", "logits", NULL, NULL, QWEN_IDS, RULE_QUANT},
+    {"stories260K.F32", "stories260K/stories260K.gguf", "stories260K/logits", NULL, NULL, STORIES_IDS, RULE_F32},
+    {"stories260K.Q8_0", "stories260K/stories260K.Q8_0.gguf", "stories260K/logits", NULL, NULL, STORIES_IDS, RULE_QUANT},
+    {"stories260K.Q4_0", "stories260K/stories260K.Q4_0.gguf", "stories260K/logits", NULL, NULL, STORIES_IDS, RULE_QUANT},
+    /* SafeTensors and MLX directories (kit/safetensors) */
+    /* (the hf-F32 references are copies of tiny_b.F32's) */
+    {"tiny_b.hf-F32", "safetensors/tiny_b/hf-F32", "logits", "tiny_b.F32", NULL, LLAMA_IDS, RULE_F32},
+    {"tiny_b.hf-F32-sharded", "safetensors/tiny_b/hf-F32-sharded", "logits", "tiny_b.F32", NULL, LLAMA_IDS, RULE_F32},
+    {"tiny_b.hf-F16", "safetensors/tiny_b/hf-F16", "safetensors/logits", NULL, ".asF32", LLAMA_IDS, RULE_QUANT},
+    {"tiny_b.hf-BF16", "safetensors/tiny_b/hf-BF16", "safetensors/logits", NULL, ".asF32", LLAMA_IDS, RULE_QUANT},
+    {"tiny_k.mlx-q4g64-bf16", "safetensors/tiny_k/mlx-q4g64-bf16", "safetensors/logits", NULL, NULL, LLAMA_IDS, RULE_MLX},
+    {"tiny_k.mlx-q4g32-f16", "safetensors/tiny_k/mlx-q4g32-f16", "safetensors/logits", NULL, NULL, LLAMA_IDS, RULE_MLX},
+    {"tiny_k.mlx-q8g64-f16", "safetensors/tiny_k/mlx-q8g64-f16", "safetensors/logits", NULL, NULL, LLAMA_IDS, RULE_MLX},
+    {"tiny_qwen2.hf-F32", "safetensors/tiny_qwen2/hf-F32", "logits", "tiny_qwen2.F32", NULL, QWEN_IDS, RULE_F32},
+    {"stories260K.hf-F32", "stories260K/hf-F32", "stories260K/logits", "stories260K.F32", NULL, STORIES_IDS, RULE_F32},
+    /* a llama2.c checkpoint */
+    {"stories260K.bin", "stories260K/stories260K.bin", "stories260K/logits", "stories260K.F32", NULL, STORIES_IDS, RULE_F32},
+    {"tiny_qwen3.hf-F32", "safetensors/tiny_qwen3/hf-F32", "logits", "tiny_qwen3.F32", NULL, QWEN_IDS, RULE_F32},
 };
+#undef TINY_K
+#undef GGUF_CASE
 
 static float *read_floats(const char *path, size_t *n) {
     size_t bytes;
@@ -56,7 +77,7 @@ static int parse_int_list(const char *s, mv_token *out, int max) {
 
 /* gen_ids of the dump "<name>.logits.f32" in runs.jsonl. */
 static int kit_gen_ids(const char *runs_path, const char *name, mv_token *ids, int max) {
-    char *runs = read_file(runs_path, NULL), needle[160];
+    char *runs = read_file(runs_path, NULL), needle[300];
     snprintf(needle, sizeof needle, "\"%s.logits.f32\"", name);
     const char *at = runs ? strstr(runs, needle) : NULL;
     const char *gen = at ? strstr(at, "\"gen_ids\"") : NULL;
@@ -65,12 +86,14 @@ static int kit_gen_ids(const char *runs_path, const char *name, mv_token *ids, i
     return n;
 }
 
-/* The kit's rule: F32 weights within 2e-4 absolute; others no further from
-   the exactly dequantized model than llama.cpp (10% + 1e-3); without a
-   dequantized reference, within band of the reference. */
+/* The kit's rule for ours against primary (and deq, the exactly dequantized
+   model's logits); without a dequantized reference, within band of primary. */
 static void kit_rule(test_state *t, const char *what, const float *ours, const float *primary, const float *deq, size_t n,
-                     int f32, double band) {
-    if (f32) {
+                     int rule, double band) {
+    if (rule == RULE_MLX) {
+        double e = rel_rms(ours, primary, n);
+        CHECKF(e <= 0.02, "%s: relrms vs the dequantized MLX model %.4g > 0.02", what, e);
+    } else if (rule == RULE_F32) {
         double m = max_abs_diff(ours, primary, n);
         CHECKF(m <= 2e-4, "%s: max |diff| %.3g > 2e-4", what, m);
     } else if (deq) {
@@ -101,9 +124,9 @@ static float top2_gap(const float *x, int n) {
 /* Greedy ids: the argmax of each row must be the reference's next id where
    the reference's top-2 gap is clear (F32: everywhere). */
 static void kit_greedy(test_state *t, const char *what, const float *ours, const float *ref, int rows, int V,
-                       const mv_token *expect, int f32) {
+                       const mv_token *expect, int rule) {
     for (int r = 0; r < rows; r++) {
-        if (!f32 && top2_gap(ref + (size_t)r * V, V) <= 0.01f) continue;
+        if (rule != RULE_F32 && top2_gap(ref + (size_t)r * V, V) <= 0.01f) continue;
         int got = argmax(ours + (size_t)r * V, V);
         CHECKF(got == expect[r], "%s: greedy step %d gives %d, llama.cpp %d", what, r, got, expect[r]);
     }
@@ -133,9 +156,8 @@ static int kit_evaluate(test_state *t, mv_model *m, const mv_token *ids, int n, 
 
 static void test_kit_model(test_state *t) {
     const kit_case *c = t->arg;
-    char path[1024], ref[1024];
-    if (!kit_path(path, sizeof path, c->gguf)) SKIP("no kit at ../shared/kit");
-    char err[256];
+    char path[1024], ref[1024], err[256];
+    if (!kit_path(path, sizeof path, c->model)) SKIP("no kit at ../shared/kit");
     mv_model *m = NULL;
     if (mv_model_load(path, NULL, &m, err, sizeof err) != MV_OK) {
         CHECKF(0, "%s", err);
@@ -144,35 +166,41 @@ static void test_kit_model(test_state *t) {
     const int V = mv_model_n_vocab(m);
     mv_token ids[64], gen[128];
     const int n = parse_int_list(c->ids, ids, 64);
+    const char *name = c->ref ? c->ref : c->name, *deq_suffix = c->deq ? c->deq : ".deqF32";
+    /* an MLX twin's only reference is the dequantized model's */
+    char primary_name[256];
+    snprintf(primary_name, sizeof primary_name, "%s%s", name, c->rule == RULE_MLX ? ".deqF32" : "");
     snprintf(ref, sizeof ref, "%s/%s/runs.jsonl", CONFIG.kit, c->logits);
-    const int n_gen_ids = kit_gen_ids(ref, c->name, gen, 128);
-    CHECKF(n_gen_ids > 1, "no gen_ids for %s", c->name);
+    const int n_gen_ids = kit_gen_ids(ref, primary_name, gen, 128);
+    CHECKF(n_gen_ids > 1, "no gen_ids for %s", primary_name);
     size_t np, nd, ng, nseq, nseqg, nf16, ndg;
     float *primary, *deq, *refgen, *seq, *seqgen, *kvf16, *deqgen;
-#define REF(var, count, suffix) (snprintf(ref, sizeof ref, "%s/%s/%s%s", CONFIG.kit, c->logits, c->name, suffix), var = read_floats(ref, &count))
-    REF(primary, np, ".logits.f32");
-    REF(deq, nd, ".deqF32.logits.f32");
-    REF(refgen, ng, ".logits.gen.f32");
-    REF(seq, nseq, ".seq.logits.f32");
-    REF(seqgen, nseqg, ".seq.logits.gen.f32");
-    REF(kvf16, nf16, ".kvf16.logits.f32");
-    REF(deqgen, ndg, ".deqF32.logits.gen.f32");
+#define REF(var, count, base, suffix) (snprintf(ref, sizeof ref, "%s/%s/%s%s", CONFIG.kit, c->logits, base, suffix), var = read_floats(ref, &count))
+    REF(primary, np, primary_name, ".logits.f32");
+    char deq_name[300];
+    snprintf(deq_name, sizeof deq_name, "%s%s", name, deq_suffix);
+    REF(deq, nd, deq_name, ".logits.f32");
+    REF(refgen, ng, primary_name, ".logits.gen.f32");
+    REF(seq, nseq, name, ".seq.logits.f32");
+    REF(seqgen, nseqg, name, ".seq.logits.gen.f32");
+    REF(kvf16, nf16, name, ".kvf16.logits.f32");
+    REF(deqgen, ndg, deq_name, ".logits.gen.f32");
 #undef REF
     CHECKF(primary && np == (size_t)n * V, "%s: primary reference missing or of %zu floats", c->name, np);
-    CHECKF(c->f32 || deq, "%s: no deqF32 reference", c->name);
+    CHECKF(c->rule != RULE_QUANT || deq, "%s: no dequantized reference", c->name);
     const int n_gen = MV_MIN(n_gen_ids - 1, (int)(ng / (size_t)V));
     float *ours = NULL, *ours_gen = NULL;
     if (primary && np == (size_t)n * V && !kit_evaluate(t, m, ids, n, 0, MV_TYPE_F32, gen, n_gen, &ours, &ours_gen)) {
-        kit_rule(t, "batch", ours, primary, deq, np, c->f32, 0);
-        if (refgen) kit_rule(t, "batch+decode", ours_gen, refgen, deqgen, (size_t)n_gen * V, c->f32, 0.05);
-        kit_greedy(t, "batch", ours + (size_t)(n - 1) * V, primary + (size_t)(n - 1) * V, 1, V, gen, c->f32);
-        if (refgen) kit_greedy(t, "batch+decode", ours_gen, refgen, n_gen - 1, V, gen + 1, c->f32);
+        kit_rule(t, "batch", ours, primary, deq, np, c->rule, 0);
+        if (refgen) kit_rule(t, "batch+decode", ours_gen, refgen, deqgen, (size_t)n_gen * V, c->rule, 0.05);
+        kit_greedy(t, "batch", ours + (size_t)(n - 1) * V, primary + (size_t)(n - 1) * V, 1, V, gen, c->rule);
+        if (refgen) kit_greedy(t, "batch+decode", ours_gen, refgen, n_gen - 1, V, gen + 1, c->rule);
     }
     free(ours), free(ours_gen);
     ours = ours_gen = NULL;
     if (seq && nseq == (size_t)n * V && !kit_evaluate(t, m, ids, n, 1, MV_TYPE_F32, gen, n_gen, &ours, &ours_gen)) {
-        kit_rule(t, "token by token", ours, seq, deq, nseq, c->f32, 0);
-        if (seqgen) kit_rule(t, "token by token+decode", ours_gen, seqgen, deqgen, (size_t)n_gen * V, c->f32, 0.05);
+        kit_rule(t, "token by token", ours, seq, deq, nseq, c->rule, 0);
+        if (seqgen) kit_rule(t, "token by token+decode", ours_gen, seqgen, deqgen, (size_t)n_gen * V, c->rule, 0.05);
     }
     free(ours), free(ours_gen);
     ours = ours_gen = NULL;
@@ -508,4 +536,39 @@ static void test_kit_harmony(test_state *t) {
     snprintf(t->note, sizeof t->note, "%d parse cases, token by token and whole", checked);
     free(text);
     mv_model_free(m);
+}
+
+/* quantize from other sources: a Hugging Face directory and a llama2.c
+   checkpoint written as GGUF give llama.cpp's logits, and the tokenizer
+   written with them tokenizes as the original does. */
+static void test_kit_quantize_sources(test_state *t) {
+    static const struct { const char *source, *ref, *logits, *ids; } cases[] = {
+        {"safetensors/tiny_b/hf-F32", "tiny_b.F32", "logits", LLAMA_IDS},
+        {"safetensors/tiny_qwen3/hf-F32", "tiny_qwen3.F32", "logits", QWEN_IDS},
+        {"stories260K/hf-F32", "stories260K.F32", "stories260K/logits", STORIES_IDS},
+        {"stories260K/stories260K.bin", "stories260K.F32", "stories260K/logits", STORIES_IDS},
+    };
+    char path[1024], ref[1024], out[512], err[MV_ERROR_SIZE];
+    if (!kit_path(path, sizeof path, cases[0].source)) SKIP("no kit at ../shared/kit");
+    tmp_path(out, sizeof out, "from_source.gguf");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        kit_path(path, sizeof path, cases[i].source);
+        snprintf(ref, sizeof ref, "%s/%s/%s.logits.f32", CONFIG.kit, cases[i].logits, cases[i].ref);
+        mv_model *m = NULL, *original = NULL;
+        CHECKF(mv_quantize(path, out, "F32", 2, err, sizeof err) == MV_OK, "%s: %s", cases[i].source, err);
+        CHECKF(mv_model_load(out, NULL, &m, err, sizeof err) == MV_OK, "%s: %s", cases[i].source, err);
+        size_t np;
+        float *primary = read_floats(ref, &np), *ours = NULL, *gen = NULL;
+        mv_token ids[64];
+        const int n = parse_int_list(cases[i].ids, ids, 64);
+        if (m && primary && !kit_evaluate(t, m, ids, n, 0, MV_TYPE_F32, NULL, 0, &ours, &gen)) kit_rule(t, cases[i].source, ours, primary, NULL, np, RULE_F32, 0);
+        if (m && mv_model_load(path, NULL, &original, err, sizeof err) == MV_OK && mv_token_bos(original) >= 0) {
+            static const char text[] = "Once upon a time, there was a little girl named Lily.";
+            mv_token a[64], b[64];
+            const int na = mv_tokenize(original, text, -1, a, 64, MV_TOKENIZE_ADD_SPECIAL), nb = mv_tokenize(m, text, -1, b, 64, MV_TOKENIZE_ADD_SPECIAL);
+            CHECKF(na > 0 && na == nb && !memcmp(a, b, (size_t)na * sizeof *a), "%s: the written tokenizer tokenizes differently", cases[i].source);
+        }
+        free(primary), free(ours), free(gen);
+        mv_model_free(m), mv_model_free(original);
+    }
 }

@@ -93,7 +93,7 @@ static void test_batch_vs_sequential(test_state *t) {
 /* Every weight type the engine writes, in a whole model: SIMD kernels vs scalar ones. */
 static void test_scalar_vs_simd(test_state *t) {
     int n_types = 0;
-    for (int ty = 0; ty < MV_TYPE_COUNT; ty++) {
+    for (int ty = 0; ty < GGUF_TYPE_COUNT; ty++) {
         if (!TYPES[ty].quantize || TYPES[ty].dot_type < 0) continue;
         const model_shape *shape = TYPES[ty].block_size == QK_K ? &SMALL_K_SHAPE : &SMALL_SHAPE;
         char name[64];
@@ -265,7 +265,7 @@ static void test_generate(test_state *t) {
 
 /* Every type make-model writes loads and evaluates. */
 static void test_make_model_types(test_state *t) {
-    for (int ty = 0; ty < MV_TYPE_COUNT; ty++) {
+    for (int ty = 0; ty < GGUF_TYPE_COUNT; ty++) {
         if (!TYPES[ty].quantize || TYPES[ty].dot_type < 0) continue;
         char path[512], err[256];
         snprintf(path, sizeof path, "%s/demo_%s.gguf", CONFIG.tmp, TYPES[ty].name);

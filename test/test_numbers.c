@@ -83,6 +83,7 @@ static double fitted_error_bound(int type) {
    scale, rounded to f16) for the types quantized as ggml's reference does. */
 static float element_error_bound(int ty, float amax, float min, float max) {
     return ty == MV_TYPE_F32 ? 0 : ty == MV_TYPE_F16 ? fmaxf(amax * 0x1p-11f, 0x1p-25f) : ty == MV_TYPE_BF16 ? amax * 0x1p-8f
+         : ty == MV_TYPE_MLX4 ? (max - min) / 15 * 0.5001f + 1e-6f * amax : ty == MV_TYPE_MLX8 ? (max - min) / 255 * 0.5001f + 1e-6f * amax
          : ty == MV_TYPE_Q8_0 ? amax / 127 * 0.6f : ty == MV_TYPE_Q4_0 ? amax / 8 * 1.01f
          : ty == MV_TYPE_Q5_0 ? amax / 16 * 1.01f : ty == MV_TYPE_Q4_1 ? (max - min) / 15 * 0.51f + 1e-3f * amax
          : (max - min) / 31 * 0.52f + 1e-3f * amax;
@@ -193,6 +194,11 @@ static void make_weights(int type, int n, int regime, uint8_t *w, uint64_t *s) {
     for (size_t i = 0; i < bytes; i++) w[i] = regime == 2 ? 0 : regime == 3 ? (i % 3 ? 0xFF : 0) : (uint8_t)test_random(s);
     if (type == MV_TYPE_MXFP4) /* a sane E8M0 scale: 2^-17 .. 2^13 */
         for (int b = 0; b < n / QK; b++) w[(size_t)b * 17] = (uint8_t)(regime == 4 ? 140 : regime == 5 ? 110 : 110 + test_random(s) % 30);
+    if (type == MV_TYPE_MLX4 || type == MV_TYPE_MLX8) /* f32 scale and bias, sane or extreme */
+        for (int b = 0; b < n / QK; b++) {
+            const float dm[2] = {regime == 4 ? 1e4f : regime == 5 ? 1e-30f : test_uniform(s), regime == 4 ? -3e5f : test_uniform(s)};
+            memcpy(w + (size_t)b * TYPES[type].block_bytes, dm, sizeof dm);
+        }
     int off[4], n_off = block_scale_offsets(type, off);
     for (int b = 0; b < n / TYPES[type].block_size; b++)
         for (int k = 0; k < n_off; k++) {
@@ -252,7 +258,7 @@ static void test_dot_kernels(test_state *t) {
                     make_activations(ty, n, rep == 3 ? 3 : regime == 4 ? 4 : regime == 2 && rep ? 2 : 0, a, af, &s);
                     double abs_sum, ref = reference_dot(ty, n, w, a, &abs_sum);
                     /* Q4_1/Q5_1 add m·s with s = d·Σq rounded to f16 */
-                    double tol_ref = 2e-6 * abs_sum + (type_is_unsigned_block(ty) ? 2e-3 * abs_sum : 0) + 1e-30;
+                    double tol_ref = 2e-6 * abs_sum + (type_has_offset(ty) ? 2e-3 * abs_sum : 0) + 1e-30;
                     /* every order the type has (float GEMM rows: multiples of 16, BF16 32) */
                     for (int order = 0; order < ORDERS; order++) {
                         const dot_fn scalar_fn = DOT_KERNELS[KERNEL_SCALAR][order][ty];
