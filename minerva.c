@@ -3369,6 +3369,32 @@ static void config_f32(gguf_writer *w, const json_value *cfg, const char *key, c
     if (config_number(cfg, key, &v)) gw_f32(w, name, (float)v);
 }
 
+/* Adds a tensor made at load; f owns data (malloc'd) from here on, even on failure. */
+static int file_add_tensor(model_file *f, const char *name, int type, int n_dims, const int64_t *ne, void *data) {
+    tensor t = {.name = strdup(name), .type = type, .n_dims = n_dims, .ne = {1, 1, 1, 1}, .data = data};
+    for (int d = 0; d < n_dims; d++) t.ne[d] = ne[d];
+    t.nbytes = row_bytes(type, t.ne[0]) * (uint64_t)tensor_n_rows(&t);
+    arrput(f->owned, data);
+    if (!t.name) return MV_ERR_NOMEM;
+    arrput(f->tensors, t);
+    return strmap_put(&f->tensor_index, (int32_t)(arrlen(f->tensors) - 1), tensor_key, f);
+}
+
+/* Removes the tensors flagged in drop (one flag per tensor) from f's table. */
+static int file_drop_tensors(model_file *f, const bool *drop) {
+    ptrdiff_t kept = 0;
+    for (ptrdiff_t i = 0; i < arrlen(f->tensors); i++) {
+        if (drop[i]) free(f->tensors[i].name);
+        else f->tensors[kept++] = f->tensors[i];
+    }
+    if (kept == arrlen(f->tensors)) return MV_OK;
+    arrsetlen(f->tensors, kept);
+    strmap_free(&f->tensor_index);
+    int rc = strmap_init(&f->tensor_index, (size_t)kept);
+    for (ptrdiff_t i = 0; !rc && i < kept; i++) rc = strmap_put(&f->tensor_index, (int32_t)i, tensor_key, f);
+    return rc;
+}
+
 /* Llama 3's RoPE frequency factors (FORMATS.md §4.3), as the tensor
    rope_freqs.weight holds them in GGUF: each frequency is divided by its entry. */
 static int llama3_rope_freqs(model_file *f, const json_value *scaling, int n_rot, double base, char *err) {
@@ -3383,13 +3409,7 @@ static int llama3_rope_freqs(model_file *f, const json_value *scaling, int n_rot
         const double wavelength = 2 * M_PI * pow(base, 2.0 * i / n_rot), s = (original / wavelength - low) / (high - low);
         freqs[i] = (float)(wavelength < original / high ? 1 : wavelength > original / low ? factor : 1 / ((1 - s) / factor + s));
     }
-    tensor t = {.name = strdup("rope_freqs.weight"), .type = MV_TYPE_F32, .n_dims = 1, .ne = {n_rot / 2, 1, 1, 1},
-                .data = (const uint8_t *)freqs, .nbytes = (uint64_t)(n_rot / 2) * 4};
-    arrput(f->owned, freqs);
-    if (!t.name) return MV_ERR_NOMEM;
-    arrput(f->tensors, t);
-    strmap_put(&f->tensor_index, (int32_t)(arrlen(f->tensors) - 1), tensor_key, f);
-    return MV_OK;
+    return file_add_tensor(f, "rope_freqs.weight", MV_TYPE_F32, 1, (int64_t[]){n_rot / 2}, freqs);
 }
 
 /* The hyperparameters of config.json as GGUF keys of the architecture it names. */
@@ -3448,6 +3468,20 @@ static int config_to_metadata(model_file *f, const json_value *cfg, const char *
             rc = fail(err, MV_ERR_UNSUPPORTED, "config.json: rope_scaling type '%s' is not supported", rope_type->str);
         }
     }
+    config_u32(&w, cfg, "num_local_experts", arch, "expert_count");
+    config_u32(&w, cfg, "num_experts_per_tok", arch, "expert_used_count");
+    config_u32(&w, cfg, "moe_intermediate_size", arch, "expert_feed_forward_length");
+    /* GPT-OSS lists each layer's kind */
+    const json_value *types = json_get(cfg, "layer_types");
+    if (types && types->kind == JSON_ARRAY && types->n) {
+        uint8_t *slides = calloc(types->n, 1);
+        if (!slides) rc = MV_ERR_NOMEM;
+        for (uint32_t i = 0; slides && i < types->n; i++) slides[i] = json_is(&types->items[i], "sliding_attention");
+        char key[128];
+        snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", arch);
+        if (slides) gw_array(&w, key, GGUF_BOOL, slides, types->n);
+        free(slides);
+    }
     /* Mistral's window; Qwen2 names one but slides only when use_sliding_window says so */
     const json_value *use_window = json_get(cfg, "use_sliding_window");
     if (config_number(cfg, "sliding_window", &v) && v > 0 && (!use_window || use_window->kind == JSON_TRUE))
@@ -3465,14 +3499,103 @@ static int config_to_metadata(model_file *f, const json_value *cfg, const char *
 
 /* The parameters of module p: its entry in the config's "quantization"
    (false: not quantized), else the defaults there. */
-static bool mlx_params(const json_value *q, const char *module, int *group, int *bits, bool *affine) {
+enum { MLX_AFFINE, MLX_MXFP4, MLX_OTHER };
+
+static bool mlx_params(const json_value *q, const char *module, int *group, int *bits, int *mode) {
     const json_value *own = json_get(q, module), *from = own && own->kind == JSON_OBJECT ? own : q;
     double g = 64, b = 4;
     if (own && own->kind == JSON_FALSE) return false;
     config_number(from, "group_size", &g), config_number(from, "bits", &b);
-    const json_value *mode = json_get(from, "mode");
-    *group = (int)g, *bits = (int)b, *affine = !mode || json_is(mode, "affine");
+    const json_value *m = json_get(from, "mode");
+    *group = (int)g, *bits = (int)b, *mode = !m || json_is(m, "affine") ? MLX_AFFINE : json_is(m, "mxfp4") ? MLX_MXFP4 : MLX_OTHER;
     return true;
+}
+
+/* ---- MXFP4 in Hugging Face and MLX files (FORMATS.md §4.4, §5.6) ---------
+   Both store a row's 4-bit E2M1 codes two to a byte, element 2k in the low
+   nibble of byte k, with an E8M0 scale byte per 32 elements; ggml's blocks
+   (MXFP4) hold element j in the low nibble of byte j, j + 16 in the high. */
+
+/* Rows first, first + step, ... of each of n_mat matrices of `rows` rows
+   of `in` elements, as MXFP4 blocks (malloc'd; NULL: out of memory). */
+static block_mxfp4 *mxfp4_from_pairs(const uint8_t *codes, const uint8_t *scales, int64_t in, int64_t rows, int64_t n_mat, int first,
+                                     int step) {
+    const int64_t groups = in / QK, out_rows = rows / step;
+    block_mxfp4 *out = malloc((size_t)(n_mat * out_rows * groups) * sizeof *out);
+    for (int64_t m = 0; out && m < n_mat; m++)
+        for (int64_t r = 0; r < out_rows; r++) {
+            const int64_t src = m * rows + first + r * step;
+            block_mxfp4 *b = out + (m * out_rows + r) * groups;
+            for (int64_t g = 0; g < groups; g++) {
+                const uint8_t *c = codes + (size_t)((src * groups + g) * 16);
+                b[g].e = scales[src * groups + g];
+                for (int j = 0; j < QK / 2; j++) /* elements j and j + 16 share byte j/2's nibble of j's parity */
+                    b[g].qs[j] = (uint8_t)(j % 2 ? (c[j / 2] >> 4) | (c[8 + j / 2] & 0xF0) : (c[j / 2] & 15) | (c[8 + j / 2] << 4));
+            }
+        }
+    return out;
+}
+
+/* Hugging Face GPT-OSS experts: gate_up_proj_{blocks,scales,bias} (gate in
+   the even rows, up in the odd) and down_proj_* become the tensors the
+   bindings name, mlp.experts.{gate,up,down}_proj.{weight,bias}. */
+static int gpt_oss_split_experts(model_file *f, char *err) {
+    static const char *const parts[] = {"gate_up_proj", "down_proj"};
+    const ptrdiff_t n = arrlen(f->tensors);
+    int rc = MV_OK;
+    bool *drop = NULL;
+    for (ptrdiff_t i = 0; !rc && i < n; i++) {
+        const char *name = f->tensors[i].name, *at = strstr(name, ".mlp.experts.");
+        if (!at) continue;
+        at += strlen(".mlp.experts.");
+        if (!strcmp(at, "gate_up_proj") || !strcmp(at, "down_proj"))
+            return fail(err, MV_ERR_UNSUPPORTED, "%s: unquantized GPT-OSS experts are not supported (use the MXFP4 checkpoint)", name);
+        for (int p = 0; !rc && p < 2; p++) {
+            char key[GGUF_MAX_NAME + 32];
+            snprintf(key, sizeof key, "%s_blocks", parts[p]);
+            if (strcmp(at, key)) continue;
+            const int prefix = (int)(at - name);
+            const tensor *b = &f->tensors[i], *sc, *bias;
+            snprintf(key, sizeof key, "%.*s%s_scales", prefix, name, parts[p]);
+            sc = file_tensor(f, key);
+            snprintf(key, sizeof key, "%.*s%s_bias", prefix, name, parts[p]);
+            bias = file_tensor(f, key);
+            const int64_t groups = b->ne[1], rows = b->ne[2], n_mat = b->ne[3];
+            if (!sc || !bias || b->type != MV_TYPE_I8 || b->ne[0] != 16 || sc->type != MV_TYPE_I8 || sc->ne[0] != groups ||
+                sc->ne[1] != rows || sc->ne[2] != n_mat || bias->ne[0] != rows || bias->ne[1] != n_mat ||
+                TYPES[bias->type].block_size != 1 || !type_implemented(bias->type) || (p == 0 && rows % 2))
+                return fail(err, MV_ERR_FORMAT, "%s: GPT-OSS expert blocks, scales and bias do not match", name);
+            if (!drop && !(drop = calloc((size_t)n, sizeof *drop))) return MV_ERR_NOMEM;
+            drop[i] = drop[sc - f->tensors] = drop[bias - f->tensors] = true;
+            /* copies of what the additions below may move */
+            const uint8_t *codes = b->data, *scales = sc->data, *bias_data = bias->data;
+            const int bias_type = bias->type;
+            float *bias_f32 = malloc((size_t)(rows * n_mat) * sizeof *bias_f32);
+            if (!bias_f32) rc = MV_ERR_NOMEM;
+            else TYPES[bias_type].dequantize(bias_data, bias_f32, rows * n_mat);
+            const int n_out = p == 0 ? 2 : 1;
+            for (int o = 0; !rc && o < n_out; o++) {
+                static const char *const out_names[2][2] = {{"gate_proj", "up_proj"}, {"down_proj", NULL}};
+                const int64_t out_rows = rows / n_out;
+                block_mxfp4 *w = mxfp4_from_pairs(codes, scales, groups * QK, rows, n_mat, o, n_out);
+                float *bo = malloc((size_t)(out_rows * n_mat) * sizeof *bo);
+                for (int64_t r = 0; bo && r < out_rows * n_mat; r++) bo[r] = bias_f32[r * n_out + o];
+                snprintf(key, sizeof key, "%.*s%s.weight", prefix, name, out_names[p][o]);
+                rc = w ? file_add_tensor(f, key, MV_TYPE_MXFP4, 3, (int64_t[]){groups * QK, out_rows, n_mat}, w) : MV_ERR_NOMEM;
+                snprintf(key, sizeof key, "%.*s%s.bias", prefix, name, out_names[p][o]);
+                if (!rc) rc = bo ? file_add_tensor(f, key, MV_TYPE_F32, 2, (int64_t[]){out_rows, n_mat}, bo) : MV_ERR_NOMEM;
+                else free(bo);
+            }
+            free(bias_f32);
+        }
+    }
+    if (drop) {
+        bool *all = realloc(drop, (size_t)arrlen(f->tensors) * sizeof *drop);
+        if (all) memset(all + n, 0, (size_t)(arrlen(f->tensors) - n) * sizeof *all), drop = all;
+        if (!rc) rc = all ? file_drop_tensors(f, drop) : MV_ERR_NOMEM;
+    }
+    free(drop);
+    return rc;
 }
 
 /* Code k of a row packed LSB-first, b bits each, in n bytes. */
@@ -3521,6 +3644,18 @@ static int mlx_repack_one(model_file *f, tensor *w, const tensor *s, const tenso
     return MV_OK;
 }
 
+/* An MLX mxfp4 module: codes as uint32 words, a scale byte per 32. */
+static int mlx_repack_mxfp4(model_file *f, tensor *w, const tensor *s, int group, int bits, char *err) {
+    const int64_t in = w->ne[0] * 8, rows = tensor_n_rows(w);
+    if (group != QK || bits != 4 || s->type != MV_TYPE_I8 || s->ne[0] != in / QK || tensor_n_rows(s) != rows)
+        return fail(err, MV_ERR_FORMAT, "%s: MLX mxfp4 needs 4 bits in groups of 32 and a scale byte per group", w->name);
+    block_mxfp4 *data = mxfp4_from_pairs(w->data, s->data, in, rows, 1, 0, 1);
+    if (!data) return MV_ERR_NOMEM;
+    arrput(f->owned, data);
+    w->type = MV_TYPE_MXFP4, w->ne[0] = in, w->data = (const uint8_t *)data, w->nbytes = row_bytes(MV_TYPE_MXFP4, in) * (uint64_t)rows;
+    return MV_OK;
+}
+
 /* Repacks every quantized module of an MLX directory; its scales and biases then leave the tensor table. */
 static int mlx_repack(model_file *f, const json_value *cfg, char *err) {
     const json_value *q = json_get(cfg, "quantization");
@@ -3537,26 +3672,16 @@ static int mlx_repack(model_file *f, const json_value *cfg, char *err) {
         const tensor *s = file_tensor(f, name);
         snprintf(name, sizeof name, "%s.biases", module);
         const tensor *z = file_tensor(f, name);
-        int group, bits;
-        bool affine;
-        if (!s || !mlx_params(q, module, &group, &bits, &affine)) continue;
-        if (!affine || !z) rc = fail(err, MV_ERR_UNSUPPORTED, "%s: MLX quantization mode is not affine (or has no biases)", module);
+        int group, bits, mode;
+        if (!s || !mlx_params(q, module, &group, &bits, &mode)) continue;
+        if (mode == MLX_MXFP4) rc = mlx_repack_mxfp4(f, w, s, group, bits, err);
+        else if (mode != MLX_AFFINE || !z) rc = fail(err, MV_ERR_UNSUPPORTED, "%s: MLX quantization mode is not affine or mxfp4 (or has no biases)", module);
         else rc = mlx_repack_one(f, w, s, z, group, bits, err);
         f->format = "mlx";
-        consumed[s - f->tensors] = consumed[z - f->tensors] = true;
+        consumed[s - f->tensors] = true;
+        if (z) consumed[z - f->tensors] = true;
     }
-    /* the table without the consumed scales and biases */
-    ptrdiff_t kept = 0;
-    for (ptrdiff_t i = 0; !rc && i < arrlen(f->tensors); i++) {
-        if (consumed[i]) free(f->tensors[i].name);
-        else f->tensors[kept++] = f->tensors[i];
-    }
-    if (!rc && kept < arrlen(f->tensors)) {
-        arrsetlen(f->tensors, kept);
-        strmap_free(&f->tensor_index);
-        rc = strmap_init(&f->tensor_index, (size_t)kept);
-        for (ptrdiff_t i = 0; !rc && i < kept; i++) rc = strmap_put(&f->tensor_index, (int32_t)i, tensor_key, f);
-    }
+    if (!rc) rc = file_drop_tensors(f, consumed); /* the scales and biases */
     free(consumed);
     return rc;
 }
@@ -3575,6 +3700,7 @@ static int model_dir_open(model_file *f, const char *dir, char *err) {
     if (!rc) rc = safetensors_open_dir(f, dir, err);
     if (!rc) rc = config_to_metadata(f, &cfg.root, slash && slash[1] ? slash + 1 : dir, err);
     if (!rc) rc = mlx_repack(f, &cfg.root, err);
+    if (!rc) rc = gpt_oss_split_experts(f, err);
     json_free(&cfg);
     if (rc) model_file_free(f);
     return rc;
@@ -3684,31 +3810,54 @@ static int llama2c_open(model_file *f, const char *path, char *err) {
 
 enum { ROPE_NORM, ROPE_NEOX }; /* pairs (2i, 2i+1) or (i, i + n_rot/2), FORMATS.md §3.3 */
 
-/* The architectures and how GGUF files of each pair RoPE's dimensions
-   (Qwen is never permuted; llama's converter permutes Q/K for NORM). */
-enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_COUNT };
-static const struct { const char *name; int rope_style; } ARCHS[ARCH_COUNT] = {
-    [ARCH_LLAMA] = {"llama", ROPE_NORM},
-    [ARCH_QWEN2] = {"qwen2", ROPE_NEOX},
-    [ARCH_QWEN3] = {"qwen3", ROPE_NEOX},
+/* How a mixture of experts weighs the experts it picks: softmax over all
+   logits, top-k of the probabilities, renormalized (Mixtral, Qwen3-MoE); or
+   top-k of the logits, softmax over those k (GPT-OSS). */
+enum { GATING_SOFTMAX, GATING_SOFTMAX_WEIGHT };
+/* The feed-forward activation: silu(gate)·up, or GPT-OSS's clamped
+   min(g,7)·σ(1.702·min(g,7))·(clamp(u,±7) + 1). */
+enum { ACT_SWIGLU, ACT_SWIGLU_OAI };
+
+/* The architectures: how GGUF files of each pair RoPE's dimensions (Qwen is
+   never permuted; llama's converter permutes Q/K for NORM), the experts'
+   gating and activation, and the period of sliding-window layers when the
+   file names none (0: the architecture has none). */
+enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_QWEN3MOE, ARCH_GPT_OSS, ARCH_COUNT };
+static const struct { const char *name; int rope_style, gating, activation, swa_period; } ARCHS[ARCH_COUNT] = {
+    [ARCH_LLAMA] = {"llama", ROPE_NORM, GATING_SOFTMAX, ACT_SWIGLU, 0},
+    [ARCH_QWEN2] = {"qwen2", ROPE_NEOX, GATING_SOFTMAX, ACT_SWIGLU, 0},
+    [ARCH_QWEN3] = {"qwen3", ROPE_NEOX, GATING_SOFTMAX, ACT_SWIGLU, 0},
+    [ARCH_QWEN3MOE] = {"qwen3moe", ROPE_NEOX, GATING_SOFTMAX, ACT_SWIGLU, 0},
+    [ARCH_GPT_OSS] = {"gpt-oss", ROPE_NEOX, GATING_SOFTMAX_WEIGHT, ACT_SWIGLU_OAI, 2},
 };
+#define ARCH_BIT(a) (1u << (a))
 
 typedef struct {
     int arch;
     int n_vocab, n_embd, n_layer, n_ff, n_ctx_train;
     int n_head, n_head_kv, head_dim, head_dim_v, n_rot;
+    int n_expert, n_expert_used, n_ff_exp; /* n_expert 0: a dense model */
+    int n_swa;                             /* sliding window (positions a query sees, itself included); 0: none */
+    float expert_weights_scale;            /* the experts' weights multiplied by it (0 or 1: not) */
+    int swa_period;                        /* layer il slides if il % period < period − 1 (0: all) ... */
+    const meta_kv *swa_layers;             /* ... unless the file lists the sliding layers (an array) */
     float rms_eps;
     int rope_style;
     float rope_base, rope_freq_scale;
     float yarn_ext_factor, yarn_attn_factor, yarn_beta_fast, yarn_beta_slow;
+    bool yarn_truncate;                    /* correction dims rounded outward (llama.cpp, HF's default) */
     int n_ctx_orig;
 } hparams;
 
-/* Weights of one layer. Vectors (norms, biases) are f32: pointers into the
-   mapping when stored as F32, converted copies otherwise. */
+/* Weights of one layer. Vectors (norms, biases, sinks) are f32: pointers
+   into the mapping when stored as F32, converted copies otherwise. Experts'
+   matrices are 3-D, one 2-D matrix per expert; their biases one row each. */
 typedef struct {
-    const float *attn_norm, *ffn_norm, *bq, *bk, *bv, *bo, *q_norm, *k_norm;
+    const float *attn_norm, *ffn_norm, *bq, *bk, *bv, *bo, *q_norm, *k_norm, *attn_sinks;
     const tensor *wq, *wk, *wv, *wo, *ffn_gate, *ffn_up, *ffn_down;
+    const tensor *ffn_router, *ffn_gate_exps, *ffn_up_exps, *ffn_down_exps;
+    const float *ffn_router_b, *ffn_gate_exps_b, *ffn_up_exps_b, *ffn_down_exps_b;
+    bool sliding;             /* attends to the last n_swa positions only */
 } layer_weights;
 
 typedef struct {
@@ -3717,7 +3866,9 @@ typedef struct {
 } model_weights;
 
 /* Expected sizes of a tensor's dimensions, in terms of the hyperparameters. */
-enum { DIM_EMBD = 1, DIM_VOCAB, DIM_Q, DIM_K, DIM_V, DIM_ATT_OUT, DIM_FF, DIM_HEAD, DIM_ROT_HALF };
+enum {
+    DIM_EMBD = 1, DIM_VOCAB, DIM_Q, DIM_K, DIM_V, DIM_ATT_OUT, DIM_FF, DIM_HEAD, DIM_ROT_HALF, DIM_HEADS, DIM_EXPERTS, DIM_FF_EXP
+};
 
 static int64_t dim_size(const hparams *hp, int dim) {
     switch (dim) {
@@ -3730,42 +3881,83 @@ static int64_t dim_size(const hparams *hp, int dim) {
     case DIM_FF: return hp->n_ff;
     case DIM_HEAD: return hp->head_dim;
     case DIM_ROT_HALF: return hp->n_rot / 2;
+    case DIM_HEADS: return hp->n_head;
+    case DIM_EXPERTS: return hp->n_expert;
+    case DIM_FF_EXP: return hp->n_ff_exp;
     }
     return 1;
 }
 
-enum { BIND_LAYER = 1, BIND_VECTOR = 2, BIND_OPTIONAL = 4 };
+/* BIND_DENSE / BIND_MOE: bound only in models without / with experts. */
+enum { BIND_LAYER = 1, BIND_VECTOR = 2, BIND_OPTIONAL = 4, BIND_DENSE = 8, BIND_MOE = 16 };
 
 /* One table binds every architecture's tensors, under their GGUF names and
-   their Hugging Face names (NULL: the GGUF name; %d is the layer). */
+   their Hugging Face names (NULL: the GGUF name; %d is the layer). archs:
+   the architectures a row is for (0: all); made: those whose random models
+   (make-model) have an optional tensor. */
 static const struct binding {
     const char *name, *hf_name;
-    unsigned flags;
+    unsigned flags, archs, made;
     size_t offset;          /* into layer_weights (BIND_LAYER) or model_weights */
-    uint8_t dims[2];
+    uint8_t dims[3];
 } BINDINGS[] = {
 #define HF_LAYER "model.layers.%d."
-    {"token_embd.weight", "model.embed_tokens.weight", 0, offsetof(model_weights, tok_embd), {DIM_EMBD, DIM_VOCAB}},
-    {"output.weight", "lm_head.weight", BIND_OPTIONAL, offsetof(model_weights, output), {DIM_EMBD, DIM_VOCAB}},
-    {"output_norm.weight", "model.norm.weight", BIND_VECTOR, offsetof(model_weights, output_norm), {DIM_EMBD}},
-    {"rope_freqs.weight", NULL, BIND_VECTOR | BIND_OPTIONAL, offsetof(model_weights, rope_freqs), {DIM_ROT_HALF}},
-    {"blk.%d.attn_norm.weight", HF_LAYER "input_layernorm.weight", BIND_LAYER | BIND_VECTOR, offsetof(layer_weights, attn_norm), {DIM_EMBD}},
-    {"blk.%d.attn_q.weight", HF_LAYER "self_attn.q_proj.weight", BIND_LAYER, offsetof(layer_weights, wq), {DIM_EMBD, DIM_Q}},
-    {"blk.%d.attn_k.weight", HF_LAYER "self_attn.k_proj.weight", BIND_LAYER, offsetof(layer_weights, wk), {DIM_EMBD, DIM_K}},
-    {"blk.%d.attn_v.weight", HF_LAYER "self_attn.v_proj.weight", BIND_LAYER, offsetof(layer_weights, wv), {DIM_EMBD, DIM_V}},
-    {"blk.%d.attn_output.weight", HF_LAYER "self_attn.o_proj.weight", BIND_LAYER, offsetof(layer_weights, wo), {DIM_ATT_OUT, DIM_EMBD}},
-    {"blk.%d.attn_q.bias", HF_LAYER "self_attn.q_proj.bias", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, bq), {DIM_Q}},
-    {"blk.%d.attn_k.bias", HF_LAYER "self_attn.k_proj.bias", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, bk), {DIM_K}},
-    {"blk.%d.attn_v.bias", HF_LAYER "self_attn.v_proj.bias", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, bv), {DIM_V}},
-    {"blk.%d.attn_output.bias", HF_LAYER "self_attn.o_proj.bias", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, bo), {DIM_EMBD}},
-    {"blk.%d.attn_q_norm.weight", HF_LAYER "self_attn.q_norm.weight", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, q_norm), {DIM_HEAD}},
-    {"blk.%d.attn_k_norm.weight", HF_LAYER "self_attn.k_norm.weight", BIND_LAYER | BIND_VECTOR | BIND_OPTIONAL, offsetof(layer_weights, k_norm), {DIM_HEAD}},
-    {"blk.%d.ffn_norm.weight", HF_LAYER "post_attention_layernorm.weight", BIND_LAYER | BIND_VECTOR, offsetof(layer_weights, ffn_norm), {DIM_EMBD}},
-    {"blk.%d.ffn_gate.weight", HF_LAYER "mlp.gate_proj.weight", BIND_LAYER, offsetof(layer_weights, ffn_gate), {DIM_EMBD, DIM_FF}},
-    {"blk.%d.ffn_up.weight", HF_LAYER "mlp.up_proj.weight", BIND_LAYER, offsetof(layer_weights, ffn_up), {DIM_EMBD, DIM_FF}},
-    {"blk.%d.ffn_down.weight", HF_LAYER "mlp.down_proj.weight", BIND_LAYER, offsetof(layer_weights, ffn_down), {DIM_FF, DIM_EMBD}},
+#define LAYER_VECTOR BIND_LAYER | BIND_VECTOR
+#define OSS ARCH_BIT(ARCH_GPT_OSS)
+#define NOT_OSS ~ARCH_BIT(ARCH_GPT_OSS)
+#define QK_NORM ARCH_BIT(ARCH_QWEN3) | ARCH_BIT(ARCH_QWEN3MOE)
+#define W(field) offsetof(model_weights, field)
+#define L(field) offsetof(layer_weights, field)
+    {"token_embd.weight", "model.embed_tokens.weight", 0, 0, 0, W(tok_embd), {DIM_EMBD, DIM_VOCAB}},
+    {"output.weight", "lm_head.weight", BIND_OPTIONAL, 0, ~0u, W(output), {DIM_EMBD, DIM_VOCAB}},
+    {"output_norm.weight", "model.norm.weight", BIND_VECTOR, 0, 0, W(output_norm), {DIM_EMBD}},
+    {"rope_freqs.weight", NULL, BIND_VECTOR | BIND_OPTIONAL, 0, 0, W(rope_freqs), {DIM_ROT_HALF}},
+    {"blk.%d.attn_norm.weight", HF_LAYER "input_layernorm.weight", LAYER_VECTOR, 0, 0, L(attn_norm), {DIM_EMBD}},
+    {"blk.%d.attn_q.weight", HF_LAYER "self_attn.q_proj.weight", BIND_LAYER, 0, 0, L(wq), {DIM_EMBD, DIM_Q}},
+    {"blk.%d.attn_k.weight", HF_LAYER "self_attn.k_proj.weight", BIND_LAYER, 0, 0, L(wk), {DIM_EMBD, DIM_K}},
+    {"blk.%d.attn_v.weight", HF_LAYER "self_attn.v_proj.weight", BIND_LAYER, 0, 0, L(wv), {DIM_EMBD, DIM_V}},
+    {"blk.%d.attn_output.weight", HF_LAYER "self_attn.o_proj.weight", BIND_LAYER, 0, 0, L(wo), {DIM_ATT_OUT, DIM_EMBD}},
+    {"blk.%d.attn_q.bias", HF_LAYER "self_attn.q_proj.bias", LAYER_VECTOR | BIND_OPTIONAL, 0, ARCH_BIT(ARCH_QWEN2) | OSS, L(bq), {DIM_Q}},
+    {"blk.%d.attn_k.bias", HF_LAYER "self_attn.k_proj.bias", LAYER_VECTOR | BIND_OPTIONAL, 0, ARCH_BIT(ARCH_QWEN2) | OSS, L(bk), {DIM_K}},
+    {"blk.%d.attn_v.bias", HF_LAYER "self_attn.v_proj.bias", LAYER_VECTOR | BIND_OPTIONAL, 0, ARCH_BIT(ARCH_QWEN2) | OSS, L(bv), {DIM_V}},
+    {"blk.%d.attn_output.bias", HF_LAYER "self_attn.o_proj.bias", LAYER_VECTOR | BIND_OPTIONAL, 0, OSS, L(bo), {DIM_EMBD}},
+    {"blk.%d.attn_q_norm.weight", HF_LAYER "self_attn.q_norm.weight", LAYER_VECTOR | BIND_OPTIONAL, 0, QK_NORM, L(q_norm), {DIM_HEAD}},
+    {"blk.%d.attn_k_norm.weight", HF_LAYER "self_attn.k_norm.weight", LAYER_VECTOR | BIND_OPTIONAL, 0, QK_NORM, L(k_norm), {DIM_HEAD}},
+    {"blk.%d.attn_sinks.weight", HF_LAYER "self_attn.sinks", LAYER_VECTOR, OSS, 0, L(attn_sinks), {DIM_HEADS}},
+    /* GPT-OSS's GGUF files name the norm before the experts differently */
+    {"blk.%d.ffn_norm.weight", HF_LAYER "post_attention_layernorm.weight", LAYER_VECTOR, NOT_OSS, 0, L(ffn_norm), {DIM_EMBD}},
+    {"blk.%d.post_attention_norm.weight", HF_LAYER "post_attention_layernorm.weight", LAYER_VECTOR, OSS, 0, L(ffn_norm), {DIM_EMBD}},
+    {"blk.%d.ffn_gate.weight", HF_LAYER "mlp.gate_proj.weight", BIND_LAYER | BIND_DENSE, 0, 0, L(ffn_gate), {DIM_EMBD, DIM_FF}},
+    {"blk.%d.ffn_up.weight", HF_LAYER "mlp.up_proj.weight", BIND_LAYER | BIND_DENSE, 0, 0, L(ffn_up), {DIM_EMBD, DIM_FF}},
+    {"blk.%d.ffn_down.weight", HF_LAYER "mlp.down_proj.weight", BIND_LAYER | BIND_DENSE, 0, 0, L(ffn_down), {DIM_FF, DIM_EMBD}},
+    {"blk.%d.ffn_gate_inp.weight", HF_LAYER "mlp.router.weight", BIND_LAYER | BIND_MOE, 0, 0, L(ffn_router), {DIM_EMBD, DIM_EXPERTS}},
+    {"blk.%d.ffn_gate_inp.bias", HF_LAYER "mlp.router.bias", LAYER_VECTOR | BIND_MOE | BIND_OPTIONAL, 0, OSS, L(ffn_router_b), {DIM_EXPERTS}},
+    {"blk.%d.ffn_gate_exps.weight", HF_LAYER "mlp.experts.gate_proj.weight", BIND_LAYER | BIND_MOE, 0, 0, L(ffn_gate_exps),
+     {DIM_EMBD, DIM_FF_EXP, DIM_EXPERTS}},
+    {"blk.%d.ffn_up_exps.weight", HF_LAYER "mlp.experts.up_proj.weight", BIND_LAYER | BIND_MOE, 0, 0, L(ffn_up_exps),
+     {DIM_EMBD, DIM_FF_EXP, DIM_EXPERTS}},
+    {"blk.%d.ffn_down_exps.weight", HF_LAYER "mlp.experts.down_proj.weight", BIND_LAYER | BIND_MOE, 0, 0, L(ffn_down_exps),
+     {DIM_FF_EXP, DIM_EMBD, DIM_EXPERTS}},
+    {"blk.%d.ffn_gate_exps.bias", HF_LAYER "mlp.experts.gate_proj.bias", LAYER_VECTOR | BIND_MOE | BIND_OPTIONAL, 0, OSS,
+     L(ffn_gate_exps_b), {DIM_FF_EXP, DIM_EXPERTS}},
+    {"blk.%d.ffn_up_exps.bias", HF_LAYER "mlp.experts.up_proj.bias", LAYER_VECTOR | BIND_MOE | BIND_OPTIONAL, 0, OSS,
+     L(ffn_up_exps_b), {DIM_FF_EXP, DIM_EXPERTS}},
+    {"blk.%d.ffn_down_exps.bias", HF_LAYER "mlp.experts.down_proj.bias", LAYER_VECTOR | BIND_MOE | BIND_OPTIONAL, 0, OSS,
+     L(ffn_down_exps_b), {DIM_EMBD, DIM_EXPERTS}},
+#undef L
+#undef W
+#undef QK_NORM
+#undef NOT_OSS
+#undef OSS
+#undef LAYER_VECTOR
 #undef HF_LAYER
 };
+
+/* Whether a row binds a tensor of a model of this architecture and kind. */
+static bool binding_applies(const struct binding *b, const hparams *hp) {
+    if (b->archs && !(b->archs & ARCH_BIT(hp->arch))) return false;
+    return !(b->flags & (hp->n_expert ? BIND_DENSE : BIND_MOE));
+}
 
 /* The key "ARCH.suffix". */
 static const meta_kv *meta_arch(const model_file *f, const char *arch, const char *suffix) {
@@ -3797,6 +3989,75 @@ static int hparam_float(const model_file *f, const char *arch, const char *suffi
     return MV_OK;
 }
 
+/* Experts: their count, how many a token uses, their feed-forward width. */
+static int read_experts(const model_file *f, const char *arch, hparams *hp, char *err) {
+    int rc;
+    if ((rc = hparam_int(f, arch, "expert_count", 0, 0, 1 << 16, &hp->n_expert, err))) return rc;
+    if (!hp->n_expert) return MV_OK;
+    if ((rc = hparam_int(f, arch, "expert_used_count", -1, 1, MV_MIN(hp->n_expert, 64), &hp->n_expert_used, err)) ||
+        (rc = hparam_int(f, arch, "expert_feed_forward_length", hp->n_ff, 1, 1 << 20, &hp->n_ff_exp, err)) ||
+        (rc = hparam_float(f, arch, "expert_weights_scale", 0.0, &hp->expert_weights_scale, err)))
+        return rc;
+    return MV_OK;
+}
+
+/* The sliding window of the architectures that have one (llama.cpp ignores
+   the key elsewhere, Mistral's included), and which layers slide: a period
+   (FORMATS.md §1.5) or a per-layer array. */
+static int read_sliding_window(const model_file *f, const char *arch, hparams *hp, char *err) {
+    const int period = ARCHS[hp->arch].swa_period;
+    if (!period) return MV_OK;
+    int rc = hparam_int(f, arch, "attention.sliding_window", -1, 1, 1 << 30, &hp->n_swa, err);
+    if (rc) return rc;
+    const meta_kv *pattern = meta_arch(f, arch, "attention.sliding_window_pattern");
+    if (pattern && pattern->type == GGUF_ARRAY) {
+        if (pattern->n != (uint64_t)hp->n_layer || !gguf_type_is_int(pattern->array_type))
+            return fail(err, MV_ERR_FORMAT, "GGUF key '%s.attention.sliding_window_pattern': expected %d integers or booleans", arch,
+                        hp->n_layer);
+        hp->swa_layers = pattern;
+        return MV_OK;
+    }
+    return hparam_int(f, arch, "attention.sliding_window_pattern", period, 0, 1 << 16, &hp->swa_period, err);
+}
+
+/* RoPE scaling: linear, or YaRN with its attention factor computed as
+   llama.cpp computes it (llama-context.cpp): mscale(s) = 0.1·ln(s) + 1,
+   divided by 1 + 0.1·ln(s) since the RoPE kernel multiplies that back in. */
+static int read_rope_scaling(const model_file *f, const char *arch, hparams *hp, char *err) {
+    hp->rope_freq_scale = 1.0f;
+    hp->yarn_beta_fast = 32.0f;
+    hp->yarn_beta_slow = 1.0f;
+    hp->yarn_truncate = true;
+    hp->n_ctx_orig = hp->n_ctx_train;
+    float attn_factor = 1.0f, factor = 1.0f, log_mul = 0.0f;
+    int rc;
+    if ((rc = hparam_float(f, arch, "rope.scaling.attn_factor", 1.0, &attn_factor, err)) ||
+        (rc = hparam_float(f, arch, "rope.scaling.factor", 1.0, &factor, err)))
+        return rc;
+    hp->yarn_attn_factor = attn_factor;
+    size_t len;
+    const char *scaling = meta_string(meta_arch(f, arch, "rope.scaling.type"), &len);
+    if (!scaling || (len == 4 && !memcmp(scaling, "none", 4))) return MV_OK;
+    if (factor > 0) hp->rope_freq_scale = 1.0f / factor;
+    if (len == 6 && !memcmp(scaling, "linear", 6)) return MV_OK;
+    if (!(len == 4 && !memcmp(scaling, "yarn", 4)))
+        return fail(err, MV_ERR_UNSUPPORTED, "%s.rope.scaling.type '%.*s' is not supported", arch, (int)len, scaling);
+    const meta_kv *truncate = meta_arch(f, arch, "rope.scaling.yarn_truncate");
+    if (truncate && truncate->type == GGUF_BOOL) hp->yarn_truncate = truncate->v.i != 0;
+    if ((rc = hparam_int(f, arch, "rope.scaling.original_context_length", hp->n_ctx_train, 1, 1 << 30, &hp->n_ctx_orig, err)) ||
+        (rc = hparam_float(f, arch, "rope.scaling.yarn_beta_fast", 32.0, &hp->yarn_beta_fast, err)) ||
+        (rc = hparam_float(f, arch, "rope.scaling.yarn_beta_slow", 1.0, &hp->yarn_beta_slow, err)) ||
+        (rc = hparam_float(f, arch, "rope.scaling.yarn_log_multiplier", 0.0, &log_mul, err)))
+        return rc;
+    const float s = 1.0f / hp->rope_freq_scale;
+#define YARN_MSCALE(m) (s <= 1.0f ? 1.0f : 0.1f * (m) * logf(s) + 1.0f)
+    const float mscale = log_mul != 0.0f ? YARN_MSCALE(1.0f) / YARN_MSCALE(log_mul) : YARN_MSCALE(1.0f);
+#undef YARN_MSCALE
+    hp->yarn_ext_factor = 1.0f;
+    hp->yarn_attn_factor = mscale * (1.0f / (1.0f + 0.1f * logf(s))) * attn_factor;
+    return MV_OK;
+}
+
 static int read_hparams(const model_file *f, int n_vocab, hparams *hp, char *err) {
     memset(hp, 0, sizeof *hp);
     size_t len;
@@ -3822,28 +4083,21 @@ static int read_hparams(const model_file *f, int n_vocab, hparams *hp, char *err
         (rc = hparam_float(f, name, "attention.layer_norm_rms_epsilon", 1e-5, &hp->rms_eps, err)) ||
         (rc = hparam_float(f, name, "rope.freq_base", 10000.0, &hp->rope_base, err)))
         return rc;
+    if ((rc = read_experts(f, name, hp, err)) || (rc = read_sliding_window(f, name, hp, err))) return rc;
     if (hp->n_head % hp->n_head_kv)
         return fail(err, MV_ERR_FORMAT, "%s: %d attention heads are not a multiple of %d KV heads", name, hp->n_head, hp->n_head_kv);
     if (hp->n_rot % 2) return fail(err, MV_ERR_FORMAT, "%s.rope.dimension_count: %d is odd", name, hp->n_rot);
     /* Hugging Face checkpoints all pair dimensions by halves (rotate-half) */
     hp->rope_style = f->source == SOURCE_SAFETENSORS ? ROPE_NEOX : ARCHS[hp->arch].rope_style;
-    hp->rope_freq_scale = 1.0f;
-    hp->yarn_attn_factor = 1.0f;
-    hp->yarn_beta_fast = 32.0f;
-    hp->yarn_beta_slow = 1.0f;
-    hp->n_ctx_orig = hp->n_ctx_train;
-    size_t slen;
-    const char *scaling = meta_string(meta_arch(f, name, "rope.scaling.type"), &slen);
-    if (scaling && !(slen == 4 && !memcmp(scaling, "none", 4))) {
-        float factor = 1.0f;
-        if ((rc = hparam_float(f, name, "rope.scaling.factor", 1.0, &factor, err))) return rc;
-        if (slen == 6 && !memcmp(scaling, "linear", 6)) {
-            if (factor > 0) hp->rope_freq_scale = 1.0f / factor;
-        } else {
-            return fail(err, MV_ERR_UNSUPPORTED, "%s.rope.scaling.type '%.*s' is not supported", name, (int)slen, scaling);
-        }
-    }
-    return MV_OK;
+    return read_rope_scaling(f, name, hp, err);
+}
+
+/* Whether layer il attends to a sliding window only. */
+static bool layer_slides(const hparams *hp, int il) {
+    if (!hp->n_swa) return false;
+    const meta_kv *list = hp->swa_layers;
+    if (list) return meta_number_at(list->array_type, list->data + (size_t)il * GGUF_VALUE_SIZE[list->array_type]) != 0;
+    return hp->swa_period == 0 || il % hp->swa_period < hp->swa_period - 1;
 }
 
 /* ============================================================================
@@ -3851,65 +4105,97 @@ static int read_hparams(const model_file *f, int n_vocab, hparams *hp, char *err
    ============================================================================ */
 
 /* Per layer and sequence: K as one row of (n_head_kv · head_dim) elements
-   per position; V transposed, one row per element of the value heads with
-   a column per position (as llama.cpp stores it without flash attention),
-   so attention's weighted sum of values is a dot product per element. V
-   rows are padded to a multiple of 64 positions and the cache starts zeroed,
-   so a dot product may run over the padding. */
+   per slot; V transposed, one row per element of the value heads with a
+   column per slot (as llama.cpp stores it without flash attention), so
+   attention's weighted sum of values is a dot product per element. V rows
+   are padded to a multiple of 64 slots and the cache starts zeroed, so a
+   dot product may run over the padding. Position p lives in slot p of a
+   full-attention layer; a sliding-window layer keeps only a ring of
+   n_ring = window + n_batch − 1 slots (p in slot p mod n_ring), enough for
+   every token of a batch to see its whole window. */
 typedef struct {
     int type;              /* F32 or F16 */
-    int n_ctx, n_ctx_pad, n_seq, n_layer;
+    int n_ctx, n_seq, n_layer;
+    int n_ring;            /* slots of sliding layers (n_ctx if they have none) */
     int k_width, v_width;  /* elements per position */
+    int *n_slots;          /* [n_layer]: n_ctx or n_ring */
     uint8_t **k, **v;      /* [n_layer] */
     int32_t *length;       /* [n_seq]: positions held */
+    int32_t *ring_pos;     /* [n_seq][n_ring]: the position each ring slot holds, −1: none */
 } kv_cache;
+
+static int slots_padded(int n) { return (n + 63) / 64 * 64; }
 
 static void kv_free(kv_cache *kv) {
     for (int l = 0; kv->k && l < kv->n_layer; l++) free(kv->k[l]), free(kv->v[l]);
     free(kv->k);
     free(kv->v);
+    free(kv->n_slots);
     free(kv->length);
+    free(kv->ring_pos);
     memset(kv, 0, sizeof *kv);
 }
 
-static int kv_init(kv_cache *kv, const hparams *hp, int type, int n_ctx, int n_seq) {
+static int kv_init(kv_cache *kv, const hparams *hp, const bool *sliding, int type, int n_ctx, int n_seq, int n_batch) {
     memset(kv, 0, sizeof *kv);
-    kv->type = type, kv->n_ctx = n_ctx, kv->n_ctx_pad = (n_ctx + 63) / 64 * 64, kv->n_seq = n_seq, kv->n_layer = hp->n_layer;
+    kv->type = type, kv->n_ctx = n_ctx, kv->n_seq = n_seq, kv->n_layer = hp->n_layer;
+    kv->n_ring = hp->n_swa ? MV_MIN(n_ctx, hp->n_swa + n_batch - 1) : n_ctx;
     kv->k_width = hp->n_head_kv * hp->head_dim;
     kv->v_width = hp->n_head_kv * hp->head_dim_v;
     kv->k = calloc((size_t)hp->n_layer, sizeof *kv->k);
     kv->v = calloc((size_t)hp->n_layer, sizeof *kv->v);
+    kv->n_slots = calloc((size_t)hp->n_layer, sizeof *kv->n_slots);
     kv->length = calloc((size_t)n_seq, sizeof *kv->length);
-    if (!kv->k || !kv->v || !kv->length) return MV_ERR_NOMEM;
-    const size_t k_bytes = (size_t)n_seq * (size_t)n_ctx * row_bytes(type, kv->k_width);
-    const size_t v_bytes = (size_t)n_seq * (size_t)kv->v_width * row_bytes(type, kv->n_ctx_pad);
+    kv->ring_pos = malloc((size_t)n_seq * (size_t)kv->n_ring * sizeof *kv->ring_pos);
+    if (!kv->k || !kv->v || !kv->n_slots || !kv->length || !kv->ring_pos) return MV_ERR_NOMEM;
+    memset(kv->ring_pos, 0xff, (size_t)n_seq * (size_t)kv->n_ring * sizeof *kv->ring_pos);
     for (int l = 0; l < hp->n_layer; l++) {
-        kv->k[l] = calloc(1, k_bytes);
-        kv->v[l] = calloc(1, v_bytes);
+        const int n = kv->n_slots[l] = sliding[l] ? kv->n_ring : n_ctx;
+        kv->k[l] = calloc((size_t)n_seq * (size_t)n, row_bytes(type, kv->k_width));
+        kv->v[l] = calloc((size_t)n_seq * (size_t)kv->v_width, row_bytes(type, slots_padded(n)));
         if (!kv->k[l] || !kv->v[l]) return MV_ERR_NOMEM;
     }
     return MV_OK;
 }
 
-/* The K row of a position. */
-static uint8_t *kv_k_row(const kv_cache *kv, int layer, int seq, int pos) {
-    return kv->k[layer] + ((size_t)seq * (size_t)kv->n_ctx + (size_t)pos) * row_bytes(kv->type, kv->k_width);
+/* The K row of a slot. */
+static uint8_t *kv_k_row(const kv_cache *kv, int layer, int seq, int slot) {
+    return kv->k[layer] + ((size_t)seq * (size_t)kv->n_slots[layer] + (size_t)slot) * row_bytes(kv->type, kv->k_width);
 }
 
-/* The V row of one element (index into the value heads): all its positions. */
+/* The V row of one element (index into the value heads): all its slots. */
 static uint8_t *kv_v_row(const kv_cache *kv, int layer, int seq, int element) {
-    return kv->v[layer] + ((size_t)seq * (size_t)kv->v_width + (size_t)element) * row_bytes(kv->type, kv->n_ctx_pad);
+    return kv->v[layer] + ((size_t)seq * (size_t)kv->v_width + (size_t)element) * row_bytes(kv->type, slots_padded(kv->n_slots[layer]));
 }
 
 static void kv_store(kv_cache *kv, int layer, int seq, int pos, const float *k, const float *v) {
-    uint8_t *krow = kv_k_row(kv, layer, seq, pos);
+    const int slot = pos % kv->n_slots[layer];
+    uint8_t *krow = kv_k_row(kv, layer, seq, slot);
     if (kv->type == MV_TYPE_F32) memcpy(krow, k, (size_t)kv->k_width * sizeof *k);
     else quantize_f16(k, krow, kv->k_width);
     for (int e = 0; e < kv->v_width; e++) {
         uint8_t *col = kv_v_row(kv, layer, seq, e);
-        if (kv->type == MV_TYPE_F32) ((float *)col)[pos] = v[e];
-        else ((uint16_t *)col)[pos] = f32_to_f16(v[e]);
+        if (kv->type == MV_TYPE_F32) ((float *)col)[slot] = v[e];
+        else ((uint16_t *)col)[slot] = f32_to_f16(v[e]);
     }
+}
+
+/* Whether sequence seq can go on from position n_keep: the ring must still
+   hold the window that position sees (a rewind past what it overwrote
+   cannot be undone). */
+static bool kv_can_continue_at(const kv_cache *kv, int seq, int n_keep, int n_swa) {
+    if (!n_swa || kv->n_ring == kv->n_ctx) return true;
+    for (int p = MV_MAX(0, n_keep - n_swa + 1); p < n_keep; p++)
+        if (kv->ring_pos[(size_t)seq * kv->n_ring + p % kv->n_ring] != p) return false;
+    return true;
+}
+
+/* Keeps positions [0, n_keep) of sequence seq. */
+static void kv_keep(kv_cache *kv, int seq, int n_keep) {
+    int32_t *ring = kv->ring_pos + (size_t)seq * kv->n_ring;
+    for (int i = 0; i < kv->n_ring; i++)
+        if (ring[i] >= n_keep) ring[i] = -1;
+    kv->length[seq] = MV_MIN(kv->length[seq], n_keep);
 }
 
 /* ============================================================================
@@ -3936,7 +4222,11 @@ struct mv_context {
     /* scratch for one forward pass of up to n_batch tokens, sized at creation */
     float *x, *xn, *q, *k, *v, *att, *tmp, *gate, *up, *rope;
     uint8_t *act;             /* activations quantized for the dot kernels */
-    float *att_scores;        /* per thread: n_ctx_pad attention weights */
+    float *att_scores;        /* per thread: a score per slot of the cache (n_ctx, padded) */
+    /* mixtures of experts: router logits, each token's experts and weights,
+       the rows an expert takes, their batch entries (t·k + j), the outputs */
+    float *router, *moe_weight, *moe_in, *moe_out;
+    int32_t *moe_sel, *moe_slot;
     /* the last mv_decode */
     int32_t *pos, *seq;       /* stb_ds */
     float *logits;
@@ -3962,8 +4252,10 @@ static dot_fn matmul_kernel(const mv_model *m, const tensor *w, int n_tokens, in
     return m->dot[ORDER_VEC][type];
 }
 
-/* out[t·n_out + r] = W_r · x_t for n_tokens rows x_t of n_in floats. */
-static void matmul(mv_context *ctx, float *out, const tensor *w, const float *x, int n_tokens) {
+/* out[t·n_out + r] = W_r · x_t for n_tokens rows x_t of n_in floats;
+   one_by_one: summed as llama.cpp sums single tokens (its mul_mat_id
+   multiplies experts' rows so, whatever the batch). */
+static void matmul_rows(mv_context *ctx, float *out, const tensor *w, const float *x, int n_tokens, bool one_by_one) {
     const int n_in = (int)w->ne[0], n_out = (int)w->ne[1], nt = ctx->params.n_threads;
     const int act_type = TYPES[w->type].dot_type;
     const size_t w_stride = row_bytes(w->type, n_in);
@@ -3983,11 +4275,15 @@ static void matmul(mv_context *ctx, float *out, const tensor *w, const float *x,
     for (int tile = 0; tile < n_tiles; tile++) {
         const int r0 = tile * TILE, r1 = MV_MIN(r0 + TILE, n_out);
         for (int t = 0; t < n_tokens; t++) {
-            const dot_fn dot = matmul_kernel(ctx->model, w, n_tokens, t);
+            const dot_fn dot = one_by_one ? matmul_kernel(ctx->model, w, 1, 0) : matmul_kernel(ctx->model, w, n_tokens, t);
             for (int r = r0; r < r1; r++)
                 out[(size_t)t * n_out + r] = dot(n_in, w->data + (size_t)r * w_stride, act + t * act_stride);
         }
     }
+}
+
+static void matmul(mv_context *ctx, float *out, const tensor *w, const float *x, int n_tokens) {
+    matmul_rows(ctx, out, w, x, n_tokens, false);
 }
 
 /* y = x / sqrt(mean(x²) + eps) ⊙ w (the sum in double, as ggml). */
@@ -4006,14 +4302,16 @@ static void add_bias(float *x, const float *b, int n_rows, int n) {
 /* cos/sin of every rotated pair at position pos, as ggml computes them: the
    angle pos·base^(−2i/n_rot) (a running product in float), divided by the
    Llama-3 frequency factor, then YaRN's blend of interpolated and
-   extrapolated angles with its magnitude correction. */
+   extrapolated angles with its magnitude correction (correction dims
+   rounded outward unless the checkpoint says truncate: false). */
 static void rope_angles(const hparams *hp, const float *freq_factors, int32_t pos, float *cs) {
     const float theta_scale = powf(hp->rope_base, -2.0f / (float)hp->n_rot);
     float corr_low = 0, corr_high = 0;
     if (hp->yarn_ext_factor != 0.0f) {
         const float n = (float)hp->n_rot, base = hp->rope_base, two_pi = 6.2831853071795864769f;
-        corr_low = floorf(n * logf((float)hp->n_ctx_orig / (hp->yarn_beta_fast * two_pi)) / (2 * logf(base)));
-        corr_high = ceilf(n * logf((float)hp->n_ctx_orig / (hp->yarn_beta_slow * two_pi)) / (2 * logf(base)));
+        corr_low = n * logf((float)hp->n_ctx_orig / (hp->yarn_beta_fast * two_pi)) / (2 * logf(base));
+        corr_high = n * logf((float)hp->n_ctx_orig / (hp->yarn_beta_slow * two_pi)) / (2 * logf(base));
+        if (hp->yarn_truncate) corr_low = floorf(corr_low), corr_high = ceilf(corr_high);
         corr_low = fmaxf(0, corr_low), corr_high = fminf(n - 1, corr_high);
     }
     float theta = (float)pos;
@@ -4061,19 +4359,41 @@ static float exp_approx(float x) {
     return ldexpf(j, (int)n);
 }
 
+/* y = softmax(x) over n entries as ggml computes it: exp_approx 16 at a
+   time (expf for the rest), the sum in double, scaled by the float
+   reciprocal of the sum. extra: a logit that only joins the denominator
+   (an attention sink; −∞: none). Entries of −∞ come out 0. */
+static void softmax(float *y, const float *x, int n, float extra) {
+    float max = extra;
+    for (int i = 0; i < n; i++) max = fmaxf(max, x[i]);
+    double sum = 0;
+    const int n16 = n & ~15;
+    for (int c = 0; c < n16; c += 16) {
+        float e[16];
+        for (int l = 0; l < 16; l++) e[l] = y[c + l] = exp_approx(x[c + l] - max);
+        sum += reduce16(e);
+    }
+    for (int i = n16; i < n; i++) sum += (double)(y[i] = expf(x[i] - max));
+    if (extra != -INFINITY) sum += (double)expf(extra - max);
+    const float inv = (float)(1.0 / sum);
+    for (int i = 0; i < n; i++) y[i] *= inv;
+}
+
 /* Attention of n query rows (n_head heads each) over the cache: token t of
-   sequence seq[t] at position pos[t] sees positions 0..pos[t]. Evaluated as
-   llama.cpp evaluates it without flash attention, step for step: scores
-   K·q times 1/sqrt(head_dim); softmax with exp_approx summed 16 at a time in
-   double, scaled by the float reciprocal of the sum; out = Vᵀ·p. An F16
-   cache takes q and p rounded to F16. Batches of two or more tokens add
-   Vᵀ·p (and, F16, K·q) in one 16-lane chain (its GEMM), single tokens as
-   the dot kernels do (its vec_dot). */
+   sequence seq[t] at position pos[t] sees positions 0..pos[t], or the last
+   n_swa of them on a sliding layer. Evaluated as llama.cpp evaluates it
+   without flash attention, step for step: scores K·q times 1/sqrt(head_dim)
+   over the cache's slots, −∞ where masked; softmax (with the layer's sink
+   logit, GPT-OSS); out = Vᵀ·p. An F16 cache takes q and p rounded to F16.
+   Batches of two or more tokens add Vᵀ·p (and, F16, K·q) in one 16-lane
+   chain (its GEMM), single tokens as the dot kernels do (its vec_dot). */
 static void attention(mv_context *ctx, int layer, const float *q, float *out, const int32_t *pos, const int32_t *seq, int n) {
     const mv_model *m = ctx->model;
     const hparams *hp = &m->hp;
+    const layer_weights *L = &m->layers[layer];
     const kv_cache *kv = &ctx->kv;
     const int n_head = hp->n_head, hd = hp->head_dim, hdv = hp->head_dim_v, group = hp->n_head / hp->n_head_kv;
+    const int n_slots = kv->n_slots[layer];
     const bool f16 = kv->type == MV_TYPE_F16;
     const float scale = 1.0f / sqrtf((float)hd);
     const dot_fn dot = m->dot[ORDER_VEC][kv->type], chain = n > 1 ? m->dot[ORDER_GEMM][kv->type] : NULL;
@@ -4081,29 +4401,23 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
     const size_t k_head_bytes = row_bytes(kv->type, hd);
     MV_PARALLEL_FOR(ctx->params.n_threads)
     for (int job = 0; job < n * n_head; job++) {
-        const int t = job / n_head, h = job % n_head, kvh = h / group, n_keys = pos[t] + 1;
-        const int n_pad = (n_keys + 63) / 64 * 64;
+        const int t = job / n_head, h = job % n_head, kvh = h / group;
+        const int first = L->sliding ? MV_MAX(0, pos[t] - hp->n_swa + 1) : 0;
+        /* slots in use: 0..pos[t], or the whole ring once it has wrapped */
+        const int n_pad = MV_MIN(slots_padded(pos[t] + 1), slots_padded(n_slots));
         const float *qh = q + ((size_t)t * n_head + h) * hd;
         uint16_t q16[1024];
         if (f16) quantize_f16(qh, q16, hd);
-        float *p = ctx->att_scores + (size_t)thread_index() * kv->n_ctx_pad, max = -INFINITY;
-        for (int j = 0; j < n_keys; j++) {
-            const uint8_t *k = kv_k_row(kv, layer, seq[t], j) + kvh * k_head_bytes;
-            p[j] = score_dot(hd, k, f16 ? (const void *)q16 : (const void *)qh) * scale;
-            max = fmaxf(max, p[j]);
+        float *p = ctx->att_scores + (size_t)thread_index() * (size_t)slots_padded(kv->n_ctx);
+        for (int j = 0; j < n_pad; j++) p[j] = -INFINITY;
+        for (int j = first; j <= pos[t]; j++) {
+            const int slot = j % n_slots;
+            const uint8_t *k = kv_k_row(kv, layer, seq[t], slot) + kvh * k_head_bytes;
+            p[slot] = score_dot(hd, k, f16 ? (const void *)q16 : (const void *)qh) * scale;
         }
-        double sum = 0;
-        for (int c = 0; c < n_pad; c += 16) {
-            float e[16];
-            for (int l = 0; l < 16; l++) e[l] = p[c + l] = c + l < n_keys ? exp_approx(p[c + l] - max) : 0.0f;
-            sum += reduce16(e);
-        }
-        const float inv = (float)(1.0 / sum);
-        for (int j = 0; j < n_pad; j++) {
-            const float w = p[j] * inv;
-            if (f16) ((uint16_t *)p)[j] = f32_to_f16(w); /* in place: entry j lies below float j */
-            else p[j] = w;
-        }
+        softmax(p, p, n_pad, L->attn_sinks ? L->attn_sinks[h] : -INFINITY);
+        if (f16)
+            for (int j = 0; j < n_pad; j++) ((uint16_t *)p)[j] = f32_to_f16(p[j]); /* in place: entry j lies below float j */
         float *o = out + ((size_t)t * n_head + h) * hdv;
         for (int d = 0; d < hdv; d++) o[d] = (chain ? chain : dot)(n_pad, kv_v_row(kv, layer, seq[t], kvh * hdv + d), p);
     }
@@ -4151,11 +4465,101 @@ static void attention_block(mv_context *ctx, int il, const int32_t *pos, const i
     for (size_t i = 0; i < (size_t)n * E; i++) ctx->x[i] += ctx->tmp[i];
 }
 
+/* GPT-OSS's activation: x = min(g, 7), y = clamp(u, −7, 7),
+   g ← x·σ(1.702·x)·(y + 1), with expf as ggml's swiglu_oai. */
+static void swiglu_oai(float *gate, const float *up, int n_rows, int n_ff) {
+    const float alpha = 1.702f, limit = 7.0f;
+    for (size_t i = 0; i < (size_t)n_rows * n_ff; i++) {
+        const float x = fminf(gate[i], limit), y = fminf(fmaxf(up[i], -limit), limit);
+        gate[i] = x / (1.0f + expf(alpha * -x)) * (y + 1.0f);
+    }
+}
+
+/* The experts token t uses (sel) and their weights, best first, from its
+   router logits, as llama.cpp's build_moe_ffn: SOFTMAX: softmax of all
+   logits, the top k of those, renormalized to sum 1 (the sum clamped below
+   at F16's smallest normal); SOFTMAX_WEIGHT: the top k logits, softmaxed. */
+static void route_token(const hparams *hp, float *logits, int32_t *sel, float *weight) {
+    const int n_expert = hp->n_expert, k = hp->n_expert_used;
+    const bool softmax_all = ARCHS[hp->arch].gating == GATING_SOFTMAX;
+    if (softmax_all) softmax(logits, logits, n_expert, -INFINITY);
+    for (int i = 0; i < k; i++) { /* selection by descending value; ties to the lower index */
+        int best = -1;
+        for (int e = 0; e < n_expert; e++) {
+            bool taken = false;
+            for (int j = 0; j < i; j++) taken |= sel[j] == e;
+            if (!taken && (best < 0 || logits[e] > logits[best])) best = e;
+        }
+        sel[i] = best, weight[i] = logits[best];
+    }
+    if (softmax_all) {
+        double sum = 0;
+        for (int i = 0; i < k; i++) sum += weight[i];
+        const float total = fmaxf((float)sum, 6.103515625e-5f);
+        for (int i = 0; i < k; i++) weight[i] /= total;
+    } else {
+        softmax(weight, weight, k, -INFINITY);
+    }
+}
+
+/* A mixture of experts: each token's k experts, computed expert by expert
+   over the tokens that chose it (each expert's weights read once a batch),
+   then x += Σ weight·output in the routing order. */
+static void moe_block(mv_context *ctx, const layer_weights *L, int n) {
+    const hparams *hp = &ctx->model->hp;
+    const int E = hp->n_embd, F = hp->n_ff_exp, k = hp->n_expert_used;
+    matmul(ctx, ctx->router, L->ffn_router, ctx->xn, n);
+    if (L->ffn_router_b) add_bias(ctx->router, L->ffn_router_b, n, hp->n_expert);
+    for (int t = 0; t < n; t++) route_token(hp, ctx->router + (size_t)t * hp->n_expert, ctx->moe_sel + t * k, ctx->moe_weight + t * k);
+    for (int e = 0; e < hp->n_expert; e++) {
+        int count = 0;
+        for (int i = 0; i < n * k; i++)
+            if (ctx->moe_sel[i] == e) {
+                memcpy(ctx->moe_in + (size_t)count * E, ctx->xn + (size_t)(i / k) * E, (size_t)E * sizeof(float));
+                ctx->moe_slot[count++] = i;
+            }
+        if (!count) continue;
+        const tensor *w[3] = {L->ffn_gate_exps, L->ffn_up_exps, L->ffn_down_exps};
+        tensor expert[3];
+        for (int j = 0; j < 3; j++) {
+            expert[j] = *w[j];
+            expert[j].data += (size_t)e * (size_t)w[j]->ne[1] * row_bytes(w[j]->type, w[j]->ne[0]);
+            expert[j].ne[2] = 1;
+        }
+        matmul_rows(ctx, ctx->gate, &expert[0], ctx->moe_in, count, true);
+        matmul_rows(ctx, ctx->up, &expert[1], ctx->moe_in, count, true);
+        if (L->ffn_gate_exps_b) add_bias(ctx->gate, L->ffn_gate_exps_b + (size_t)e * F, count, F);
+        if (L->ffn_up_exps_b) add_bias(ctx->up, L->ffn_up_exps_b + (size_t)e * F, count, F);
+        if (ARCHS[hp->arch].activation == ACT_SWIGLU_OAI) swiglu_oai(ctx->gate, ctx->up, count, F);
+        else swiglu(ctx->gate, ctx->up, count, F);
+        matmul_rows(ctx, ctx->tmp, &expert[2], ctx->gate, count, true);
+        if (L->ffn_down_exps_b) add_bias(ctx->tmp, L->ffn_down_exps_b + (size_t)e * E, count, E);
+        for (int c = 0; c < count; c++)
+            memcpy(ctx->moe_out + (size_t)ctx->moe_slot[c] * E, ctx->tmp + (size_t)c * E, (size_t)E * sizeof(float));
+    }
+    const float scale = hp->expert_weights_scale;
+    for (int t = 0; t < n; t++) {
+        float *w = ctx->moe_weight + t * k;
+        if (scale != 0.0f && scale != 1.0f)
+            for (int j = 0; j < k; j++) w[j] *= scale;
+        const float *y = ctx->moe_out + (size_t)t * k * E;
+        for (int i = 0; i < E; i++) {
+            float sum = y[i] * w[0];
+            for (int j = 1; j < k; j++) sum += y[(size_t)j * E + i] * w[j];
+            ctx->x[(size_t)t * E + i] += sum;
+        }
+    }
+}
+
 static void ffn_block(mv_context *ctx, int il, int n) {
     const hparams *hp = &ctx->model->hp;
     const layer_weights *L = &ctx->model->layers[il];
     const int E = hp->n_embd;
     for (int t = 0; t < n; t++) rmsnorm(ctx->xn + (size_t)t * E, ctx->x + (size_t)t * E, L->ffn_norm, E, hp->rms_eps);
+    if (L->ffn_router) {
+        moe_block(ctx, L, n);
+        return;
+    }
     matmul(ctx, ctx->gate, L->ffn_gate, ctx->xn, n);
     matmul(ctx, ctx->up, L->ffn_up, ctx->xn, n);
     swiglu(ctx->gate, ctx->up, n, hp->n_ff);
@@ -4174,6 +4578,7 @@ static void forward(mv_context *ctx, const mv_token *tokens, const int32_t *pos,
     for (int t = 0; t < n; t++) {
         TYPES[m->w.tok_embd->type].dequantize(m->w.tok_embd->data + (size_t)tokens[t] * embd_row, ctx->x + (size_t)t * E, E);
         rope_angles(hp, m->w.rope_freqs, pos[t], ctx->rope + (size_t)t * hp->n_rot);
+        ctx->kv.ring_pos[(size_t)seq[t] * ctx->kv.n_ring + pos[t] % ctx->kv.n_ring] = pos[t];
     }
     for (int il = 0; il < hp->n_layer; il++) {
         attention_block(ctx, il, pos, seq, n);
@@ -10224,7 +10629,8 @@ static int bind_one(mv_model *m, const struct binding *b, int layer, char *err) 
     binding_name(m, b, layer, name, sizeof name);
     const tensor *t = file_tensor(&m->file, name);
     if (!t) return b->flags & BIND_OPTIONAL ? MV_OK : fail(err, MV_ERR_FORMAT, "tensor %s is missing", name);
-    int64_t want[4] = {dim_size(&m->hp, b->dims[0]), b->dims[1] ? dim_size(&m->hp, b->dims[1]) : 1, 1, 1};
+    int64_t want[4] = {1, 1, 1, 1};
+    for (int d = 0; d < 3; d++) want[d] = b->dims[d] ? dim_size(&m->hp, b->dims[d]) : 1;
     for (int d = 0; d < 4; d++)
         if (t->ne[d] != want[d])
             return fail(err, MV_ERR_FORMAT, "tensor %s: shape {%lld, %lld, %lld, %lld}, expected {%lld, %lld, %lld, %lld}", name,
@@ -10235,9 +10641,9 @@ static int bind_one(mv_model *m, const struct binding *b, int layer, char *err) 
     if (b->flags & BIND_VECTOR) {
         const float *v = (const float *)t->data;
         if (t->type != MV_TYPE_F32) {
-            float *copy = malloc((size_t)t->ne[0] * sizeof *copy);
+            float *copy = malloc((size_t)tensor_n_elements(t) * sizeof *copy);
             if (!copy) return MV_ERR_NOMEM;
-            TYPES[t->type].dequantize(t->data, copy, t->ne[0]);
+            TYPES[t->type].dequantize(t->data, copy, tensor_n_elements(t));
             arrput(m->owned, copy);
             v = copy;
         }
@@ -10261,11 +10667,12 @@ static int bind_weights(mv_model *m, char *err) {
     if (!m->layers) return MV_ERR_NOMEM;
     for (size_t i = 0; i < sizeof BINDINGS / sizeof *BINDINGS; i++) {
         const struct binding *b = &BINDINGS[i];
-        for (int l = 0; l < (b->flags & BIND_LAYER ? m->hp.n_layer : 1); l++) {
+        for (int l = 0; binding_applies(b, &m->hp) && l < (b->flags & BIND_LAYER ? m->hp.n_layer : 1); l++) {
             int rc = bind_one(m, b, l, err);
             if (rc) return rc;
         }
     }
+    for (int l = 0; l < m->hp.n_layer; l++) m->layers[l].sliding = layer_slides(&m->hp, l);
     if (!m->w.output && !DOT_KERNELS[KERNEL_SCALAR][ORDER_VEC][m->w.tok_embd->type])
         return fail(err, MV_ERR_UNSUPPORTED, "tensor token_embd.weight: type %s cannot serve as the output head",
                     TYPES[m->w.tok_embd->type].name);
@@ -10473,9 +10880,9 @@ mv_context_params mv_context_default_params(void) {
 void mv_context_free(mv_context *ctx) {
     if (!ctx) return;
     kv_free(&ctx->kv);
-    float *buffers[] = {ctx->x, ctx->xn, ctx->q, ctx->k, ctx->v, ctx->att, ctx->tmp, ctx->gate, ctx->up, ctx->rope, ctx->att_scores, ctx->logits};
+    void *buffers[] = {ctx->x, ctx->xn, ctx->q, ctx->k, ctx->v, ctx->att, ctx->tmp, ctx->gate, ctx->up, ctx->rope, ctx->att_scores,
+                       ctx->logits, ctx->act, ctx->router, ctx->moe_weight, ctx->moe_in, ctx->moe_out, ctx->moe_sel, ctx->moe_slot};
     for (size_t i = 0; i < sizeof buffers / sizeof *buffers; i++) free(buffers[i]);
-    free(ctx->act);
     arrfree(ctx->pos);
     arrfree(ctx->seq);
     free(ctx);
@@ -10508,7 +10915,7 @@ int mv_context_create(mv_model *m, const mv_context_params *params, mv_context *
     if (!ctx) return MV_ERR_NOMEM;
     ctx->model = m;
     ctx->params = p;
-    const size_t B = (size_t)p.n_batch, E = (size_t)hp->n_embd, F = (size_t)hp->n_ff;
+    const size_t B = (size_t)p.n_batch, E = (size_t)hp->n_embd, F = (size_t)MV_MAX(hp->n_ff, hp->n_ff_exp);
     const size_t nq = (size_t)hp->n_head * hp->head_dim, nk = (size_t)hp->n_head_kv * hp->head_dim;
     const size_t nv = (size_t)hp->n_head_kv * hp->head_dim_v, natt = (size_t)hp->n_head * hp->head_dim_v;
     const size_t widest = MV_MAX(MV_MAX(E, F), natt);
@@ -10520,7 +10927,17 @@ int mv_context_create(mv_model *m, const mv_context_params *params, mv_context *
     ctx->act = alloc_aligned(B * MV_MAX(row_bytes(MV_TYPE_Q8_1, (int64_t)(widest + QK - 1) / QK * QK), widest * 2));
     int rc = ctx->x && ctx->xn && ctx->tmp && ctx->q && ctx->k && ctx->v && ctx->att && ctx->gate && ctx->up &&
              ctx->rope && ctx->att_scores && ctx->act ? MV_OK : MV_ERR_NOMEM;
-    if (!rc) rc = kv_init(&ctx->kv, hp, p.kv_type, p.n_ctx, p.n_seq);
+    if (!rc && hp->n_expert) {
+        const size_t K = (size_t)hp->n_expert_used;
+        ctx->router = alloc_aligned(B * (size_t)hp->n_expert * 4), ctx->moe_weight = alloc_aligned(B * K * 4);
+        ctx->moe_in = alloc_aligned(B * E * 4), ctx->moe_out = alloc_aligned(B * K * E * 4);
+        ctx->moe_sel = alloc_aligned(B * K * 4), ctx->moe_slot = alloc_aligned(B * 4);
+        if (!ctx->router || !ctx->moe_weight || !ctx->moe_in || !ctx->moe_out || !ctx->moe_sel || !ctx->moe_slot) rc = MV_ERR_NOMEM;
+    }
+    bool *sliding = calloc((size_t)hp->n_layer, sizeof *sliding);
+    for (int l = 0; sliding && l < hp->n_layer; l++) sliding[l] = m->layers[l].sliding;
+    if (!rc) rc = sliding ? kv_init(&ctx->kv, hp, sliding, p.kv_type, p.n_ctx, p.n_seq, p.n_batch) : MV_ERR_NOMEM;
+    free(sliding);
     if (rc) {
         snprintf(err, sizeof err, "out of memory creating a context of %d positions", p.n_ctx);
         copy_error(err_out, err_size, err);
@@ -10564,6 +10981,11 @@ int mv_decode(mv_context *ctx, const mv_batch *b) {
             return fail(ctx->error, MV_ERR_ARG, "mv_decode: position %d (batch index %d) does not continue sequence %d of length %d",
                         p, i, s, length[s]);
         }
+        if (p < length[s] && !kv_can_continue_at(&ctx->kv, s, p, ctx->model->hp.n_swa)) {
+            arrfree(want);
+            return fail(ctx->error, MV_ERR_ARG, "mv_decode: position %d of sequence %d: the sliding-window cache no longer holds the "
+                        "window before it (rewind to 0 and evaluate again)", p, s);
+        }
         if (p >= ctx->params.n_ctx) {
             arrfree(want);
             return fail(ctx->error, MV_ERR_CONTEXT_FULL, "mv_decode: position %d of sequence %d is past the context of %d", p, s,
@@ -10582,6 +11004,8 @@ int mv_decode(mv_context *ctx, const mv_batch *b) {
         }
         ctx->logits = l, ctx->logits_cap = (size_t)n_out;
     }
+    for (int i = 0; i < n; i++)
+        if (ctx->pos[i] < ctx->kv.length[ctx->seq[i]]) kv_keep(&ctx->kv, ctx->seq[i], ctx->pos[i]);
     memcpy(ctx->kv.length, length, (size_t)n_seq * sizeof *length);
     float *logits = ctx->logits;
     for (int i0 = 0; i0 < n; i0 += ctx->params.n_batch) {
@@ -10609,7 +11033,11 @@ int mv_kv_length(const mv_context *ctx, int seq) {
 int mv_kv_truncate(mv_context *ctx, int seq, int n_keep) {
     if (seq < -1 || seq >= ctx->params.n_seq || n_keep < 0) return MV_ERR_ARG;
     for (int s = 0; s < ctx->params.n_seq; s++)
-        if ((seq < 0 || s == seq) && ctx->kv.length[s] > n_keep) ctx->kv.length[s] = n_keep;
+        if ((seq < 0 || s == seq) && ctx->kv.length[s] > n_keep && !kv_can_continue_at(&ctx->kv, s, n_keep, ctx->model->hp.n_swa))
+            return fail(ctx->error, MV_ERR_ARG, "mv_kv_truncate: sequence %d cannot go back to %d: the sliding-window cache no longer "
+                        "holds the window before it", s, n_keep);
+    for (int s = 0; s < ctx->params.n_seq; s++)
+        if ((seq < 0 || s == seq) && ctx->kv.length[s] > n_keep) kv_keep(&ctx->kv, s, n_keep);
     return MV_OK;
 }
 
@@ -11259,9 +11687,9 @@ static void source_rows(const void *source, int index, float *out, int64_t r0, i
 }
 
 /* The GGUF name of a tensor of f: a Hugging Face name through the binding table, else as it is. */
-static char *gguf_tensor_name(const model_file *f, int n_layer, const char *name) {
+static char *gguf_tensor_name(const model_file *f, const hparams *hp, const char *name) {
     for (size_t i = 0; f->source == SOURCE_SAFETENSORS && i < sizeof BINDINGS / sizeof *BINDINGS; i++)
-        for (int l = 0; BINDINGS[i].hf_name && l < (BINDINGS[i].flags & BIND_LAYER ? n_layer : 1); l++) {
+        for (int l = 0; BINDINGS[i].hf_name && binding_applies(&BINDINGS[i], hp) && l < (BINDINGS[i].flags & BIND_LAYER ? hp->n_layer : 1); l++) {
             char hf[GGUF_MAX_NAME], gguf[GGUF_MAX_NAME];
             snprintf(hf, sizeof hf, BINDINGS[i].hf_name, l);
             if (strcmp(hf, name)) continue;
@@ -11288,7 +11716,7 @@ static int gguf_copy_init(gguf_copy *c, const model_file *f, char *err) {
     if (!(c->heads = calloc((size_t)MV_MAX(arrlen(f->tensors), 1), sizeof *c->heads))) return MV_ERR_NOMEM;
     for (ptrdiff_t i = 0; i < arrlen(f->tensors); i++) {
         tensor t = f->tensors[i];
-        if (!(t.name = gguf_tensor_name(f, hp.n_layer, t.name))) return MV_ERR_NOMEM;
+        if (!(t.name = gguf_tensor_name(f, &hp, t.name))) return MV_ERR_NOMEM;
         arrput(c->tensors, t);
         const char *at = strstr(t.name, ".attn_");
         if (permute && at && (!strncmp(at, ".attn_q.", 8) || !strncmp(at, ".attn_k.", 8)))

@@ -218,7 +218,11 @@ const float *mv_get_logits(mv_context *ctx, int i);
 int mv_n_outputs(const mv_context *ctx);
 
 int mv_kv_length(const mv_context *ctx, int seq_id);
-/* Keeps the first n_keep positions of sequence seq_id (-1: all sequences). */
+/* Keeps the first n_keep positions of sequence seq_id (-1: all sequences).
+   Models with sliding-window layers keep only the recent window of those
+   layers: going back further than that fails (MV_ERR_ARG, see
+   mv_context_error) and leaves the cache as it was; truncating to 0 always
+   works. */
 int mv_kv_truncate(mv_context *ctx, int seq_id, int n_keep);
 
 /* ---- Sampling ------------------------------------------------------------------- */

@@ -475,7 +475,8 @@ static int chat_feed_prompt(chat_session *c, const mv_token *ids, int n) {
     int keep = 0;
     while (keep < arrlen(c->cached) && keep < n && c->cached[keep] == ids[keep]) keep++;
     if (keep == n) keep = n - 1; /* the last prompt token is evaluated again, for its logits */
-    if (mv_kv_truncate(c->ctx, 0, keep) != MV_OK) return -1;
+    /* a sliding-window cache may not go back that far: start over */
+    if (mv_kv_truncate(c->ctx, 0, keep) != MV_OK) keep = 0, mv_kv_truncate(c->ctx, 0, 0);
     arrsetlen(c->cached, keep);
     const int batch = 256;
     for (int i = keep; i < n; i += batch) {

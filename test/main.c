@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
     test_case *all = NULL;
     for (size_t s = 0; s < sizeof SUITES / sizeof *SUITES; s++)
         for (size_t i = 0; i < SUITES[s].n; i++) arrput(all, SUITES[s].cases[i]);
-    static char names[64][96];
+    static char names[sizeof KIT_CASES / sizeof *KIT_CASES + 64][96]; /* kit cases, vocabularies, tokenizers */
     size_t n_names = 0;
     for (size_t i = 0; i < sizeof KIT_CASES / sizeof *KIT_CASES; i++) {
         snprintf(names[n_names], sizeof names[0], "kit.logits.%s", KIT_CASES[i].name);
@@ -92,6 +92,7 @@ int main(int argc, char **argv) {
         snprintf(names[n_names], sizeof names[0], "kit.vocab.%s", strrchr(vocabs[i], '/') + 1);
         arrput(all, ((test_case){names[n_names++], test_kit_vocab, vocabs[i]}));
     }
+    _Static_assert(sizeof vocabs / sizeof *vocabs + sizeof TOKENIZER_CASES / sizeof *TOKENIZER_CASES <= 64, "names");
     for (size_t i = 0; i < sizeof TOKENIZER_CASES / sizeof *TOKENIZER_CASES; i++) {
         snprintf(names[n_names], sizeof names[0], "kit.tokenizer.%s", TOKENIZER_CASES[i].name);
         arrput(all, ((test_case){names[n_names++], test_kit_tokenizer, &TOKENIZER_CASES[i]}));

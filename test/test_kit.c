@@ -20,9 +20,11 @@ typedef struct {
 #define LLAMA_IDS "1,5,17,42,99,3,200,7,64,250,11,128,31,77,150,260,270"
 #define STORIES_IDS "1,403,407,261,378,432,383,286,261,376,298,315,421,395,317,426"
 #define QWEN_IDS "282,5,17,42,99,3,200,7,64,250,11,128,31,77,150,260,270"
+#define OSS_IDS "281,5,17,42,99,3,200,7,64,250,11,128,31,77,150,260,270"
 
 #define GGUF_CASE(n, rule) {n, "gguf/" n ".gguf", "logits", NULL, NULL, LLAMA_IDS, rule}
 #define TINY_K(t) GGUF_CASE("tiny_k." t, RULE_QUANT)
+#define TINY_OSS(t) {"tiny_oss." t, "gguf/tiny_oss." t ".gguf", "logits", NULL, NULL, OSS_IDS, RULE_QUANT}
 static const kit_case KIT_CASES[] = {
     GGUF_CASE("tiny_b.F32", RULE_F32), GGUF_CASE("tiny_b.F16", RULE_QUANT), GGUF_CASE("tiny_b.BF16", RULE_QUANT),
     GGUF_CASE("tiny_b.Q8_0", RULE_QUANT), GGUF_CASE("tiny_b.Q4_0", RULE_QUANT), GGUF_CASE("tiny_b.Q4_1", RULE_QUANT),
@@ -35,6 +37,9 @@ static const kit_case KIT_CASES[] = {
     {"tiny_qwen2.Q8_0", "gguf/tiny_qwen2.Q8_0.gguf", "logits", NULL, NULL, QWEN_IDS, RULE_QUANT},
     {"tiny_qwen3.F32", "gguf/tiny_qwen3.F32.gguf", "logits", NULL, NULL, QWEN_IDS, RULE_F32},
     {"tiny_qwen3.Q8_0", "gguf/tiny_qwen3.Q8_0.gguf", "logits", NULL, NULL, QWEN_IDS, RULE_QUANT},
+    /* GPT-OSS: experts, sinks, a sliding window of 8 that the 16 decode steps cross, YaRN */
+    TINY_OSS("Q8_0"), TINY_OSS("Q4_0"), TINY_OSS("Q4_K"), TINY_OSS("MXFP4"), TINY_OSS("MXFP4-experts"),
+    TINY_OSS("mix-MXFP4_MOE"), TINY_OSS("mix-Q4_K_M"),
     {"stories260K.F32", "stories260K/stories260K.gguf", "stories260K/logits", NULL, NULL, STORIES_IDS, RULE_F32},
     {"stories260K.Q8_0", "stories260K/stories260K.Q8_0.gguf", "stories260K/logits", NULL, NULL, STORIES_IDS, RULE_QUANT},
     {"stories260K.Q4_0", "stories260K/stories260K.Q4_0.gguf", "stories260K/logits", NULL, NULL, STORIES_IDS, RULE_QUANT},
@@ -52,7 +57,11 @@ static const kit_case KIT_CASES[] = {
     /* a llama2.c checkpoint */
     {"stories260K.bin", "stories260K/stories260K.bin", "stories260K/logits", "stories260K.F32", NULL, STORIES_IDS, RULE_F32},
     {"tiny_qwen3.hf-F32", "safetensors/tiny_qwen3/hf-F32", "logits", "tiny_qwen3.F32", NULL, QWEN_IDS, RULE_F32},
+    /* GPT-OSS twins of tiny_oss.MXFP4-experts, the same weights */
+    {"tiny_oss.hf-mxfp4", "safetensors/tiny_oss/hf-mxfp4", "logits", "tiny_oss.MXFP4-experts", NULL, OSS_IDS, RULE_QUANT},
+    {"tiny_oss.mlx-mxfp4", "safetensors/tiny_oss/mlx-mxfp4", "logits", "tiny_oss.MXFP4-experts", NULL, OSS_IDS, RULE_QUANT},
 };
+#undef TINY_OSS
 #undef TINY_K
 #undef GGUF_CASE
 
