@@ -3989,13 +3989,16 @@ static int hparam_float(const model_file *f, const char *arch, const char *suffi
     return MV_OK;
 }
 
-/* Experts: their count, how many a token uses, their feed-forward width. */
+/* Experts: their count, how many a token uses, their feed-forward width
+   (Llama's, Mixtral's form, is the dense width whatever the file says). */
 static int read_experts(const model_file *f, const char *arch, hparams *hp, char *err) {
     int rc;
     if ((rc = hparam_int(f, arch, "expert_count", 0, 0, 1 << 16, &hp->n_expert, err))) return rc;
     if (!hp->n_expert) return MV_OK;
+    hp->n_ff_exp = hp->n_ff;
+    if (hp->arch != ARCH_LLAMA && (rc = hparam_int(f, arch, "expert_feed_forward_length", hp->n_ff, 1, 1 << 20, &hp->n_ff_exp, err)))
+        return rc;
     if ((rc = hparam_int(f, arch, "expert_used_count", -1, 1, MV_MIN(hp->n_expert, 64), &hp->n_expert_used, err)) ||
-        (rc = hparam_int(f, arch, "expert_feed_forward_length", hp->n_ff, 1, 1 << 20, &hp->n_ff_exp, err)) ||
         (rc = hparam_float(f, arch, "expert_weights_scale", 0.0, &hp->expert_weights_scale, err)))
         return rc;
     return MV_OK;
@@ -11191,18 +11194,46 @@ const char *mv_harmony_error(const mv_harmony *h) { return h->p.error ? h->p.err
 
 typedef struct {
     const char *name;
-    int n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff, n_ctx;
+    int arch;
+    int n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_ctx;
+    int n_expert, n_expert_used, n_ff_exp, n_swa;
 } model_shape;
 
 static const model_shape SHAPES[] = {
-    {"demo", 1024, 128, 2, 4, 2, 384, 512},
-    {"tinyllama-1.1b", 32000, 2048, 22, 32, 4, 5632, 2048},
-    {"llama-7b", 32000, 4096, 32, 32, 32, 11008, 4096},
-    {"mistral-7b", 32000, 4096, 32, 32, 8, 14336, 32768},
+    {"demo", ARCH_LLAMA, 1024, 128, 2, 4, 2, 32, 384, 512, 0, 0, 0, 0},
+    {"tinyllama-1.1b", ARCH_LLAMA, 32000, 2048, 22, 32, 4, 64, 5632, 2048, 0, 0, 0, 0},
+    {"llama-3b", ARCH_LLAMA, 32000, 3072, 26, 24, 8, 128, 8192, 4096, 0, 0, 0, 0},
+    {"llama-7b", ARCH_LLAMA, 32000, 4096, 32, 32, 32, 128, 11008, 4096, 0, 0, 0, 0},
+    {"mistral-7b", ARCH_LLAMA, 32000, 4096, 32, 32, 8, 128, 14336, 32768, 0, 0, 0, 0},
+    {"moe-demo", ARCH_QWEN3MOE, 1024, 128, 2, 4, 2, 32, 384, 512, 8, 2, 96, 0},
+    {"qwen3moe-30b-a3b", ARCH_QWEN3MOE, 151936, 2048, 48, 32, 4, 128, 6144, 40960, 128, 8, 768, 0},
+    {"gpt-oss-demo", ARCH_GPT_OSS, 1024, 256, 4, 8, 2, 64, 256, 4096, 8, 2, 256, 16},
+    {"gpt-oss-6l", ARCH_GPT_OSS, 201088, 2880, 6, 64, 8, 64, 2880, 131072, 32, 4, 2880, 128},
+    {"gpt-oss-20b", ARCH_GPT_OSS, 201088, 2880, 24, 64, 8, 64, 2880, 131072, 32, 4, 2880, 128},
+    {"gpt-oss-120b", ARCH_GPT_OSS, 201088, 2880, 36, 64, 8, 64, 2880, 131072, 128, 4, 2880, 128},
 };
 
+/* Experts only where the architecture takes them (Llama's Mixtral form,
+   Qwen3-MoE, GPT-OSS); a window for GPT-OSS, which always has one. */
+static bool arch_fits_shape(int arch, const model_shape *s) {
+    const bool takes_experts = arch == ARCH_LLAMA || arch == ARCH_QWEN3MOE || arch == ARCH_GPT_OSS;
+    const bool needs_experts = arch == ARCH_QWEN3MOE || arch == ARCH_GPT_OSS;
+    return (arch == ARCH_GPT_OSS) == (s->n_swa > 0) && (s->n_expert ? takes_experts : !needs_experts);
+}
+
+/* The hyperparameters a shape gives an architecture. */
+static hparams shape_hparams(const model_shape *s, int arch) {
+    return (hparams){.arch = arch, .n_vocab = s->n_vocab, .n_embd = s->n_embd, .n_layer = s->n_layer, .n_ff = s->n_ff,
+                     .n_head = s->n_head, .n_head_kv = s->n_head_kv, .head_dim = s->head_dim, .head_dim_v = s->head_dim,
+                     .n_rot = s->head_dim, .n_expert = s->n_expert, .n_expert_used = s->n_expert_used,
+                     .n_ff_exp = arch == ARCH_LLAMA ? s->n_ff : s->n_ff_exp,
+                     .n_swa = s->n_swa};
+}
+
+#define SHAPE_NAMES "demo, tinyllama-1.1b, llama-3b, llama-7b, mistral-7b, moe-demo, qwen3moe-30b-a3b, gpt-oss-demo, gpt-oss-6l, gpt-oss-20b, gpt-oss-120b"
+
 mv_make_model_params mv_make_model_default_params(void) {
-    return (mv_make_model_params){.arch = "llama", .shape = "demo", .type = "F32", .seed = 42};
+    return (mv_make_model_params){.arch = NULL, .shape = "demo", .type = "F32", .seed = 42};
 }
 
 /* A SentencePiece vocabulary that tokenizes any text: <unk> <s> </s>, the
@@ -11318,12 +11349,16 @@ typedef struct { uint64_t seed; const gguf_writer *w; } random_source;
 
 static void random_tensor_rows(const void *source, int index, float *out, int64_t r0, int64_t r1, int64_t n, int nt) {
     const random_source *src = source;
-    const bool norm = src->w->tensors[index].n_dims == 1;
+    const char *name = src->w->tensors[index].name;
+    const size_t len = strlen(name);
+    /* norms near 1; other vectors (biases, sinks) small; matrices N(0,1)/sqrt(fan_in) */
+    const bool norm = strstr(name, "norm") != NULL;
+    const bool vector = norm || src->w->tensors[index].n_dims == 1 || (len > 5 && !strcmp(name + len - 5, ".bias"));
     MV_PARALLEL_FOR(nt)
     for (int64_t r = r0; r < r1; r++) {
         uint64_t state = src->seed ^ ((uint64_t)index << 40) ^ (uint64_t)r * 0x9E3779B97F4A7C15ull;
         float *row = out + (size_t)(r - r0) * (size_t)n;
-        const float scale = norm ? 0.1f : 1.0f / sqrtf((float)n);
+        const float scale = vector ? 0.1f : 1.0f / sqrtf((float)n);
         for (int64_t i = 0; i < n; i++) row[i] = (norm ? 1.0f : 0.0f) + scale * random_normal(&state);
     }
 }
@@ -11541,26 +11576,45 @@ static int parse_quantize_type(const char *name, int *pure, int *mixture, char *
     return MV_OK;
 }
 
-/* Metadata of a random llama model; its tokenizer copied from another
-   model's file, or synthetic. */
-static void write_llama_metadata(gguf_writer *w, const model_shape *s, const char *type_name, int file_type, bool quantized,
-                                 const model_file *vocab) {
-    char name[96];
+/* Metadata of a random model; its tokenizer copied from another model's
+   file, or synthetic. GPT-OSS gets its real RoPE (θ 150000, YaRN ×32 over
+   4096) and window; Qwen its θ of 10⁶. */
+static void write_random_metadata(gguf_writer *w, const model_shape *s, const hparams *hp, const char *type_name, int file_type,
+                                  bool quantized, const model_file *vocab) {
+    const char *arch = ARCHS[hp->arch].name;
+    char name[96], key[128];
     snprintf(name, sizeof name, "minerva random %s %s", s->name, type_name);
-    gw_str(w, "general.architecture", "llama");
+    gw_str(w, "general.architecture", arch);
     gw_str(w, "general.name", name);
     gw_u32(w, "general.file_type", (uint32_t)file_type);
     if (quantized) gw_u32(w, "general.quantization_version", 2);
-    gw_u32(w, "llama.context_length", (uint32_t)s->n_ctx);
-    gw_u32(w, "llama.embedding_length", (uint32_t)s->n_embd);
-    gw_u32(w, "llama.block_count", (uint32_t)s->n_layer);
-    gw_u32(w, "llama.feed_forward_length", (uint32_t)s->n_ff);
-    gw_u32(w, "llama.attention.head_count", (uint32_t)s->n_head);
-    gw_u32(w, "llama.attention.head_count_kv", (uint32_t)s->n_head_kv);
-    gw_u32(w, "llama.rope.dimension_count", (uint32_t)(s->n_embd / s->n_head));
-    gw_f32(w, "llama.rope.freq_base", 10000.0f);
-    gw_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    gw_u32(w, "llama.vocab_size", (uint32_t)s->n_vocab);
+#define KEY(suffix) (snprintf(key, sizeof key, "%s.%s", arch, suffix), key)
+    gw_u32(w, KEY("context_length"), (uint32_t)s->n_ctx);
+    gw_u32(w, KEY("embedding_length"), (uint32_t)s->n_embd);
+    gw_u32(w, KEY("block_count"), (uint32_t)s->n_layer);
+    gw_u32(w, KEY("feed_forward_length"), (uint32_t)s->n_ff);
+    gw_u32(w, KEY("attention.head_count"), (uint32_t)s->n_head);
+    gw_u32(w, KEY("attention.head_count_kv"), (uint32_t)s->n_head_kv);
+    gw_u32(w, KEY("attention.key_length"), (uint32_t)s->head_dim);
+    gw_u32(w, KEY("attention.value_length"), (uint32_t)s->head_dim);
+    gw_u32(w, KEY("rope.dimension_count"), (uint32_t)s->head_dim);
+    gw_f32(w, KEY("rope.freq_base"), hp->arch == ARCH_GPT_OSS ? 150000.0f : hp->arch == ARCH_LLAMA ? 10000.0f : 1000000.0f);
+    gw_f32(w, KEY("attention.layer_norm_rms_epsilon"), hp->arch == ARCH_LLAMA ? 1e-5f : 1e-6f);
+    gw_u32(w, KEY("vocab_size"), (uint32_t)s->n_vocab);
+    if (s->n_expert) {
+        gw_u32(w, KEY("expert_count"), (uint32_t)s->n_expert);
+        gw_u32(w, KEY("expert_used_count"), (uint32_t)s->n_expert_used);
+        gw_u32(w, KEY("expert_feed_forward_length"), (uint32_t)hp->n_ff_exp);
+    }
+    if (hp->arch == ARCH_GPT_OSS) {
+        gw_u32(w, KEY("attention.sliding_window"), (uint32_t)s->n_swa);
+        gw_str(w, KEY("rope.scaling.type"), "yarn");
+        gw_f32(w, KEY("rope.scaling.factor"), 32.0f);
+        gw_u32(w, KEY("rope.scaling.original_context_length"), 4096);
+        gw_f32(w, KEY("rope.scaling.yarn_beta_fast"), 32.0f);
+        gw_f32(w, KEY("rope.scaling.yarn_beta_slow"), 1.0f);
+    }
+#undef KEY
     if (vocab) {
         for (ptrdiff_t i = 0; i < arrlen(vocab->kvs); i++)
             if (!strncmp(vocab->kvs[i].key, "tokenizer.", 10)) gw_record(w, vocab->kvs[i].record, vocab->kvs[i].record_len);
@@ -11580,48 +11634,56 @@ static void write_llama_metadata(gguf_writer *w, const model_shape *s, const cha
     synthetic_vocab_free(&v);
 }
 
-static void add_tensor(tensor **list, const char *name, int n_dims, int64_t ne0, int64_t ne1) {
-    tensor t = {.name = strdup(name), .type = MV_TYPE_F32, .n_dims = n_dims, .ne = {ne0, ne1, 1, 1}};
+/* Appends the tensor binding b names for layer l (F32 until its type is chosen). */
+static void add_bound_tensor(tensor **list, const struct binding *b, const hparams *hp, int layer) {
+    char name[GGUF_MAX_NAME];
+    snprintf(name, sizeof name, b->name, layer);
+    tensor t = {.name = strdup(name), .type = MV_TYPE_F32, .ne = {1, 1, 1, 1}};
+    for (int d = 0; d < 3 && b->dims[d]; d++) t.ne[t.n_dims++] = dim_size(hp, b->dims[d]);
     arrput(*list, t);
 }
 
-/* Writes a llama model of shape s with random weights: each in type `pure`
-   (≥ 0) or as mixture m picks; norms F32. vocab: a model file whose
-   tokenizer is copied (its size replaces the shape's), or NULL. */
-static int write_random_model(const model_shape *shape, int pure, int m, const model_file *vocab, uint64_t seed, int nt, const char *path,
-                              char *err) {
+/* The tensors of a random model, from the binding table: every tensor the
+   architecture requires and the optional ones its models have; the
+   embeddings first, then layer by layer. */
+static tensor *random_model_tensors(const hparams *hp) {
+    tensor *list = NULL;
+    const size_t n = sizeof BINDINGS / sizeof *BINDINGS;
+    for (int pass = 0; pass < 3; pass++)
+        for (int l = 0; l < (pass == 1 ? hp->n_layer : 1); l++)
+            for (size_t i = 0; i < n; i++) {
+                const struct binding *b = &BINDINGS[i];
+                const bool embedding = b->offset == offsetof(model_weights, tok_embd) && !(b->flags & BIND_LAYER);
+                const bool in_pass = pass == 0 ? embedding : pass == 1 ? (b->flags & BIND_LAYER) != 0 : !embedding && !(b->flags & BIND_LAYER);
+                if (in_pass && binding_applies(b, hp) && (!(b->flags & BIND_OPTIONAL) || (b->made & ARCH_BIT(hp->arch))))
+                    add_bound_tensor(&list, b, hp, l);
+            }
+    return list;
+}
+
+/* Writes a model of shape s and architecture hp->arch with random weights:
+   each in type `pure` (≥ 0) or as mixture m picks; norms F32. vocab: a model
+   file whose tokenizer is copied (its size replaces the shape's), or NULL. */
+static int write_random_model(const model_shape *shape, int arch, int pure, int m, const model_file *vocab, uint64_t seed, int nt,
+                              const char *path, char *err) {
     model_shape s = *shape;
     const meta_kv *tokens = vocab ? meta_find(vocab, "tokenizer.ggml.tokens") : NULL;
     if (vocab && (!tokens || tokens->type != GGUF_ARRAY || tokens->n == 0 || tokens->n > (1u << 24)))
         return fail(err, MV_ERR_FORMAT, "the vocabulary's file has no tokenizer.ggml.tokens");
     if (tokens) s.n_vocab = (int)tokens->n;
-    const int64_t E = s.n_embd, F = s.n_ff, hd = s.n_embd / s.n_head, V = s.n_vocab;
-    const struct { const char *name; int64_t ne0, ne1; bool norm; } layer_tensors[] = {
-        {"blk.%d.attn_norm.weight", E, 1, true}, {"blk.%d.attn_q.weight", E, s.n_head * hd, false},
-        {"blk.%d.attn_k.weight", E, s.n_head_kv * hd, false}, {"blk.%d.attn_v.weight", E, s.n_head_kv * hd, false},
-        {"blk.%d.attn_output.weight", s.n_head * hd, E, false}, {"blk.%d.ffn_norm.weight", E, 1, true},
-        {"blk.%d.ffn_gate.weight", E, F, false}, {"blk.%d.ffn_up.weight", E, F, false}, {"blk.%d.ffn_down.weight", F, E, false},
-    };
-    tensor *tensors = NULL;
-    add_tensor(&tensors, "token_embd.weight", 2, E, V);
-    for (int l = 0; l < s.n_layer; l++)
-        for (size_t i = 0; i < sizeof layer_tensors / sizeof *layer_tensors; i++) {
-            char name[64];
-            snprintf(name, sizeof name, layer_tensors[i].name, l);
-            add_tensor(&tensors, name, layer_tensors[i].norm ? 1 : 2, layer_tensors[i].ne0, layer_tensors[i].ne1);
-        }
-    add_tensor(&tensors, "output_norm.weight", 1, E, 1);
-    add_tensor(&tensors, "output.weight", 2, E, V);
+    const hparams hp = shape_hparams(&s, arch);
+    tensor *tensors = random_model_tensors(&hp);
     const ptrdiff_t n = arrlen(tensors);
-    const mixture_model mm = {"llama", s.n_layer, s.n_head, s.n_head_kv, 0};
+    mixture_model mm = {"", s.n_layer, s.n_head, s.n_head_kv, s.n_expert};
+    snprintf(mm.arch, sizeof mm.arch, "%s", ARCHS[arch].name);
     int *types = malloc((size_t)n * sizeof *types);
     gguf_writer w;
     gw_init(&w);
     int rc = types ? choose_types(tensors, n, &mm, pure, m, types) : MV_ERR_NOMEM;
     if (rc) fail(err, rc, "%s: out of memory", path);
     const int base = m >= 0 ? MIXTURES[m].base : pure;
-    write_llama_metadata(&w, &s, m >= 0 ? MIXTURES[m].name : TYPES[pure].name, m >= 0 ? MIXTURES[m].file_type : file_type_of(pure),
-                         TYPES[base].block_size > 1, vocab);
+    write_random_metadata(&w, &s, &hp, m >= 0 ? MIXTURES[m].name : TYPES[pure].name, m >= 0 ? MIXTURES[m].file_type : file_type_of(pure),
+                          TYPES[base].block_size > 1, vocab);
     for (ptrdiff_t i = 0; !rc && i < n; i++) gw_tensor(&w, tensors[i].name, types[i], tensors[i].n_dims, tensors[i].ne);
     row_slabs slabs = {0};
     const random_source source = {seed, &w};
@@ -11646,12 +11708,19 @@ int mv_make_model(const mv_make_model_params *params, const char *path, char *er
     int pure = -1, mixture = -1, rc = MV_OK;
     model_file vocab = {0};
     if (!path) rc = fail(err, MV_ERR_ARG, "make-model: no output path");
-    else if (!s) rc = fail(err, MV_ERR_ARG, "unknown shape '%s' (demo, tinyllama-1.1b, llama-7b, mistral-7b)", p.shape ? p.shape : "");
-    else if (p.arch && strcmp(p.arch, "llama")) rc = fail(err, MV_ERR_UNSUPPORTED, "make-model: architecture '%s' is not supported", p.arch);
-    else rc = parse_quantize_type(p.type ? p.type : "F32", &pure, &mixture, err);
+    else if (!s) rc = fail(err, MV_ERR_ARG, "unknown shape '%s' (%s)", p.shape ? p.shape : "", SHAPE_NAMES);
+    int arch = s ? s->arch : -1;
+    if (!rc && p.arch) {
+        arch = -1;
+        for (int a = 0; a < ARCH_COUNT; a++)
+            if (!strcmp(p.arch, ARCHS[a].name)) arch = a;
+        if (arch < 0) rc = fail(err, MV_ERR_UNSUPPORTED, "make-model: architecture '%s' is not supported", p.arch);
+        else if (!arch_fits_shape(arch, s)) rc = fail(err, MV_ERR_ARG, "make-model: architecture %s does not fit shape %s", p.arch, s->name);
+    }
+    if (!rc) rc = parse_quantize_type(p.type ? p.type : "F32", &pure, &mixture, err);
     if (!rc && p.vocab_from) rc = model_file_open(&vocab, p.vocab_from, err);
-    if (!rc) rc = write_random_model(s, pure, mixture, p.vocab_from ? &vocab : NULL, p.seed, p.n_threads > 0 ? p.n_threads : default_thread_count(),
-                                     path, err);
+    if (!rc) rc = write_random_model(s, arch, pure, mixture, p.vocab_from ? &vocab : NULL, p.seed,
+                                     p.n_threads > 0 ? p.n_threads : default_thread_count(), path, err);
     if (p.vocab_from) model_file_free(&vocab);
     if (rc) copy_error(err_out, err_size, err);
     return rc;

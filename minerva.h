@@ -322,9 +322,12 @@ const char *mv_harmony_error(const mv_harmony *h);
 /* Writes a model with random weights (N(0,1)/sqrt(fan_in), norms near 1) and
    a synthetic SentencePiece vocabulary, or the tokenizer of another GGUF:
    for demos, tests and benchmarks, loadable by llama.cpp too.
-   shape: "demo" (tiny), "tinyllama-1.1b", "llama-7b", "mistral-7b". */
+   shape: "demo" (tiny), "tinyllama-1.1b", "llama-3b", "llama-7b",
+   "mistral-7b"; with experts "moe-demo", "qwen3moe-30b-a3b"; GPT-OSS
+   "gpt-oss-demo", "gpt-oss-6l" (gpt-oss-20b's layers, 6 of them),
+   "gpt-oss-20b", "gpt-oss-120b". */
 typedef struct mv_make_model_params {
-    const char *arch;   /* "llama" */
+    const char *arch;   /* NULL: the shape's; else "llama", "qwen2", "qwen3", "qwen3moe", "gpt-oss" where it fits the shape */
     const char *shape;
     const char *type;   /* the weights' type or mixture, as mv_quantize takes it ("Q4_0", "Q4_K_M"); NULL: F32 */
     const char *vocab_from; /* a GGUF whose tokenizer.* metadata is copied (and its size used); NULL: synthetic */

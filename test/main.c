@@ -83,6 +83,8 @@ int main(int argc, char **argv) {
     arrput(all, ((test_case){"kit.quantizers", test_kit_quantizers, NULL}));
     arrput(all, ((test_case){"kit.quantize_mixtures", test_kit_quantize_mixtures, NULL}));
     arrput(all, ((test_case){"kit.harmony", test_kit_harmony, NULL}));
+    arrput(all, ((test_case){"kit.yarn", test_kit_yarn, NULL}));
+    arrput(all, ((test_case){"kit.oss_small_batches", test_kit_oss_small_batches, NULL}));
     arrput(all, ((test_case){"kit.quantize_sources", test_kit_quantize_sources, NULL}));
     static const char *vocabs[] = {"vocab/ggml-vocab-llama-spm.gguf", "vocab/ggml-vocab-phi-3.gguf", "vocab/ggml-vocab-gpt-2.gguf",
                                    "vocab/ggml-vocab-deepseek-coder.gguf", "vocab/ggml-vocab-deepseek-llm.gguf",

@@ -3,7 +3,7 @@
    buffer of exactly their size, so AddressSanitizer sees any over-read. */
 
 /* A small llama model in a type whose blocks span 256-element rows. */
-static const model_shape TEST_SHAPE = {"test", 300, 256, 2, 4, 2, 256, 64};
+static const model_shape TEST_SHAPE = {"test", ARCH_LLAMA, 300, 256, 2, 4, 2, 64, 256, 64, 0, 0, 0, 0};
 
 /* Loads bytes as a model (a copy of exactly n bytes); a successful load is
    also run for a few tokens. Returns the status; err gets the message. */
@@ -37,7 +37,7 @@ static int load_bytes(const uint8_t *bytes, size_t n, int vocab_only, char *err)
 static uint8_t *make_test_file(const char *name, int type, size_t *n) {
     char path[512], err[MV_ERROR_SIZE];
     tmp_path(path, sizeof path, name);
-    if (write_random_model(&TEST_SHAPE, type, -1, NULL, 7, 1, path, err)) return NULL;
+    if (write_random_model(&TEST_SHAPE, ARCH_LLAMA, type, -1, NULL, 7, 1, path, err)) return NULL;
     return (uint8_t *)read_file(path, n);
 }
 

@@ -581,3 +581,96 @@ static void test_kit_quantize_sources(test_state *t) {
         mv_model_free(m), mv_model_free(original);
     }
 }
+
+/* YaRN (FORMATS.md §6.5): the angles and their magnitude against a double
+   reference, with the correction dims rounded outward (GGUF, HF's default)
+   and unrounded (an HF config with truncate: false, as gpt-oss-20b's). */
+static void test_kit_yarn(test_state *t) {
+    char path[1600], dir[512], err[MV_ERROR_SIZE];
+    if (!kit_path(path, sizeof path, "gguf/tiny_oss.MXFP4-experts.gguf")) SKIP("no kit at ../shared/kit");
+    mv_model *m = NULL;
+    if (mv_model_load(path, NULL, &m, err, sizeof err) != MV_OK) {
+        CHECKF(0, "%s", err);
+        return;
+    }
+    hparams hp = m->hp;
+    CHECKF(hp.yarn_ext_factor == 1.0f && hp.rope_freq_scale == 1.0f / 32 && fabsf(hp.yarn_attn_factor - 1.0f) < 1e-6f && hp.yarn_truncate &&
+           hp.n_ctx_orig == 4096, "yarn parameters: ext %g scale %g attn %g truncate %d orig %d", hp.yarn_ext_factor, hp.rope_freq_scale,
+           hp.yarn_attn_factor, hp.yarn_truncate, hp.n_ctx_orig);
+    const double d = hp.n_rot, corr_low = d * log(4096 / (32 * 2 * M_PI)) / (2 * log(150000.0)),
+                 corr_high = d * log(4096 / (1 * 2 * M_PI)) / (2 * log(150000.0));
+    double worst = 0;
+    float rounded[128];
+    for (int truncate = 0; truncate < 2; truncate++) {
+        hp.yarn_truncate = truncate;
+        const double low = fmax(0, truncate ? floor(corr_low) : corr_low), high = fmin(d - 1, truncate ? ceil(corr_high) : corr_high);
+        static const int positions[] = {1, 17, 100};
+        for (size_t k = 0; k < 3; k++) {
+            float cs[128];
+            rope_angles(&hp, NULL, positions[k], cs);
+            for (int i = 0; i < hp.n_rot / 2; i++) {
+                const double extrap = positions[k] * pow(150000.0, -2.0 * i / d), ramp = 1 - fmin(1, fmax(0, (i - low) / fmax(0.001, high - low)));
+                const double angle = extrap / 32 * (1 - ramp) + extrap * ramp, mscale = 1 + 0.1 * log(32.0);
+                const double e = fmax(fabs(cs[2 * i] - cos(angle) * mscale), fabs(cs[2 * i + 1] - sin(angle) * mscale));
+                worst = fmax(worst, e);
+                CHECKF(e < 1e-5 * (1 + positions[k]), "truncate %d, pos %d, pair %d: off by %.3g", truncate, positions[k], i, e);
+            }
+            /* the two differ between the dims (pair 9 at position 100) */
+            if (k == 2 && !truncate) memcpy(rounded, cs, sizeof rounded);
+            if (k == 2 && truncate) CHECKF(fmaxf(fabsf(rounded[18] - cs[18]), fabsf(rounded[19] - cs[19])) > 1e-3f, "truncate makes no difference at pair 9");
+        }
+    }
+    mv_model_free(m);
+    /* the flag from config.json */
+    char *cfg = NULL, src[1024], weights[PATH_MAX];
+    kit_path(src, sizeof src, "safetensors/tiny_oss/hf-mxfp4/config.json");
+    cfg = read_file(src, NULL);
+    char *at = cfg ? strstr(cfg, "\"truncate\": true") : NULL;
+    CHECK(at != NULL);
+    tmp_path(dir, sizeof dir, "oss_truncate_false");
+    if (at && mkdir(dir, 0755) == 0) {
+        snprintf(path, sizeof path, "%s/config.json", dir);
+        FILE *f = fopen(path, "w");
+        if (f) fprintf(f, "%.*s\"truncate\": false%s", (int)(at - cfg), cfg, at + strlen("\"truncate\": true")), fclose(f);
+        kit_path(src, sizeof src, "safetensors/tiny_oss/hf-mxfp4/model.safetensors");
+        snprintf(path, sizeof path, "%s/model.safetensors", dir);
+        CHECK(realpath(src, weights) && symlink(weights, path) == 0);
+        CHECKF(mv_model_load(dir, NULL, &m, err, sizeof err) == MV_OK, "%s", err);
+        if (m) CHECK(!m->hp.yarn_truncate);
+        mv_model_free(m);
+    }
+    free(cfg);
+    snprintf(t->note, sizeof t->note, "worst |cos, sin| error %.2g", worst);
+}
+
+/* tiny_oss in ubatches of 5: the sliding layer's ring (8 + 5 − 1 slots)
+   wraps inside the prompt, and the logits still follow the kit's rule. */
+static void test_kit_oss_small_batches(test_state *t) {
+    char path[1024], ref[1200], err[MV_ERROR_SIZE];
+    if (!kit_path(path, sizeof path, "gguf/tiny_oss.Q8_0.gguf")) SKIP("no kit at ../shared/kit");
+    mv_model *m = NULL;
+    if (mv_model_load(path, NULL, &m, err, sizeof err) != MV_OK) {
+        CHECKF(0, "%s", err);
+        return;
+    }
+    mv_token ids[32];
+    const int n = parse_int_list(OSS_IDS, ids, 32), V = mv_model_n_vocab(m);
+    size_t np, nd;
+    float *primary, *deq, *ours = malloc((size_t)n * V * sizeof *ours);
+    snprintf(ref, sizeof ref, "%s/logits/tiny_oss.Q8_0.logits.f32", CONFIG.kit);
+    primary = read_floats(ref, &np);
+    snprintf(ref, sizeof ref, "%s/logits/tiny_oss.Q8_0.deqF32.logits.f32", CONFIG.kit);
+    deq = read_floats(ref, &nd);
+    mv_context *ctx = test_context(t, m, 64, 5, 1, MV_TYPE_F32, 2);
+    int8_t want[32];
+    memset(want, 1, sizeof want);
+    CHECK(primary && deq && np == (size_t)n * V && nd == np);
+    if (ctx && primary && deq && np == (size_t)n * V && nd == np &&
+        mv_decode(ctx, &(mv_batch){.n_tokens = n, .tokens = ids, .logits = want}) == MV_OK) {
+        for (int i = 0; i < n; i++) memcpy(ours + (size_t)i * V, mv_get_logits(ctx, i), (size_t)V * sizeof *ours);
+        kit_rule(t, "ubatches of 5", ours, primary, deq, np, RULE_QUANT, 0);
+    }
+    mv_context_free(ctx);
+    free(primary), free(deq), free(ours);
+    mv_model_free(m);
+}

@@ -4,7 +4,7 @@
 static mv_model *test_model(test_state *t, const char *name, const model_shape *shape, int type, int scalar_only) {
     char path[512], err[MV_ERROR_SIZE];
     tmp_path(path, sizeof path, name);
-    if (access(path, F_OK) != 0 && write_random_model(shape, type, -1, NULL, 3, 2, path, err)) {
+    if (access(path, F_OK) != 0 && write_random_model(shape, shape->arch, type, -1, NULL, 3, 2, path, err)) {
         CHECKF(0, "writing %s: %s", name, err);
         return NULL;
     }
@@ -59,8 +59,11 @@ static double max_abs_diff(const float *a, const float *b, size_t n) {
     return m;
 }
 
-static const model_shape SMALL_SHAPE = {"small", 320, 128, 2, 8, 4, 192, 128};
-static const model_shape SMALL_K_SHAPE = {"small_k", 320, 256, 2, 4, 2, 512, 128}; /* rows of 256-element blocks */
+static const model_shape SMALL_SHAPE = {"small", ARCH_LLAMA, 320, 128, 2, 8, 4, 16, 192, 128, 0, 0, 0, 0};
+static const model_shape SMALL_K_SHAPE = {"small_k", ARCH_LLAMA, 320, 256, 2, 4, 2, 64, 512, 128, 0, 0, 0, 0}; /* rows of 256-element blocks */
+/* experts: Qwen3-MoE's routing (8 experts, 3 a token); GPT-OSS's (4, 2), a window of 6 on layer 0 */
+static const model_shape SMALL_MOE_SHAPE = {"small_moe", ARCH_QWEN3MOE, 320, 128, 2, 4, 2, 32, 192, 128, 8, 3, 64, 0};
+static const model_shape SMALL_OSS_SHAPE = {"small_oss", ARCH_GPT_OSS, 320, 128, 2, 4, 2, 32, 64, 128, 4, 2, 64, 6};
 static const mv_token SMALL_IDS[20] = {1, 5, 17, 42, 99, 3, 200, 7, 64, 250, 11, 128, 31, 77, 150, 260, 270, 300, 2, 9};
 
 static void test_batch_vs_sequential(test_state *t) {
@@ -307,7 +310,90 @@ static void test_make_model_types(test_state *t) {
     mv_model_free(a), mv_model_free(b);
 }
 
+/* Mixtures of experts and sliding windows: a batch, token by token, and
+   chunks small enough that the window's ring wraps inside the prompt all
+   agree (the experts of a batch are computed per expert, of a token alone
+   per token). */
+static void test_experts_and_window(test_state *t) {
+    static const struct { const model_shape *shape; int type; } cases[] = {
+        {&SMALL_MOE_SHAPE, MV_TYPE_F32}, {&SMALL_MOE_SHAPE, MV_TYPE_Q8_0}, {&SMALL_OSS_SHAPE, MV_TYPE_F32},
+        {&SMALL_OSS_SHAPE, MV_TYPE_Q8_0}, {&SMALL_OSS_SHAPE, MV_TYPE_MXFP4},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s_%s.gguf", cases[k].shape->name, TYPES[cases[k].type].name);
+        mv_model *m = test_model(t, name, cases[k].shape, cases[k].type, 0);
+        if (!m) continue;
+        const size_t n = 20 * (size_t)mv_model_n_vocab(m);
+        float *batch = all_logits(t, m, SMALL_IDS, 20, 20, MV_TYPE_F32, 2), *single = all_logits(t, m, SMALL_IDS, 20, 1, MV_TYPE_F32, 2);
+        float *chunks = all_logits(t, m, SMALL_IDS, 20, 3, MV_TYPE_F32, 1);
+        float *f16_batch = all_logits(t, m, SMALL_IDS, 20, 20, MV_TYPE_F16, 2), *f16_chunks = all_logits(t, m, SMALL_IDS, 20, 7, MV_TYPE_F16, 2);
+        if (batch && single && chunks && f16_batch && f16_chunks) {
+            CHECKF(rel_rms(single, batch, n) < 1e-4, "%s: batch vs token by token %g", name, rel_rms(single, batch, n));
+            CHECKF(rel_rms(chunks, batch, n) < 1e-4, "%s: batch vs chunks of 3 %g", name, rel_rms(chunks, batch, n));
+            CHECKF(rel_rms(f16_chunks, f16_batch, n) < 2e-3, "%s: f16 cache, chunks of 7 vs batch %g", name, rel_rms(f16_chunks, f16_batch, n));
+        }
+        free(batch), free(single), free(chunks), free(f16_batch), free(f16_chunks);
+        mv_model_free(m);
+    }
+}
+
+/* A sliding-window cache goes back only as far as its ring still holds
+   the window; further is refused and changes nothing; 0 always works. */
+static void test_window_truncate(test_state *t) {
+    mv_model *m = test_model(t, "small_oss_F32.gguf", &SMALL_OSS_SHAPE, MV_TYPE_F32, 0);
+    if (!m) return;
+    const int V = mv_model_n_vocab(m);
+    float *ref = all_logits(t, m, SMALL_IDS, 20, 20, MV_TYPE_F32, 2);
+    mv_context *ctx = test_context(t, m, 32, 4, 1, MV_TYPE_F32, 2); /* a ring of 6 + 4 − 1 slots */
+    if (ctx && ref) {
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 20, .tokens = SMALL_IDS}) == MV_OK);
+        CHECK(mv_kv_truncate(ctx, 0, 10) == MV_ERR_ARG && strstr(mv_context_error(ctx), "sliding") && mv_kv_length(ctx, 0) == 20);
+        int32_t pos = 5;
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 1, .tokens = SMALL_IDS + 5, .pos = &pos}) == MV_ERR_ARG && mv_kv_length(ctx, 0) == 20);
+        CHECK(mv_kv_truncate(ctx, 0, 16) == MV_OK && mv_kv_length(ctx, 0) == 16);
+        CHECK(mv_decode(ctx, &(mv_batch){.n_tokens = 4, .tokens = SMALL_IDS + 16}) == MV_OK);
+        CHECK(max_abs_diff(mv_get_logits(ctx, -1), ref + 19 * (size_t)V, (size_t)V) < 1e-4);
+        CHECK(mv_kv_truncate(ctx, 0, 0) == MV_OK && mv_decode(ctx, &(mv_batch){.n_tokens = 3, .tokens = SMALL_IDS}) == MV_OK);
+        CHECK(max_abs_diff(mv_get_logits(ctx, -1), ref + 2 * (size_t)V, (size_t)V) < 1e-4);
+    }
+    mv_context_free(ctx);
+    free(ref);
+    mv_model_free(m);
+}
+
+/* Routing against a double-precision reference: the top k by value, then
+   Qwen3-MoE's renormalized softmax or GPT-OSS's softmax of the k. */
+static void test_routing(test_state *t) {
+    uint64_t state = 12345;
+    for (int trial = 0; trial < 200; trial++) {
+        hparams hp = {.arch = trial % 2 ? ARCH_GPT_OSS : ARCH_QWEN3MOE, .n_expert = 1 + trial % 70};
+        hp.n_expert_used = 1 + trial % MV_MIN(hp.n_expert, 8);
+        float logits[70], weight[8];
+        double ref_logit[70];
+        int32_t sel[8];
+        for (int e = 0; e < hp.n_expert; e++) ref_logit[e] = logits[e] = 3.0f * random_normal(&state);
+        route_token(&hp, logits, sel, weight);
+        double max = -INFINITY, sum_k = 0, prob[70];
+        for (int e = 0; e < hp.n_expert; e++) max = fmax(max, ref_logit[e]);
+        for (int e = 0; e < hp.n_expert; e++) prob[e] = exp(ref_logit[e] - max);
+        for (int i = 0; i < hp.n_expert_used; i++) {
+            int rank = 0; /* experts above the one chosen i-th: exactly i */
+            for (int e = 0; e < hp.n_expert; e++) rank += ref_logit[e] > ref_logit[sel[i]];
+            CHECKF(rank == i, "trial %d: expert %d chosen %d-th has rank %d", trial, sel[i], i, rank);
+            sum_k += prob[sel[i]];
+        }
+        for (int i = 0; i < hp.n_expert_used; i++) {
+            const double want = prob[sel[i]] / sum_k; /* the same for both: softmax of the k, or renormalized probabilities */
+            CHECKF(fabs(weight[i] - want) < 1e-6, "trial %d: weight %d %.8f, want %.8f", trial, i, weight[i], want);
+        }
+    }
+}
+
 static const test_case MODEL_TESTS[] = {
+    {"model.experts_and_window", test_experts_and_window, NULL},
+    {"model.window_truncate", test_window_truncate, NULL},
+    {"model.routing", test_routing, NULL},
     {"model.batch_vs_sequential", test_batch_vs_sequential, NULL},
     {"model.scalar_vs_simd", test_scalar_vs_simd, NULL},
     {"model.threads_bitwise", test_threads_bitwise, NULL},
