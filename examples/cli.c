@@ -21,6 +21,8 @@ static void usage(FILE *f) {
             "\n"
             "  run       -m MODEL [-p TEXT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
             "            [--repeat-penalty R] [--repeat-last-n N] [--seed S] [-t THREADS] [-c CTX] [--kv f16|f32]\n"
+            "            harmony models (GPT-OSS): the prompt as a user turn, the final channel printed\n"
+            "            ([--system TEXT] [--reasoning] [--template FILE]; --raw: plain completion)\n"
             "  info      -m MODEL\n"
             "  tokenize  -m MODEL|--tokenizer FILE -p TEXT|--jsonl [--add-special] [--special]\n"
             "            FILE: a GGUF, a tokenizer.json or a tokenizer.model; --jsonl: a JSON string per line of stdin\n"
@@ -41,7 +43,7 @@ static void usage(FILE *f) {
 typedef struct {
     const char *model, *prompt, *out, *tokens, *shape, *arch, *type, *kv, *vocab_from;
     const char *args[3]; /* positional arguments */
-    int n_args, n_predict, n_predict_given, threads, ctx, ubatch, add_special, special, jsonl, reasoning;
+    int n_args, n_predict, n_predict_given, threads, ctx, ubatch, add_special, special, jsonl, reasoning, raw;
     const char *system, *template_file, *tokenizer;
     mv_sampler_params sampling;
     unsigned long long seed;
@@ -81,6 +83,7 @@ static int parse_options(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--special")) o->special = 1;
         else if (!strcmp(a, "--jsonl")) o->jsonl = 1;
         else if (!strcmp(a, "--reasoning")) o->reasoning = 1;
+        else if (!strcmp(a, "--raw")) o->raw = 1;
         else if (!strcmp(a, "--system")) o->system = VALUE();
         else if (!strcmp(a, "--template")) o->template_file = VALUE();
         else if (a[0] != '-' && o->n_args < 3) o->args[o->n_args++] = a;
@@ -130,6 +133,9 @@ static int print_piece(const char *text, int len, mv_token token, void *user) {
     return 0;
 }
 
+static char *read_text_file(const char *path);
+static int run_harmony(const options *o, mv_model *m, mv_context *ctx, mv_sampler *s, const char *tmpl);
+
 static int cmd_run(const options *o) {
     const double t0 = now();
     mv_model *m = load(o->model, o->tokenizer, 0);
@@ -146,6 +152,18 @@ static int cmd_run(const options *o) {
         fprintf(stderr, "minerva: %s\n", err);
         rc = 1;
     }
+    /* GPT-OSS answers in harmony: its prompt goes through the chat template, and the final channel is printed */
+    char *file_template = o->template_file ? read_text_file(o->template_file) : NULL;
+    const char *tmpl = file_template ? file_template : mv_chat_template(m);
+    if (!rc && !o->raw && tmpl && strstr(tmpl, "<|channel|>")) {
+        rc = run_harmony(o, m, ctx, s, tmpl);
+        free(file_template);
+        mv_sampler_free(s);
+        mv_context_free(ctx);
+        mv_model_free(m);
+        return rc;
+    }
+    free(file_template);
     mv_generate_stats st;
     if (!rc && mv_generate(ctx, s, o->prompt ? o->prompt : "", o->n_predict, print_piece, NULL, &st) != MV_OK) {
         fprintf(stderr, "\nminerva: %s\n", mv_context_error(ctx));
@@ -559,6 +577,68 @@ static void add_message(char **messages, const char *role, const char *content, 
     buf_append(messages, "}", 1);
 }
 
+/* One turn: the user's text joins the messages, the conversation is
+   rendered in the template, evaluated (from what the cache shares with it)
+   and answered; the reply joins the messages. Returns 0, or -1 (said why;
+   the messages are then cleared). */
+static int chat_turn(chat_session *c, const char *system, char **messages, const char *text, size_t len, int n_predict) {
+    char err[MV_ERROR_SIZE], *context = NULL, *prompt = NULL, *reply = NULL, *all = NULL;
+    add_message(messages, "user", text, len);
+    if (system) add_message(&all, "system", system, strlen(system));
+    if (system) buf_append(&all, ", ", 2);
+    buf_append(&all, *messages, (size_t)arrlen(*messages));
+    buf_append(&context, "{\"messages\": [", 14);
+    buf_append(&context, all, (size_t)arrlen(all));
+    arrfree(all);
+    buf_append(&context, "], \"add_generation_prompt\": true}", 34);
+    arrput(context, 0);
+    if (mv_chat_render(c->m, c->tmpl, context, NULL, &prompt, err, sizeof err) != MV_OK) {
+        fprintf(stderr, "minerva: %s\n", err);
+        arrsetlen(*messages, 0);
+        arrfree(context);
+        return -1;
+    }
+    /* the rendered prompt names its special tokens as text; BOS only if the template left it out */
+    const mv_token bos = mv_token_bos(c->m);
+    char bos_text[64] = "";
+    if (bos >= 0) mv_token_to_piece(c->m, bos, bos_text, sizeof bos_text - 1, 1);
+    const int flags = MV_TOKENIZE_PARSE_SPECIAL | (*bos_text && !strncmp(prompt, bos_text, strlen(bos_text)) ? 0 : MV_TOKENIZE_ADD_SPECIAL);
+    mv_token *ids = NULL;
+    const int n = tokenize_text(c->m, prompt, strlen(prompt), flags, &ids);
+    const double t0 = now();
+    const int evaluated = n > 0 ? chat_feed_prompt(c, ids, n) : -1;
+    if (evaluated < 0) {
+        fprintf(stderr, "minerva: %s; /reset starts over\n", n > 0 ? mv_context_error(c->ctx) : "the prompt did not tokenize");
+        arrsetlen(*messages, 0);
+    } else {
+        const double t1 = now();
+        int n_generated = 0;
+        chat_reply(c, n_predict, &reply, &n_generated);
+        const double t2 = now();
+        add_message(messages, "assistant", reply ? reply : "", (size_t)arrlen(reply));
+        fprintf(stderr, "[prompt %d tokens, %.1f t/s; reply %d tokens, %.1f t/s]\n", evaluated, t1 > t0 ? evaluated / (t1 - t0) : 0,
+                n_generated, t2 > t1 ? n_generated / (t2 - t1) : 0);
+    }
+    free(prompt);
+    arrfree(context);
+    arrfree(reply);
+    arrfree(ids);
+    return evaluated < 0 ? -1 : 0;
+}
+
+/* run on a model whose chat template speaks harmony (GPT-OSS): the prompt
+   as one user turn, the reply's final channel printed (--reasoning: the
+   analysis too). */
+static int run_harmony(const options *o, mv_model *m, mv_context *ctx, mv_sampler *s, const char *tmpl) {
+    chat_session c = {.m = m, .tmpl = tmpl, .ctx = ctx, .sampler = s, .harmony = true, .reasoning = o->reasoning};
+    char *messages = NULL;
+    const char *prompt = o->prompt ? o->prompt : "";
+    const int rc = chat_turn(&c, o->system, &messages, prompt, strlen(prompt), o->n_predict);
+    arrfree(messages);
+    arrfree(c.cached);
+    return rc ? 1 : 0;
+}
+
 /* chat: a conversation in the model's chat template, one reply per line typed. */
 static int cmd_chat(const options *o) {
     mv_model *m = load(o->model, o->tokenizer, 0);
@@ -590,48 +670,7 @@ static int cmd_chat(const options *o) {
             continue;
         }
         if (!len) continue;
-        add_message(&messages, "user", line, (size_t)len);
-        char *context = NULL, *prompt = NULL, *reply = NULL;
-        char *all = NULL;
-        if (system) add_message(&all, "system", system, strlen(system));
-        if (system) buf_append(&all, ", ", 2);
-        buf_append(&all, messages, (size_t)arrlen(messages));
-        buf_append(&context, "{\"messages\": [", 14);
-        buf_append(&context, all, (size_t)arrlen(all));
-        arrfree(all);
-        buf_append(&context, "], \"add_generation_prompt\": true}", 34);
-        arrput(context, 0);
-        if (mv_chat_render(m, c.tmpl, context, NULL, &prompt, err, sizeof err) != MV_OK) {
-            fprintf(stderr, "minerva: %s\n", err);
-            arrsetlen(messages, 0);
-            arrfree(context);
-            continue;
-        }
-        /* the rendered prompt names its special tokens as text; BOS only if the template left it out */
-        const mv_token bos = mv_token_bos(m);
-        char bos_text[64] = "";
-        if (bos >= 0) mv_token_to_piece(m, bos, bos_text, sizeof bos_text - 1, 1);
-        const int flags = MV_TOKENIZE_PARSE_SPECIAL | (*bos_text && !strncmp(prompt, bos_text, strlen(bos_text)) ? 0 : MV_TOKENIZE_ADD_SPECIAL);
-        mv_token *ids = NULL;
-        const int n = tokenize_text(m, prompt, strlen(prompt), flags, &ids);
-        const double t0 = now();
-        const int evaluated = n > 0 ? chat_feed_prompt(&c, ids, n) : -1;
-        if (evaluated < 0) {
-            fprintf(stderr, "minerva: %s; /reset starts over\n", n > 0 ? mv_context_error(c.ctx) : "the prompt did not tokenize");
-            arrsetlen(messages, 0);
-        } else {
-            const double t1 = now();
-            int n_generated = 0;
-            chat_reply(&c, o->n_predict_given ? o->n_predict : 1 << 30, &reply, &n_generated);
-            const double t2 = now();
-            add_message(&messages, "assistant", reply ? reply : "", (size_t)arrlen(reply));
-            fprintf(stderr, "[prompt %d tokens, %.1f t/s; reply %d tokens, %.1f t/s]\n", evaluated, t1 > t0 ? evaluated / (t1 - t0) : 0,
-                    n_generated, t2 > t1 ? n_generated / (t2 - t1) : 0);
-        }
-        free(prompt);
-        arrfree(context);
-        arrfree(reply);
-        arrfree(ids);
+        chat_turn(&c, system, &messages, line, (size_t)len, o->n_predict_given ? o->n_predict : 1 << 30);
     }
     fprintf(stderr, "\n");
     free(line);

@@ -401,6 +401,40 @@ static void test_cli_chat(test_state *t) {
     mv_model_free(m);
 }
 
+/* minerva run on GPT-OSS: the prompt goes through the harmony template as a
+   user turn (the whole rendered conversation is evaluated) and the reply
+   is read as harmony; --raw is a plain completion. */
+static void test_cli_harmony_run(test_state *t) {
+    char model[1024], tmpl[1024], cmd[4096];
+    if (!kit_path(model, sizeof model, "gguf/tiny_oss.Q8_0.gguf")) SKIP("no kit at ../shared/kit");
+    kit_path(tmpl, sizeof tmpl, "templates/llama.cpp-openai-gpt-oss-120b.jinja");
+    snprintf(cmd, sizeof cmd, "%s run -m %s --template %s -p 'hello there' -n 8 --temp 0 --reasoning", CONFIG.minerva, model, tmpl);
+    char *err = NULL;
+    CHECKF(run_command(cmd, NULL, &err) == 0 && err && strstr(err, "reply 8 tokens"), "%s", err ? err : "");
+    int n_prompt = 0;
+    const char *at = err ? strstr(err, "[prompt ") : NULL;
+    if (at) n_prompt = atoi(at + 8);
+    free(err);
+    /* the rendered prompt: the system message, the user's, the assistant's start */
+    mv_model *m = NULL;
+    char e[MV_ERROR_SIZE], *text = read_file(tmpl, NULL), *prompt = NULL;
+    if (mv_model_load(model, NULL, &m, e, sizeof e) == MV_OK && text &&
+        mv_chat_render(m, text, "{\"messages\": [{\"role\": \"user\", \"content\": \"hello there\"}], \"add_generation_prompt\": true}", NULL,
+                       &prompt, e, sizeof e) == MV_OK) {
+        mv_token ids[1024];
+        const int n = mv_tokenize(m, prompt, -1, ids, 1024, MV_TOKENIZE_PARSE_SPECIAL);
+        CHECKF(n > 100 && n == n_prompt && strstr(prompt, "<|start|>user<|message|>hello there<|end|><|start|>assistant"),
+               "%d tokens rendered, %d evaluated", n, n_prompt);
+    } else {
+        CHECKF(0, "%s", e);
+    }
+    free(prompt), free(text);
+    mv_model_free(m);
+    snprintf(cmd, sizeof cmd, "%s run -m %s --template %s -p hello -n 4 --temp 0 --raw", CONFIG.minerva, model, tmpl);
+    CHECK(run_command(cmd, NULL, &err) == 0 && err && strstr(err, "generation:         4 tokens"));
+    free(err);
+}
+
 static const test_case CLI_TESTS[] = {
     {"cli.run_golden", test_cli_run_golden, NULL},
     {"cli.logits", test_cli_logits, NULL},
@@ -408,6 +442,7 @@ static const test_case CLI_TESTS[] = {
     {"cli.tokenize_jsonl", test_cli_tokenize_jsonl, NULL},
     {"cli.template_jsonl", test_cli_template_jsonl, NULL},
     {"cli.chat", test_cli_chat, NULL},
+    {"cli.harmony_run", test_cli_harmony_run, NULL},
     {"cli.info_and_errors", test_cli_info_and_errors, NULL},
     {"cli.quantize", test_cli_quantize, NULL},
 };
