@@ -6324,6 +6324,7 @@ typedef struct vocab {
     token_pair *merges;             /* stb_ds: the pair of ids each merge joins, by rank */
     str_map merge_index;            /* pair -> rank */
     int32_t bos, eos, unk, eot;     /* -1: none */
+    int32_t *end;                   /* stb_ds: more ids that end generation (generation_config.json) */
     bool add_bos, add_eos;
     int space_prefix;               /* SPM: PREFIX_* */
     bool split_words;               /* SPM: each "▁" starts a piece merged on its own */
@@ -6362,6 +6363,7 @@ static void vocab_free(vocab *v) {
     arrfree(v->merges);
     strmap_free(&v->merge_index);
     arrfree(v->special);
+    arrfree(v->end);
     free(v->chat_template);
     free(v);
 }
@@ -6890,6 +6892,27 @@ static int vocab_from_llama2c(vocab *v, const uint8_t *data, size_t size, char *
     if ((rc = vocab_index(v))) return rc;
     vocab_finish(v, VOCAB_SPM);
     return MV_OK;
+}
+
+/* generation_config.json in a model directory, if there is one: its
+   eos_token_id (a number or a list) end generation too. */
+static int vocab_read_generation_config(vocab *v, const char *dir, int n_vocab, char *err) {
+    json_doc cfg;
+    int rc = json_read_file(dir, "generation_config.json", &cfg, err);
+    if (rc == MV_ERR_IO) return MV_OK;
+    if (rc) return rc;
+    const json_value *eos = json_get(&cfg.root, "eos_token_id");
+    const uint32_t n = !eos ? 0 : eos->kind == JSON_ARRAY ? eos->n : 1;
+    for (uint32_t i = 0; i < n; i++) {
+        const json_value *id = eos->kind == JSON_ARRAY ? &eos->items[i] : eos;
+        if (id->kind != JSON_NUMBER || id->number != floor(id->number) || id->number < 0 || id->number >= n_vocab) {
+            rc = fail(err, MV_ERR_FORMAT, "%s/generation_config.json: eos_token_id must be token ids of the vocabulary", dir);
+            break;
+        }
+        arrput(v->end, (int32_t)id->number);
+    }
+    json_free(&cfg);
+    return rc;
 }
 
 /* A parsed tokenizer.json, with the tokenizer_config.json beside it if there is one. */
@@ -10767,6 +10790,7 @@ int mv_model_load(const char *path, const mv_model_params *params, mv_model **ou
         rc = kind == PATH_DIRECTORY ? model_dir_open(&m->file, path, err)
            : kind == PATH_LLAMA2C ? llama2c_open(&m->file, path, err) : model_file_open(&m->file, path, err);
         if (!rc) rc = model_init(m, &p, tokenizer, err);
+        if (!rc && kind == PATH_DIRECTORY) rc = vocab_read_generation_config(m->vocab, path, MV_MAX(m->vocab->n, m->hp.n_vocab), err);
     }
     if (rc) {
         if (rc == MV_ERR_NOMEM && !err[0]) snprintf(err, sizeof err, "%s: out of memory", path);
@@ -10873,6 +10897,8 @@ mv_token mv_token_bos(const mv_model *m) { return m->vocab->bos; }
 mv_token mv_token_eos(const mv_model *m) { return m->vocab->eos; }
 
 int mv_token_is_end(const mv_model *m, mv_token t) {
+    for (ptrdiff_t i = 0; i < arrlen(m->vocab->end); i++)
+        if (t == m->vocab->end[i]) return 1;
     return t >= 0 && (t == m->vocab->eos || t == m->vocab->eot);
 }
 

@@ -454,7 +454,25 @@ static void test_malformed_safetensors(test_state *t) {
     free(good);
 }
 
+/* generation_config.json's eos_token_id (a number or a list) ends generation; ids outside the vocabulary are refused. */
+static void test_generation_config(test_state *t) {
+    char dir[512], path[600], err[MV_ERROR_SIZE];
+    tmp_path(dir, sizeof dir, "gen_config_dir");
+    size_t n;
+    free(make_safetensors(dir, &n));
+    snprintf(path, sizeof path, "%s/generation_config.json", dir);
+    static const char good[] = "{\"bos_token_id\": 1, \"eos_token_id\": [5, 7]}", bad[] = "{\"eos_token_id\": [2, 99999]}";
+    write_file(path, good, strlen(good));
+    mv_model *m = NULL;
+    CHECKF(mv_model_load(dir, NULL, &m, err, sizeof err) == MV_OK, "%s", err);
+    if (m) CHECK(mv_token_is_end(m, 5) && mv_token_is_end(m, 7) && !mv_token_is_end(m, 9));
+    mv_model_free(m);
+    write_file(path, bad, strlen(bad));
+    CHECK(mv_model_load(dir, NULL, &m, err, sizeof err) == MV_ERR_FORMAT && strstr(err, "generation_config.json"));
+}
+
 static const test_case GGUF_TESTS[] = {
+    {"model_dir.generation_config", test_generation_config, NULL},
     {"gguf.round_trip", test_gguf_round_trip, NULL},
     {"malformed.patched_files", test_malformed_files, NULL},
     {"malformed.written_files", test_malformed_written, NULL},
