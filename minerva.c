@@ -4230,6 +4230,7 @@ struct mv_context {
        the rows an expert takes, their batch entries (t·k + j), the outputs */
     float *router, *moe_weight, *moe_in, *moe_out;
     int32_t *moe_sel, *moe_slot;
+    uint64_t *expert_hits;    /* [n_layer][n_expert]: tokens each expert took */
     /* the last mv_decode */
     int32_t *pos, *seq;       /* stb_ds */
     float *logits;
@@ -4508,8 +4509,9 @@ static void route_token(const hparams *hp, float *logits, int32_t *sel, float *w
 /* A mixture of experts: each token's k experts, computed expert by expert
    over the tokens that chose it (each expert's weights read once a batch),
    then x += Σ weight·output in the routing order. */
-static void moe_block(mv_context *ctx, const layer_weights *L, int n) {
+static void moe_block(mv_context *ctx, int il, int n) {
     const hparams *hp = &ctx->model->hp;
+    const layer_weights *L = &ctx->model->layers[il];
     const int E = hp->n_embd, F = hp->n_ff_exp, k = hp->n_expert_used;
     matmul(ctx, ctx->router, L->ffn_router, ctx->xn, n);
     if (L->ffn_router_b) add_bias(ctx->router, L->ffn_router_b, n, hp->n_expert);
@@ -4521,6 +4523,7 @@ static void moe_block(mv_context *ctx, const layer_weights *L, int n) {
                 memcpy(ctx->moe_in + (size_t)count * E, ctx->xn + (size_t)(i / k) * E, (size_t)E * sizeof(float));
                 ctx->moe_slot[count++] = i;
             }
+        ctx->expert_hits[(size_t)il * hp->n_expert + e] += (uint64_t)count;
         if (!count) continue;
         const tensor *w[3] = {L->ffn_gate_exps, L->ffn_up_exps, L->ffn_down_exps};
         tensor expert[3];
@@ -4560,7 +4563,7 @@ static void ffn_block(mv_context *ctx, int il, int n) {
     const int E = hp->n_embd;
     for (int t = 0; t < n; t++) rmsnorm(ctx->xn + (size_t)t * E, ctx->x + (size_t)t * E, L->ffn_norm, E, hp->rms_eps);
     if (L->ffn_router) {
-        moe_block(ctx, L, n);
+        moe_block(ctx, il, n);
         return;
     }
     matmul(ctx, ctx->gate, L->ffn_gate, ctx->xn, n);
@@ -10910,7 +10913,8 @@ void mv_context_free(mv_context *ctx) {
     if (!ctx) return;
     kv_free(&ctx->kv);
     void *buffers[] = {ctx->x, ctx->xn, ctx->q, ctx->k, ctx->v, ctx->att, ctx->tmp, ctx->gate, ctx->up, ctx->rope, ctx->att_scores,
-                       ctx->logits, ctx->act, ctx->router, ctx->moe_weight, ctx->moe_in, ctx->moe_out, ctx->moe_sel, ctx->moe_slot};
+                       ctx->logits, ctx->act, ctx->router, ctx->moe_weight, ctx->moe_in, ctx->moe_out, ctx->moe_sel, ctx->moe_slot,
+                       ctx->expert_hits};
     for (size_t i = 0; i < sizeof buffers / sizeof *buffers; i++) free(buffers[i]);
     arrfree(ctx->pos);
     arrfree(ctx->seq);
@@ -10961,7 +10965,9 @@ int mv_context_create(mv_model *m, const mv_context_params *params, mv_context *
         ctx->router = alloc_aligned(B * (size_t)hp->n_expert * 4), ctx->moe_weight = alloc_aligned(B * K * 4);
         ctx->moe_in = alloc_aligned(B * E * 4), ctx->moe_out = alloc_aligned(B * K * E * 4);
         ctx->moe_sel = alloc_aligned(B * K * 4), ctx->moe_slot = alloc_aligned(B * 4);
-        if (!ctx->router || !ctx->moe_weight || !ctx->moe_in || !ctx->moe_out || !ctx->moe_sel || !ctx->moe_slot) rc = MV_ERR_NOMEM;
+        ctx->expert_hits = calloc((size_t)hp->n_layer * (size_t)hp->n_expert, sizeof *ctx->expert_hits);
+        if (!ctx->router || !ctx->moe_weight || !ctx->moe_in || !ctx->moe_out || !ctx->moe_sel || !ctx->moe_slot || !ctx->expert_hits)
+            rc = MV_ERR_NOMEM;
     }
     bool *sliding = calloc((size_t)hp->n_layer, sizeof *sliding);
     for (int l = 0; sliding && l < hp->n_layer; l++) sliding[l] = m->layers[l].sliding;
@@ -11054,6 +11060,13 @@ const float *mv_get_logits(mv_context *ctx, int i) {
 }
 
 int mv_n_outputs(const mv_context *ctx) { return ctx->n_outputs; }
+
+int mv_expert_counts(const mv_context *ctx, int layer, uint64_t *counts) {
+    const hparams *hp = &ctx->model->hp;
+    if (layer < 0 || layer >= hp->n_layer) return MV_ERR_ARG;
+    if (hp->n_expert && counts) memcpy(counts, ctx->expert_hits + (size_t)layer * hp->n_expert, (size_t)hp->n_expert * sizeof *counts);
+    return hp->n_expert;
+}
 
 int mv_kv_length(const mv_context *ctx, int seq) {
     return seq >= 0 && seq < ctx->params.n_seq ? ctx->kv.length[seq] : MV_ERR_ARG;

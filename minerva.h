@@ -217,6 +217,13 @@ int mv_decode(mv_context *ctx, const mv_batch *batch);
 const float *mv_get_logits(mv_context *ctx, int i);
 int mv_n_outputs(const mv_context *ctx);
 
+/* Mixtures of experts: how many tokens layer `layer` has sent to each
+   expert since the context was made, into counts[0..n_expert) (NULL: just
+   the count of experts). Returns
+   n_expert (0: the model has no experts; counts is not touched), or
+   MV_ERR_ARG for a layer out of range. */
+int mv_expert_counts(const mv_context *ctx, int layer, uint64_t *counts);
+
 int mv_kv_length(const mv_context *ctx, int seq_id);
 /* Keeps the first n_keep positions of sequence seq_id (-1: all sequences).
    Models with sliding-window layers keep only the recent window of those

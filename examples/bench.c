@@ -211,11 +211,20 @@ typedef struct {
     double kv_bytes_per_position;  /* K and V of one position, all layers */
 } model_facts;
 
+/* An integer hyperparameter "ARCH.suffix" of the model; def if it has none. */
+static long model_int(const mv_model *m, const char *suffix, long def) {
+    char key[128], value[64];
+    snprintf(key, sizeof key, "%s.%s", mv_model_arch(m), suffix);
+    return mv_model_meta_value(m, key, value, sizeof value) >= 0 ? strtol(value, NULL, 10) : def;
+}
+
 /* What decode reads per token: every tensor once, except the token embedding
-   (one row) when the model has a separate output matrix; plus K and V of
-   every cached position in every layer. */
+   (one row) when the model has a separate output matrix, and the experts of
+   a mixture (the used fraction of each); plus K and V of every cached
+   position in every layer. */
 static model_facts facts_of(const mv_model *m, mv_type kv) {
     model_facts f = {.size = mv_model_weight_bytes(m), .n_params = mv_model_n_params(m)};
+    const long n_expert = model_int(m, "expert_count", 0), n_used = model_int(m, "expert_used_count", 0);
     uint64_t bytes_by_type[MV_TYPE_COUNT] = {0}, kv_elements = 0;
     int has_output = 0;
     mv_tensor_info t;
@@ -224,7 +233,9 @@ static model_facts facts_of(const mv_model *m, mv_type kv) {
     for (int i = 0; i < mv_model_n_tensors(m); i++) {
         if (mv_model_tensor(m, i, &t) != MV_OK) continue;
         int embd = !strcmp(t.name, "token_embd.weight");
-        f.weight_bytes_per_token += embd && has_output && t.ne[1] ? (double)t.nbytes / (double)t.ne[1] : (double)t.nbytes;
+        const int experts = n_expert > 0 && t.n_dims >= 2 && t.ne[t.n_dims - 1] == n_expert && (strstr(t.name, "exps") || strstr(t.name, "experts"));
+        f.weight_bytes_per_token += embd && has_output && t.ne[1] ? (double)t.nbytes / (double)t.ne[1]
+                                  : experts ? (double)t.nbytes * (double)n_used / (double)n_expert : (double)t.nbytes;
         if ((unsigned)t.type < MV_TYPE_COUNT) bytes_by_type[t.type] += t.nbytes;
         const char *dot = strrchr(t.name, '.');
         int is_k = dot && dot - t.name >= 7 && !strncmp(dot - 7, ".attn_k", 7);

@@ -8,6 +8,7 @@
    else goes through the public API of minerva.h. */
 #include "../minerva.c"
 
+#include <sys/resource.h>
 
 static double now(void) {
     struct timespec ts;
@@ -136,6 +137,34 @@ static int print_piece(const char *text, int len, mv_token token, void *user) {
 static char *read_text_file(const char *path);
 static int run_harmony(const options *o, mv_model *m, mv_context *ctx, mv_sampler *s, const char *tmpl);
 
+/* Peak resident memory against the weights; for a mixture of experts, the
+   experts the run used and the weight bytes that makes it read (the token
+   embedding aside: a row a token). */
+static void print_memory(const mv_model *m, const mv_context *ctx) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    const double mib = 1048576.0, weights = (double)mv_model_weight_bytes(m);
+    fprintf(stderr, "peak resident: %8.1f MiB (weights %.1f MiB)\n", ru.ru_maxrss / 1024.0, weights / mib);
+    const int n_expert = mv_expert_counts(ctx, 0, NULL), n_layer = mv_model_n_layer(m);
+    if (n_expert <= 0) return;
+    double expert_bytes = 0, embedding = 0;
+    mv_tensor_info t;
+    for (int i = 0; i < mv_model_n_tensors(m); i++) {
+        if (mv_model_tensor(m, i, &t) != MV_OK) continue;
+        if (t.n_dims == 3 && t.ne[2] == n_expert) expert_bytes += (double)t.nbytes;
+        if (!strcmp(t.name, "token_embd.weight") || !strcmp(t.name, "model.embed_tokens.weight")) embedding = (double)t.nbytes;
+    }
+    uint64_t *counts = malloc((size_t)n_expert * sizeof *counts);
+    int used = 0;
+    for (int l = 0; counts && l < n_layer; l++) {
+        mv_expert_counts(ctx, l, counts);
+        for (int e = 0; e < n_expert; e++) used += counts[e] > 0;
+    }
+    free(counts);
+    const double touched = weights - embedding - expert_bytes + expert_bytes * used / ((double)n_layer * n_expert);
+    fprintf(stderr, "experts:       %d of %d (layers × experts) used; weights read %.1f MiB\n", used, n_layer * n_expert, touched / mib);
+}
+
 static int cmd_run(const options *o) {
     const double t0 = now();
     mv_model *m = load(o->model, o->tokenizer, 0);
@@ -177,6 +206,7 @@ static int cmd_run(const options *o) {
         fprintf(stderr, "generation:  %8d tokens %8.3f s %10.2f t/s\n", st.n_generated, st.generate_seconds,
                 st.generate_seconds > 0 ? st.n_generated / st.generate_seconds : 0);
         fprintf(stderr, "first token: %8.3f s\n", st.first_token_seconds);
+        print_memory(m, ctx);
     }
     mv_sampler_free(s);
     mv_context_free(ctx);
@@ -634,6 +664,7 @@ static int run_harmony(const options *o, mv_model *m, mv_context *ctx, mv_sample
     char *messages = NULL;
     const char *prompt = o->prompt ? o->prompt : "";
     const int rc = chat_turn(&c, o->system, &messages, prompt, strlen(prompt), o->n_predict);
+    if (!rc) print_memory(m, ctx);
     arrfree(messages);
     arrfree(c.cached);
     return rc ? 1 : 0;
