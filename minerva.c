@@ -11248,6 +11248,8 @@ static const model_shape SHAPES[] = {
     {"qwen3moe-30b-a3b", ARCH_QWEN3MOE, 151936, 2048, 48, 32, 4, 128, 6144, 40960, 128, 8, 768, 0},
     {"gpt-oss-demo", ARCH_GPT_OSS, 1024, 256, 4, 8, 2, 64, 256, 4096, 8, 2, 256, 16},
     {"gpt-oss-6l", ARCH_GPT_OSS, 201088, 2880, 6, 64, 8, 64, 2880, 131072, 32, 4, 2880, 128},
+    /* dense, with gpt-oss-6l's active parameters: its 4 experts a token as one FFN */
+    {"gpt-oss-6l-dense", ARCH_LLAMA, 201088, 2880, 6, 64, 8, 64, 4 * 2880, 131072, 0, 0, 0, 0},
     {"gpt-oss-20b", ARCH_GPT_OSS, 201088, 2880, 24, 64, 8, 64, 2880, 131072, 32, 4, 2880, 128},
     {"gpt-oss-120b", ARCH_GPT_OSS, 201088, 2880, 36, 64, 8, 64, 2880, 131072, 128, 4, 2880, 128},
 };
@@ -11268,8 +11270,6 @@ static hparams shape_hparams(const model_shape *s, int arch) {
                      .n_ff_exp = arch == ARCH_LLAMA ? s->n_ff : s->n_ff_exp,
                      .n_swa = s->n_swa};
 }
-
-#define SHAPE_NAMES "demo, tinyllama-1.1b, llama-3b, llama-7b, mistral-7b, moe-demo, qwen3moe-30b-a3b, gpt-oss-demo, gpt-oss-6l, gpt-oss-20b, gpt-oss-120b"
 
 mv_make_model_params mv_make_model_default_params(void) {
     return (mv_make_model_params){.arch = NULL, .shape = "demo", .type = "F32", .seed = 42};
@@ -11747,7 +11747,12 @@ int mv_make_model(const mv_make_model_params *params, const char *path, char *er
     int pure = -1, mixture = -1, rc = MV_OK;
     model_file vocab = {0};
     if (!path) rc = fail(err, MV_ERR_ARG, "make-model: no output path");
-    else if (!s) rc = fail(err, MV_ERR_ARG, "unknown shape '%s' (%s)", p.shape ? p.shape : "", SHAPE_NAMES);
+    else if (!s) {
+        char names[512] = "";
+        for (size_t i = 0; i < sizeof SHAPES / sizeof *SHAPES; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", SHAPES[i].name);
+        rc = fail(err, MV_ERR_ARG, "unknown shape '%s' (%s)", p.shape ? p.shape : "", names);
+    }
     int arch = s ? s->arch : -1;
     if (!rc && p.arch) {
         arch = -1;

@@ -331,7 +331,8 @@ const char *mv_harmony_error(const mv_harmony *h);
    for demos, tests and benchmarks, loadable by llama.cpp too.
    shape: "demo" (tiny), "tinyllama-1.1b", "llama-3b", "llama-7b",
    "mistral-7b"; with experts "moe-demo", "qwen3moe-30b-a3b"; GPT-OSS
-   "gpt-oss-demo", "gpt-oss-6l" (gpt-oss-20b's layers, 6 of them),
+   "gpt-oss-demo", "gpt-oss-6l" (gpt-oss-20b's layers, 6 of them; and
+   "gpt-oss-6l-dense", a dense llama with its active parameters),
    "gpt-oss-20b", "gpt-oss-120b". */
 typedef struct mv_make_model_params {
     const char *arch;   /* NULL: the shape's; else "llama", "qwen2", "qwen3", "qwen3moe", "gpt-oss" where it fits the shape */

@@ -36,7 +36,8 @@ static void usage(FILE *f) {
             "  quantize  IN.gguf OUT.gguf TYPE [-t THREADS]   TYPE: Q4_K, Q8_0, IQ4_XS, ... (every weight),\n"
             "            or a llama.cpp mixture: Q4_K_M, Q3_K_S, Q5_K_M, Q2_K_S, MXFP4_MOE, mix-Q4_0, ...\n"
             "  make-model --shape demo|tinyllama-1.1b|llama-3b|llama-7b|mistral-7b|moe-demo|qwen3moe-30b-a3b|\n"
-            "            gpt-oss-demo|gpt-oss-6l|gpt-oss-20b|gpt-oss-120b [--arch ARCH] [--type TYPE] [--vocab-from GGUF]\n"
+            "            gpt-oss-demo|gpt-oss-6l|gpt-oss-6l-dense|gpt-oss-20b|gpt-oss-120b [--arch ARCH] [--type TYPE]\n"
+            "            [--vocab-from GGUF]\n"
             "            -o FILE [--seed S]   random weights; TYPE as for quantize (default F32)\n");
 }
 
