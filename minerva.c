@@ -3675,7 +3675,8 @@ static int mlx_repack(model_file *f, const json_value *cfg, char *err) {
         int group, bits, mode;
         if (!s || !mlx_params(q, module, &group, &bits, &mode)) continue;
         if (mode == MLX_MXFP4) rc = mlx_repack_mxfp4(f, w, s, group, bits, err);
-        else if (mode != MLX_AFFINE || !z) rc = fail(err, MV_ERR_UNSUPPORTED, "%s: MLX quantization mode is not affine or mxfp4 (or has no biases)", module);
+        else if (mode != MLX_AFFINE || !z)
+            rc = fail(err, MV_ERR_UNSUPPORTED, "%s: MLX quantization mode is not affine or mxfp4 (or has no biases)", module);
         else rc = mlx_repack_one(f, w, s, z, group, bits, err);
         f->format = "mlx";
         consumed[s - f->tensors] = true;

@@ -471,7 +471,73 @@ static void test_generation_config(test_state *t) {
     CHECK(mv_model_load(dir, NULL, &m, err, sizeof err) == MV_ERR_FORMAT && strstr(err, "generation_config.json"));
 }
 
+/* A model directory holding one SafeTensors file of the given tensors
+   (zero-filled data) and a config.json of model_type `type`. */
+typedef struct { const char *name, *dtype; int n_dims; int64_t shape[4]; } st_tensor;
+
+static void write_st_dir(const char *dir, const char *type, const st_tensor *t, int n) {
+    char *header = NULL, path[600];
+    size_t offset = 0;
+    buf_printf(&header, "{\"__metadata__\": {\"format\": \"pt\"}");
+    for (int i = 0; i < n; i++) {
+        size_t bytes = !strcmp(t[i].dtype, "F32") ? 4 : !strcmp(t[i].dtype, "BF16") ? 2 : 1;
+        buf_printf(&header, ", \"%s\": {\"dtype\": \"%s\", \"shape\": [", t[i].name, t[i].dtype);
+        for (int d = 0; d < t[i].n_dims; d++) buf_printf(&header, "%s%lld", d ? ", " : "", (long long)t[i].shape[d]), bytes *= (size_t)t[i].shape[d];
+        buf_printf(&header, "], \"data_offsets\": [%zu, %zu]}", offset, offset + bytes);
+        offset += bytes;
+    }
+    buf_printf(&header, "}");
+    while (arrlen(header) % 8) buf_append(&header, " ", 1);
+    const uint64_t len = (uint64_t)arrlen(header);
+    char *file = NULL;
+    buf_append(&file, &len, 8);
+    buf_append(&file, header, (size_t)len);
+    memset(arraddnptr(file, offset), 0, offset);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    write_file(path, file, (size_t)arrlen(file));
+    char config[256];
+    snprintf(config, sizeof config, "{\"model_type\": \"%s\", \"hidden_size\": 32, \"num_hidden_layers\": 1, \"num_attention_heads\": 1}", type);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    write_file(path, config, strlen(config));
+    arrfree(header), arrfree(file);
+}
+
+/* GPT-OSS expert tensors in Hugging Face files: blocks, scales and bias
+   that do not agree, and unquantized experts, are refused by name. */
+static void test_malformed_gpt_oss_experts(test_state *t) {
+    char dir[512], err[MV_ERROR_SIZE];
+    mv_model *m = NULL;
+    const st_tensor mismatched[] = {
+        {"model.layers.0.mlp.experts.gate_up_proj_blocks", "U8", 4, {2, 8, 1, 16}},
+        {"model.layers.0.mlp.experts.gate_up_proj_scales", "U8", 3, {2, 8, 2}},
+        {"model.layers.0.mlp.experts.gate_up_proj_bias", "F32", 2, {2, 8}},
+    };
+    tmp_path(dir, sizeof dir, "oss_mismatched");
+    write_st_dir(dir, "gpt_oss", mismatched, 3);
+    CHECKF(mv_model_load(dir, NULL, &m, err, sizeof err) == MV_ERR_FORMAT && strstr(err, "gate_up_proj_blocks") && strstr(err, "do not match"),
+           "%s", err);
+    const st_tensor odd_rows[] = {
+        {"model.layers.0.mlp.experts.gate_up_proj_blocks", "U8", 4, {2, 7, 1, 16}},
+        {"model.layers.0.mlp.experts.gate_up_proj_scales", "U8", 3, {2, 7, 1}},
+        {"model.layers.0.mlp.experts.gate_up_proj_bias", "F32", 2, {2, 7}},
+    };
+    tmp_path(dir, sizeof dir, "oss_odd_rows");
+    write_st_dir(dir, "gpt_oss", odd_rows, 3);
+    CHECK(mv_model_load(dir, NULL, &m, err, sizeof err) == MV_ERR_FORMAT && strstr(err, "do not match"));
+    const st_tensor missing_scales[] = {{"model.layers.0.mlp.experts.down_proj_blocks", "U8", 4, {2, 8, 1, 16}}};
+    tmp_path(dir, sizeof dir, "oss_missing_scales");
+    write_st_dir(dir, "gpt_oss", missing_scales, 1);
+    CHECK(mv_model_load(dir, NULL, &m, err, sizeof err) == MV_ERR_FORMAT && strstr(err, "down_proj_blocks"));
+    const st_tensor dense[] = {{"model.layers.0.mlp.experts.gate_up_proj", "BF16", 3, {2, 32, 16}}};
+    tmp_path(dir, sizeof dir, "oss_dense_experts");
+    write_st_dir(dir, "gpt_oss", dense, 1);
+    CHECK(mv_model_load(dir, NULL, &m, err, sizeof err) == MV_ERR_UNSUPPORTED && strstr(err, "unquantized"));
+    CHECK(m == NULL);
+}
+
 static const test_case GGUF_TESTS[] = {
+    {"malformed.gpt_oss_experts", test_malformed_gpt_oss_experts, NULL},
     {"model_dir.generation_config", test_generation_config, NULL},
     {"gguf.round_trip", test_gguf_round_trip, NULL},
     {"malformed.patched_files", test_malformed_files, NULL},
