@@ -887,6 +887,17 @@ static inline int tq1_trit(uint8_t b, int n) {
     return ((uint8_t)(b * pow3[n]) * 3) >> 8;
 }
 
+/* The scales, mins, d and dmin of a Q4_K/Q5_K super-block (per 32 elements, stored per 16). */
+static void k4_header(const uint8_t *scales, uint16_t d, uint16_t dmin, kblock *k) {
+    for (int j = 0; j < 8; j++) {
+        int sc, m;
+        k4_scale_min(scales, j, &sc, &m);
+        k->scale[2 * j] = k->scale[2 * j + 1] = (int16_t)sc;
+        k->min[2 * j] = k->min[2 * j + 1] = (int16_t)m;
+    }
+    k->offset = 0, k->d = f16_to_f32(d), k->dmin = f16_to_f32(dmin);
+}
+
 static void unpack_kblock(int type, const void *w, int64_t i, kblock *k) {
     memset(k->min, 0, sizeof k->min);
     k->offset = 0, k->dmin = 0;
@@ -916,31 +927,29 @@ static void unpack_kblock(int type, const void *w, int64_t i, kblock *k) {
         const bool five = type == MV_TYPE_Q5_K;
         const uint8_t *qs = five ? ((const block_q5_K *)w)[i].qs : ((const block_q4_K *)w)[i].qs;
         const uint8_t *scales = five ? ((const block_q5_K *)w)[i].scales : ((const block_q4_K *)w)[i].scales;
-        for (int e = 0; e < QK_K; e++) {
-            int c = e / 64, l = e % 32, high = (e % 64) >= 32;
-            int q = high ? qs[32 * c + l] >> 4 : qs[32 * c + l] & 15;
-            if (five) q |= ((((const block_q5_K *)w)[i].qh[l] >> (2 * c + high)) & 1) << 4;
-            k->q[e] = (int8_t)q;
+        for (int c = 0; c < 4; c++) /* 64 elements: the low nibbles of 32 bytes, then their high ones */
+            for (int l = 0; l < 32; l++) k->q[64 * c + l] = (int8_t)(qs[32 * c + l] & 15), k->q[64 * c + 32 + l] = (int8_t)(qs[32 * c + l] >> 4);
+        if (five) {
+            const uint8_t *qh = ((const block_q5_K *)w)[i].qh;
+            for (int c = 0; c < 4; c++)
+                for (int l = 0; l < 32; l++)
+                    k->q[64 * c + l] |= (int8_t)(((qh[l] >> (2 * c)) & 1) << 4), k->q[64 * c + 32 + l] |= (int8_t)(((qh[l] >> (2 * c + 1)) & 1) << 4);
         }
-        for (int j = 0; j < 8; j++) {
-            int sc, m;
-            k4_scale_min(scales, j, &sc, &m);
-            k->scale[2 * j] = k->scale[2 * j + 1] = (int16_t)sc;
-            k->min[2 * j] = k->min[2 * j + 1] = (int16_t)m;
-        }
-        uint16_t d = five ? ((const block_q5_K *)w)[i].d : ((const block_q4_K *)w)[i].d;
-        uint16_t dmin = five ? ((const block_q5_K *)w)[i].dmin : ((const block_q4_K *)w)[i].dmin;
-        k->d = f16_to_f32(d), k->dmin = f16_to_f32(dmin);
+        k4_header(scales, five ? ((const block_q5_K *)w)[i].d : ((const block_q4_K *)w)[i].d,
+                  five ? ((const block_q5_K *)w)[i].dmin : ((const block_q4_K *)w)[i].dmin, k);
         return;
     }
     case MV_TYPE_Q6_K: {
         const block_q6_K *b = (const block_q6_K *)w + i;
-        for (int e = 0; e < QK_K; e++) {
-            int h = e / 128, r = e % 128, l = r % 32, part = r / 32;
+        for (int h = 0; h < 2; h++) { /* 128 elements: 4 runs of 32, low 4 bits from ql, high 2 from qh */
             const uint8_t *ql = b->ql + 64 * h, *qh = b->qh + 32 * h;
-            int low = part & 1 ? ql[l + 32] : ql[l];
-            low = part >= 2 ? low >> 4 : low & 15;
-            k->q[e] = (int8_t)(low | ((qh[l] >> (2 * part)) & 3) << 4);
+            int8_t *q = k->q + 128 * h;
+            for (int l = 0; l < 32; l++) {
+                q[l] = (int8_t)((ql[l] & 15) | (qh[l] & 3) << 4);
+                q[32 + l] = (int8_t)((ql[l + 32] & 15) | ((qh[l] >> 2) & 3) << 4);
+                q[64 + l] = (int8_t)((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4);
+                q[96 + l] = (int8_t)((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4);
+            }
         }
         for (int j = 0; j < 16; j++) k->scale[j] = b->scales[j];
         k->offset = 32, k->d = f16_to_f32(b->d);
@@ -1888,11 +1897,20 @@ typedef struct {
     float sum, min;
 } kchain;
 
-static void kchain_add(kchain *c, int parts, const kblock *k, const block_q8_K *y) {
+/* Σ scale·q·a of each group of 32 elements (exact: any order gives it). */
+static void kblock_groups(const kblock *k, const block_q8_K *y, int32_t groups[8]) {
+    for (int g = 0; g < 8; g++) {
+        int32_t s = 0;
+        for (int e = 32 * g; e < 32 * g + 32; e++) s += k->scale[e / 16] * k->q[e] * y->qs[e];
+        groups[g] = s;
+    }
+}
+
+static void kchain_add(kchain *c, int parts, const kblock *k, const block_q8_K *y, const int32_t groups[8]) {
     const int span = QK_K / parts;
     for (int p = 0; p < parts; p++) {
         int32_t total = 0, min = 0;
-        for (int e = p * span; e < (p + 1) * span; e++) total += k->scale[e / 16] * k->q[e] * y->qs[e];
+        for (int g = p * span / 32; g < (p + 1) * span / 32; g++) total += groups[g];
         for (int j = p * span / 16; j < (p + 1) * span / 16; j++) min += k->min[j] * y->bsums[j];
         c->sum = MV_FMA((float)total, k->d * y->d, c->sum);
         c->min = MV_FMA((float)min, k->dmin * y->d, c->min);
@@ -1901,7 +1919,7 @@ static void kchain_add(kchain *c, int parts, const kblock *k, const block_q8_K *
 
 /* A K-type dot product with a given way to compute the lanes; parts 0 is
    the plain order, otherwise the interleaved one in that many parts. */
-#define MV_DOT_K_BODY(lanes_fn)                                          \
+#define MV_DOT_K_BODY(lanes_fn, groups_fn)                               \
     kaccum acc = {{0}, {0}, 0};                                          \
     kchain chain = {0, 0};                                               \
     kblock k;                                                            \
@@ -1910,7 +1928,8 @@ static void kchain_add(kchain *c, int parts, const kblock *k, const block_q8_K *
         int32_t lanes[8];                                                \
         unpack_kblock(type, w, i, &k);                                   \
         if (parts) {                                                     \
-            kchain_add(&chain, parts, &k, y);                            \
+            groups_fn(&k, y, lanes);                                     \
+            kchain_add(&chain, parts, &k, y, lanes);                     \
             continue;                                                    \
         }                                                                \
         lanes_fn(type, &k, y, lanes);                                    \
@@ -1923,7 +1942,7 @@ MV_INLINE void kblock_lanes_scalar(int type, const kblock *k, const block_q8_K *
     kblock_lanes(k, y, lanes);
 }
 
-MV_INLINE float dot_k_scalar(int type, int parts, int n, const void *w, const void *a) { MV_DOT_K_BODY(kblock_lanes_scalar); }
+MV_INLINE float dot_k_scalar(int type, int parts, int n, const void *w, const void *a) { MV_DOT_K_BODY(kblock_lanes_scalar, kblock_groups); }
 
 #define MV_K_KERNELS(level, body)                                                                                          \
     static float dot_q2_k_##level(int n, const void *w, const void *a) { return body(MV_TYPE_Q2_K, 0, n, w, a); }          \
@@ -2191,7 +2210,96 @@ MV_INLINE void avx2_kblock_lanes(int type, const kblock *k, const block_q8_K *y,
     for (int l = 0; l < 8; l++) lanes[l] -= k->offset * (y->bsums[2 * l] * k->scale[2 * l] + y->bsums[2 * l + 1] * k->scale[2 * l + 1]);
 }
 
-MV_INLINE float avx2_dot_k(int type, int parts, int n, const void *w, const void *a) { MV_DOT_K_BODY(avx2_kblock_lanes); }
+/* kblock_groups for the interleaved types (codes unsigned: Q4_K, Q2_K). */
+MV_INLINE void avx2_kblock_groups(const kblock *k, const block_q8_K *y, int32_t groups[8]) {
+    for (int g = 0; g < QK_K / 32; g++) {
+        const simde__m256i q = simde_mm256_loadu_si256((const void *)(k->q + 32 * g)), a = simde_mm256_loadu_si256((const void *)(y->qs + 32 * g));
+        const simde__m256i scale = simde_mm256_set_m128i(simde_mm_set1_epi16(k->scale[2 * g + 1]), simde_mm_set1_epi16(k->scale[2 * g]));
+        const simde__m256i v = simde_mm256_madd_epi16(simde_mm256_maddubs_epi16(q, a), scale);
+        const simde__m128i h = simde_mm_add_epi32(simde_mm256_castsi256_si128(v), simde_mm256_extracti128_si256(v, 1));
+        const simde__m128i h2 = simde_mm_add_epi32(h, simde_mm_shuffle_epi32(h, 0x4E));
+        groups[g] = simde_mm_cvtsi128_si32(simde_mm_add_epi32(h2, simde_mm_shuffle_epi32(h2, 0xB1)));
+    }
+}
+
+/* Q4_K's lanes and group sums straight from its bytes: group g's 32 codes
+   are the low (g even) or high nibbles of bytes 32·(g/2)... */
+MV_INLINE void avx2_q4_k_sums(const block_q4_K *b, const kblock *k, const block_q8_K *y, int32_t lanes[8], int32_t groups[8]) {
+    const simde__m256i low = simde_mm256_set1_epi8(15), ones = simde_mm256_set1_epi16(1);
+    simde__m256i acc = simde_mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        const simde__m256i bytes = simde_mm256_loadu_si256((const void *)(b->qs + 32 * c));
+        for (int h = 0; h < 2; h++) {
+            const int g = 2 * c + h;
+            const simde__m256i q = simde_mm256_and_si256(h ? simde_mm256_srli_epi16(bytes, 4) : bytes, low);
+            const simde__m256i v = simde_mm256_mullo_epi32(
+                simde_mm256_madd_epi16(simde_mm256_maddubs_epi16(q, simde_mm256_loadu_si256((const void *)(y->qs + 32 * g))), ones),
+                simde_mm256_set1_epi32(k->scale[2 * g]));
+            acc = simde_mm256_add_epi32(acc, v);
+            const simde__m128i s4 = simde_mm_add_epi32(simde_mm256_castsi256_si128(v), simde_mm256_extracti128_si256(v, 1));
+            const simde__m128i s2 = simde_mm_add_epi32(s4, simde_mm_shuffle_epi32(s4, 0x4E));
+            groups[g] = simde_mm_cvtsi128_si32(simde_mm_add_epi32(s2, simde_mm_shuffle_epi32(s2, 0xB1)));
+        }
+    }
+    simde_mm256_storeu_si256((void *)lanes, acc);
+}
+
+/* Q4_K in either order without unpacking its codes: the integer sums of
+   avx2_q4_k_sums, then the float steps every level shares. */
+MV_INLINE float avx2_dot_q4_k(int parts, int n, const void *w, const void *a) {
+    kaccum acc = {{0}, {0}, 0};
+    kchain chain = {0, 0};
+    kblock k;
+    for (int i = 0; i < n / QK_K; i++) {
+        const block_q4_K *b = (const block_q4_K *)w + i;
+        const block_q8_K *y = (const block_q8_K *)a + i;
+        int32_t lanes[8], groups[8];
+        k4_header(b->scales, b->d, b->dmin, &k);
+        avx2_q4_k_sums(b, &k, y, lanes, groups);
+        if (parts) kchain_add(&chain, parts, &k, y, groups);
+        else kaccum_add(MV_TYPE_Q4_K, &acc, &k, y, lanes);
+    }
+    return parts ? chain.sum - chain.min : kaccum_result(MV_TYPE_Q4_K, &acc);
+}
+
+/* Q6_K's lanes straight from its bytes: group g (of 32) takes the low or
+   high nibbles of ql[64·(g/4) + 32·(g%2)...] and bits 2·(g%4) of qh[32·(g/4)...]. */
+MV_INLINE void avx2_q6_k_lanes(const block_q6_K *b, const block_q8_K *y, int32_t lanes[8]) {
+    const simde__m256i low = simde_mm256_set1_epi8(15), two = simde_mm256_set1_epi8(3);
+    simde__m256i acc = simde_mm256_setzero_si256();
+    for (int g = 0; g < QK_K / 32; g++) {
+        const int h = g / 4, part = g % 4;
+        const simde__m256i ql = simde_mm256_loadu_si256((const void *)(b->ql + 64 * h + 32 * (part & 1)));
+        const simde__m256i qh = simde_mm256_loadu_si256((const void *)(b->qh + 32 * h));
+        const simde__m256i lo = simde_mm256_and_si256(part >= 2 ? simde_mm256_srli_epi16(ql, 4) : ql, low);
+        const simde__m256i hi = simde_mm256_and_si256(simde_mm256_srl_epi16(qh, simde_mm_cvtsi32_si128(2 * part)), two);
+        const simde__m256i q = simde_mm256_or_si256(lo, simde_mm256_slli_epi16(hi, 4));
+        const simde__m256i scale = simde_mm256_set_m128i(simde_mm_set1_epi16(b->scales[2 * g + 1]), simde_mm_set1_epi16(b->scales[2 * g]));
+        acc = simde_mm256_add_epi32(acc, simde_mm256_madd_epi16(simde_mm256_maddubs_epi16(q, simde_mm256_loadu_si256((const void *)(y->qs + 32 * g))), scale));
+    }
+    simde_mm256_storeu_si256((void *)lanes, acc);
+    for (int l = 0; l < 8; l++) lanes[l] -= 32 * (y->bsums[2 * l] * b->scales[2 * l] + y->bsums[2 * l + 1] * b->scales[2 * l + 1]);
+}
+
+MV_INLINE float avx2_dot_q6_k(int n, const void *w, const void *a) {
+    kaccum acc = {{0}, {0}, 0};
+    kblock k = {.offset = 32};
+    for (int i = 0; i < n / QK_K; i++) {
+        const block_q6_K *b = (const block_q6_K *)w + i;
+        const block_q8_K *y = (const block_q8_K *)a + i;
+        int32_t lanes[8];
+        k.d = f16_to_f32(b->d);
+        avx2_q6_k_lanes(b, y, lanes);
+        kaccum_add(MV_TYPE_Q6_K, &acc, &k, y, lanes);
+    }
+    return kaccum_result(MV_TYPE_Q6_K, &acc);
+}
+
+MV_INLINE float avx2_dot_k(int type, int parts, int n, const void *w, const void *a) {
+    if (type == MV_TYPE_Q4_K) return avx2_dot_q4_k(parts, n, w, a);
+    if (type == MV_TYPE_Q6_K && !parts) return avx2_dot_q6_k(n, w, a);
+    MV_DOT_K_BODY(avx2_kblock_lanes, avx2_kblock_groups);
+}
 
 #define MV_INTERLEAVED_KERNELS(level, body_blocks)                                                                                 \
     static float dot_q4_0_interleaved_##level(int n, const void *w, const void *a) { return body_blocks(MV_TYPE_Q4_0, n, w, a); }     \
@@ -2446,7 +2554,7 @@ MV_INLINE void neon_kblock_lanes(int type, const kblock *k, const block_q8_K *y,
     for (int l = 0; l < 8; l++) lanes[l] -= k->offset * (y->bsums[2 * l] * k->scale[2 * l] + y->bsums[2 * l + 1] * k->scale[2 * l + 1]);
 }
 
-MV_INLINE float neon_dot_k(int type, int parts, int n, const void *w, const void *a) { MV_DOT_K_BODY(neon_kblock_lanes); }
+MV_INLINE float neon_dot_k(int type, int parts, int n, const void *w, const void *a) { MV_DOT_K_BODY(neon_kblock_lanes, kblock_groups); }
 
 MV_INTERLEAVED_KERNELS(neon, neon_dot_interleaved)
 MV_K_KERNELS(neon, neon_dot_k)
