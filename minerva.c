@@ -2222,16 +2222,21 @@ MV_INLINE void avx2_kblock_groups(const kblock *k, const block_q8_K *y, int32_t 
     }
 }
 
-/* Q4_K's lanes and group sums straight from its bytes: group g's 32 codes
-   are the low (g even) or high nibbles of bytes 32·(g/2)... */
-MV_INLINE void avx2_q4_k_sums(const block_q4_K *b, const kblock *k, const block_q8_K *y, int32_t lanes[8], int32_t groups[8]) {
-    const simde__m256i low = simde_mm256_set1_epi8(15), ones = simde_mm256_set1_epi16(1);
+/* Q4_K's (and Q5_K's) lanes and group sums straight from its bytes: group
+   g's 32 codes are the low (g even) or high nibbles of qs[32·(g/2)...],
+   Q5_K's fifth bit bit g of qh[...]. */
+MV_INLINE void avx2_q4_k_sums(const uint8_t *qs, const uint8_t *qh, const kblock *k, const block_q8_K *y, int32_t lanes[8], int32_t groups[8]) {
+    const simde__m256i low = simde_mm256_set1_epi8(15), ones = simde_mm256_set1_epi16(1), bit = simde_mm256_set1_epi8(1);
     simde__m256i acc = simde_mm256_setzero_si256();
     for (int c = 0; c < 4; c++) {
-        const simde__m256i bytes = simde_mm256_loadu_si256((const void *)(b->qs + 32 * c));
+        const simde__m256i bytes = simde_mm256_loadu_si256((const void *)(qs + 32 * c));
         for (int h = 0; h < 2; h++) {
             const int g = 2 * c + h;
-            const simde__m256i q = simde_mm256_and_si256(h ? simde_mm256_srli_epi16(bytes, 4) : bytes, low);
+            simde__m256i q = simde_mm256_and_si256(h ? simde_mm256_srli_epi16(bytes, 4) : bytes, low);
+            if (qh) {
+                const simde__m256i hb = simde_mm256_srl_epi16(simde_mm256_loadu_si256((const void *)qh), simde_mm_cvtsi32_si128(g));
+                q = simde_mm256_or_si256(q, simde_mm256_slli_epi16(simde_mm256_and_si256(hb, bit), 4));
+            }
             const simde__m256i v = simde_mm256_mullo_epi32(
                 simde_mm256_madd_epi16(simde_mm256_maddubs_epi16(q, simde_mm256_loadu_si256((const void *)(y->qs + 32 * g))), ones),
                 simde_mm256_set1_epi32(k->scale[2 * g]));
@@ -2244,22 +2249,23 @@ MV_INLINE void avx2_q4_k_sums(const block_q4_K *b, const kblock *k, const block_
     simde_mm256_storeu_si256((void *)lanes, acc);
 }
 
-/* Q4_K in either order without unpacking its codes: the integer sums of
-   avx2_q4_k_sums, then the float steps every level shares. */
-MV_INLINE float avx2_dot_q4_k(int parts, int n, const void *w, const void *a) {
+/* Q4_K (either order) and Q5_K without unpacking their codes: the integer
+   sums of avx2_q4_k_sums, then the float steps every level shares. */
+MV_INLINE float avx2_dot_q4_k(int type, int parts, int n, const void *w, const void *a) {
     kaccum acc = {{0}, {0}, 0};
     kchain chain = {0, 0};
     kblock k;
     for (int i = 0; i < n / QK_K; i++) {
-        const block_q4_K *b = (const block_q4_K *)w + i;
+        const block_q4_K *b4 = (const block_q4_K *)w + i;
+        const block_q5_K *b5 = (const block_q5_K *)w + i;
         const block_q8_K *y = (const block_q8_K *)a + i;
         int32_t lanes[8], groups[8];
-        k4_header(b->scales, b->d, b->dmin, &k);
-        avx2_q4_k_sums(b, &k, y, lanes, groups);
+        if (type == MV_TYPE_Q5_K) k4_header(b5->scales, b5->d, b5->dmin, &k), avx2_q4_k_sums(b5->qs, b5->qh, &k, y, lanes, groups);
+        else k4_header(b4->scales, b4->d, b4->dmin, &k), avx2_q4_k_sums(b4->qs, NULL, &k, y, lanes, groups);
         if (parts) kchain_add(&chain, parts, &k, y, groups);
-        else kaccum_add(MV_TYPE_Q4_K, &acc, &k, y, lanes);
+        else kaccum_add(type, &acc, &k, y, lanes);
     }
-    return parts ? chain.sum - chain.min : kaccum_result(MV_TYPE_Q4_K, &acc);
+    return parts ? chain.sum - chain.min : kaccum_result(type, &acc);
 }
 
 /* Q6_K's lanes straight from its bytes: group g (of 32) takes the low or
@@ -2296,7 +2302,7 @@ MV_INLINE float avx2_dot_q6_k(int n, const void *w, const void *a) {
 }
 
 MV_INLINE float avx2_dot_k(int type, int parts, int n, const void *w, const void *a) {
-    if (type == MV_TYPE_Q4_K) return avx2_dot_q4_k(parts, n, w, a);
+    if (type == MV_TYPE_Q4_K || type == MV_TYPE_Q5_K) return avx2_dot_q4_k(type, parts, n, w, a);
     if (type == MV_TYPE_Q6_K && !parts) return avx2_dot_q6_k(n, w, a);
     MV_DOT_K_BODY(avx2_kblock_lanes, avx2_kblock_groups);
 }
