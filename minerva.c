@@ -4296,10 +4296,11 @@ static dot_fn matmul_kernel(const mv_model *m, const tensor *w, int n_tokens, in
     return m->dot[matmul_order(m, w, n_tokens, t)][w->type];
 }
 
-/* The panel kernel of an order for w, if there is one and it fits. */
+/* The panel kernel of an order for w, if there is one and its scratch
+   holds the row's block scales (4 rows of them: Q8_0). */
 static const panel_kernel *matmul_panel(const mv_model *m, const tensor *w, int order) {
     const panel_kernel *pk = &PANEL_KERNELS[m->kernel_level][order][w->type];
-    if (!pk->fn || (size_t)w->ne[0] / QK * 16 + 64 > PANEL_SCRATCH / sizeof(float)) return NULL;
+    if (!pk->fn || (size_t)w->ne[0] / QK * 4 * sizeof(float) > PANEL_SCRATCH) return NULL;
     return pk;
 }
 
