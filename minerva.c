@@ -2566,8 +2566,9 @@ static dot_fn dot_kernel(int level, int order, int type) {
      4, as the order has them; the 16 scales d_w·d_a of 4 rows × 4 tokens
      come from one multiplication (each product of two f16 values is exact
      in f32, so however it is formed it is the scalar kernel's).
-   - float orders: 16-lane chains in zmm registers, 4 rows (and, chain16,
-     up to 6 tokens) at a time, activations converted to f32 once a matmul.
+   - chain16 order (F32, F16 in batches): 16-lane chains in zmm registers,
+     4 rows × up to 6 tokens at a time, activations converted to f32 once a
+     matmul.
    A panel kernel is called with whole panels of its row count; the rows
    left over go through the dot kernels. */
 
@@ -2595,6 +2596,7 @@ typedef struct {
     panel_fn fn;
     int rows;                /* a panel; n_rows is a multiple */
     int prep;                /* what panel_prepare makes for it */
+    int min_tokens;          /* fewer: the dot kernels are as fast */
 } panel_kernel;
 
 /* Floats, ints of the activation side data per token for n elements. */
@@ -2630,6 +2632,9 @@ MV_INLINE simde__m512 mv512_cvtepi32_ps(simde__m512i v) {
                                    simde_mm256_cvtepi32_ps(simde_mm512_extracti64x4_epi64(v, 1)), 1);
 #endif
 }
+
+/* Loops over a tile's registers, unrolled so that they stay registers (-O2 would keep them in memory). */
+#define MV_UNROLL _Pragma("GCC unroll 8")
 
 MV_INLINE int32_t load_i32(const void *p) {
     int32_t v;
@@ -2679,13 +2684,13 @@ static void avx512_unpack_q4_0(const uint8_t *w, size_t stride, int i0, int nb, 
 MV_INLINE void avx512_q4_0_tokens(const q4_0_x16 *p, int nb, int i0, const panel_act *a, int t, int T, float *acc) {
     simde__m512 s[4];
     const uint8_t *y[4];
-    for (int u = 0; u < T; u++) s[u] = simde_mm512_loadu_ps(acc + 16 * u), y[u] = a->q + (size_t)(t + u) * a->q_stride;
+    MV_UNROLL for (int u = 0; u < T; u++) s[u] = simde_mm512_loadu_ps(acc + 16 * u), y[u] = a->q + (size_t)(t + u) * a->q_stride;
     for (int i = 0; i < nb; i++) {
         simde__m512i w[8];
-        for (int g = 0; g < 8; g++) w[g] = simde_mm512_loadu_si512((const void *)p[i].q[g]);
+        MV_UNROLL for (int g = 0; g < 8; g++) w[g] = simde_mm512_loadu_si512((const void *)p[i].q[g]);
         const simde__m512 dw = simde_mm512_loadu_ps(p[i].d);
         const int ib = i0 + i;
-        for (int u = 0; u < T; u++) {
+        MV_UNROLL for (int u = 0; u < T; u++) {
             const int8_t *qa = ((const block_q8_0 *)y[u])[ib].qs;
             simde__m512i x0 = simde_mm512_set1_epi32(a->c[(size_t)(t + u) * a->c_stride + ib]), x1 = simde_mm512_setzero_si512();
             x0 = simde_mm512_dpbusd_epi32(x0, w[0], simde_mm512_set1_epi32(load_i32(qa)));
@@ -2700,7 +2705,7 @@ MV_INLINE void avx512_q4_0_tokens(const q4_0_x16 *p, int nb, int i0, const panel
             s[u] = simde_mm512_fmadd_ps(mv512_cvtepi32_ps(simde_mm512_add_epi32(x0, x1)), scale, s[u]);
         }
     }
-    for (int u = 0; u < T; u++) simde_mm512_storeu_ps(acc + 16 * u, s[u]);
+    MV_UNROLL for (int u = 0; u < T; u++) simde_mm512_storeu_ps(acc + 16 * u, s[u]);
 }
 
 static void panel_q4_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
@@ -2728,30 +2733,30 @@ static void panel_q4_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_ro
 MV_INLINE void avx512_q8_0_tile(int nb, const uint8_t *w, size_t w_stride, const float *dw, const panel_act *a, int t, int T,
                                 float *out, size_t out_stride) {
     simde__m256 acc[4][4];
-    for (int k = 0; k < 4; k++)
-        for (int u = 0; u < 4; u++) acc[k][u] = simde_mm256_setzero_ps();
+    MV_UNROLL for (int k = 0; k < 4; k++)
+        MV_UNROLL for (int u = 0; u < 4; u++) acc[k][u] = simde_mm256_setzero_ps();
     const simde__m512i spread = simde_mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
     const simde__m256i flip = simde_mm256_set1_epi8((char)0x80);
     for (int i = 0; i < nb; i++) {
         simde__m256i wq[4];
-        for (int k = 0; k < 4; k++)
+        MV_UNROLL for (int k = 0; k < 4; k++)
             wq[k] = simde_mm256_xor_si256(simde_mm256_loadu_si256((const void *)((const block_q8_0 *)(w + (size_t)k * w_stride))[i].qs), flip);
         /* lane 4k + u: d_w of row k · d_a of token u */
         float scale[16];
         const simde__m512 dwk = simde_mm512_permutexvar_ps(spread, simde_mm512_castps128_ps512(simde_mm_loadu_ps(dw + 4 * i)));
         simde_mm512_storeu_ps(scale, simde_mm512_mul_ps(dwk, simde_mm512_broadcast_f32x4(simde_mm_loadu_ps(a->d + (size_t)i * a->n_tok + t))));
-        for (int u = 0; u < T; u++) {
+        MV_UNROLL for (int u = 0; u < T; u++) {
             const simde__m256i x = simde_mm256_loadu_si256((const void *)((const block_q8_0 *)(a->q + (size_t)(t + u) * a->q_stride))[i].qs);
             const simde__m256i c = simde_mm256_loadu_si256((const void *)(a->c + (size_t)(t + u) * a->c_stride + 8 * i));
-            for (int k = 0; k < 4; k++) {
+            MV_UNROLL for (int k = 0; k < 4; k++) {
                 const simde__m256i sum = simde_mm256_dpbusd_epi32(c, wq[k], x);
                 acc[k][u] = simde_mm256_fmadd_ps(simde_mm256_set1_ps(scale[4 * k + u]), simde_mm256_cvtepi32_ps(sum), acc[k][u]);
             }
         }
     }
     const simde__m256 zero = simde_mm256_setzero_ps();
-    for (int u = 0; u < T; u++)
-        for (int k = 0; k < 4; k++) out[(size_t)(t + u) * out_stride + k] = avx2_reduce8(simde_mm256_add_ps(acc[k][u], zero)) + 0.0f;
+    MV_UNROLL for (int u = 0; u < T; u++)
+        MV_UNROLL for (int k = 0; k < 4; k++) out[(size_t)(t + u) * out_stride + k] = avx2_reduce8(simde_mm256_add_ps(acc[k][u], zero)) + 0.0f;
 }
 
 static void panel_q8_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
@@ -2768,96 +2773,69 @@ static void panel_q8_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_ro
     }
 }
 
-/* -- float rows (F32, F16): 16-lane chains, 4 rows at a time -- */
+/* -- float rows (F32, F16), chain16 order: 4 rows × up to 6 tokens, a chain each -- */
 
-/* Plain order, one token: 4 chains a row over steps of 64. */
-MV_INLINE void avx512_float_vec_tile(int type, int n, const uint8_t *w, size_t w_stride, const panel_act *a, int t, float *out) {
-    simde__m512 acc[4][4];
-    for (int k = 0; k < 4; k++)
-        for (int c = 0; c < 4; c++) acc[k][c] = simde_mm512_setzero_ps();
-    const float *x = a->f + (size_t)t * a->f_stride;
-    const int np = n & ~63;
-    for (int i = 0; i < np; i += 64) {
-        simde__m512 xa[4];
-        for (int c = 0; c < 4; c++) xa[c] = simde_mm512_loadu_ps(x + i + 16 * c);
-        for (int k = 0; k < 4; k++)
-            for (int c = 0; c < 4; c++)
-                acc[k][c] = simde_mm512_fmadd_ps(avx512_load_float(type, w + (size_t)k * w_stride, i + 16 * c), xa[c], acc[k][c]);
-    }
-    for (int k = 0; k < 4; k++) {
-        const float s = mv512_reduce16(simde_mm512_add_ps(simde_mm512_add_ps(acc[k][0], acc[k][2]), simde_mm512_add_ps(acc[k][1], acc[k][3])));
-        out[k] = float_tail(type, np, n, w + (size_t)k * w_stride, a->q + (size_t)t * a->q_stride, s);
-    }
-}
-
-/* chain16 order: 4 rows × T tokens, one chain each. */
 MV_INLINE void avx512_chain16_tile(int type, int n, const uint8_t *w, size_t w_stride, const panel_act *a, int t, int T,
                                    float *out, size_t out_stride) {
     simde__m512 acc[4][6];
-    for (int k = 0; k < 4; k++)
-        for (int u = 0; u < 6; u++) acc[k][u] = simde_mm512_setzero_ps();
+    MV_UNROLL for (int k = 0; k < 4; k++)
+        MV_UNROLL for (int u = 0; u < 6; u++) acc[k][u] = simde_mm512_setzero_ps();
     const float *x[6];
     for (int u = 0; u < T; u++) x[u] = a->f + (size_t)(t + u) * a->f_stride;
     for (int i = 0; i < n; i += 16) {
         simde__m512 wk[4];
-        for (int k = 0; k < 4; k++) wk[k] = avx512_load_float(type, w + (size_t)k * w_stride, i);
-        for (int u = 0; u < T; u++) {
+        MV_UNROLL for (int k = 0; k < 4; k++) wk[k] = avx512_load_float(type, w + (size_t)k * w_stride, i);
+        MV_UNROLL for (int u = 0; u < T; u++) {
             const simde__m512 xu = simde_mm512_loadu_ps(x[u] + i);
-            for (int k = 0; k < 4; k++) acc[k][u] = simde_mm512_fmadd_ps(wk[k], xu, acc[k][u]);
+            MV_UNROLL for (int k = 0; k < 4; k++) acc[k][u] = simde_mm512_fmadd_ps(wk[k], xu, acc[k][u]);
         }
     }
-    for (int u = 0; u < T; u++)
-        for (int k = 0; k < 4; k++) out[(size_t)(t + u) * out_stride + k] = mv512_reduce16(acc[k][u]);
+    MV_UNROLL for (int u = 0; u < T; u++)
+        MV_UNROLL for (int k = 0; k < 4; k++) out[(size_t)(t + u) * out_stride + k] = mv512_reduce16(acc[k][u]);
 }
 
-MV_INLINE void avx512_float_panel(int type, bool chain16, int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a,
-                                  int t0, int t1, float *out, size_t out_stride) {
+/* T a constant in each call, so that the tile's registers stay registers. */
+MV_INLINE void avx512_chain16_panel(int type, int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0,
+                                    int t1, float *out, size_t out_stride) {
     for (int r = 0; r < n_rows; r += 4) {
         const uint8_t *wr = w + (size_t)r * w_stride;
         int t = t0;
-        if (chain16) {
-            for (; t + 6 <= t1; t += 6) avx512_chain16_tile(type, n, wr, w_stride, a, t, 6, out + r, out_stride);
-            switch (t1 - t) {
-            case 5: avx512_chain16_tile(type, n, wr, w_stride, a, t, 5, out + r, out_stride); break;
-            case 4: avx512_chain16_tile(type, n, wr, w_stride, a, t, 4, out + r, out_stride); break;
-            case 3: avx512_chain16_tile(type, n, wr, w_stride, a, t, 3, out + r, out_stride); break;
-            case 2: avx512_chain16_tile(type, n, wr, w_stride, a, t, 2, out + r, out_stride); break;
-            case 1: avx512_chain16_tile(type, n, wr, w_stride, a, t, 1, out + r, out_stride); break;
-            }
-        } else
-            for (; t < t1; t++) avx512_float_vec_tile(type, n, wr, w_stride, a, t, out + (size_t)t * out_stride + r);
+        for (; t + 6 <= t1; t += 6) avx512_chain16_tile(type, n, wr, w_stride, a, t, 6, out + r, out_stride);
+        switch (t1 - t) {
+        case 5: avx512_chain16_tile(type, n, wr, w_stride, a, t, 5, out + r, out_stride); break;
+        case 4: avx512_chain16_tile(type, n, wr, w_stride, a, t, 4, out + r, out_stride); break;
+        case 3: avx512_chain16_tile(type, n, wr, w_stride, a, t, 3, out + r, out_stride); break;
+        case 2: avx512_chain16_tile(type, n, wr, w_stride, a, t, 2, out + r, out_stride); break;
+        case 1: avx512_chain16_tile(type, n, wr, w_stride, a, t, 1, out + r, out_stride); break;
+        }
     }
 }
 
-#define MV_FLOAT_PANELS(level, name, type)                                                                                          \
-    static void panel_##name##_##level(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,    \
-                                       float *out, size_t out_stride, void *scratch) {                                            \
-        (void)scratch;                                                                                                            \
-        level##_float_panel(type, false, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);                                      \
-    }                                                                                                                              \
-    static void panel_chain16_##name##_##level(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0,   \
-                                               int t1, float *out, size_t out_stride, void *scratch) {                            \
-        (void)scratch;                                                                                                            \
-        level##_float_panel(type, true, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);                                       \
-    }
-MV_FLOAT_PANELS(avx512, f32, MV_TYPE_F32)
-MV_FLOAT_PANELS(avx512, f16, MV_TYPE_F16)
+static void panel_chain16_f32_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                                     float *out, size_t out_stride, void *scratch) {
+    (void)scratch;
+    avx512_chain16_panel(MV_TYPE_F32, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
+}
+
+static void panel_chain16_f16_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                                     float *out, size_t out_stride, void *scratch) {
+    (void)scratch;
+    avx512_chain16_panel(MV_TYPE_F16, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
+}
 #endif /* MV_NO_SIMD */
 
 /* Panel kernels by [level][order][weight type]; NULL: the dot kernels. */
 static const panel_kernel PANEL_KERNELS[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = {
 #ifndef MV_NO_SIMD
     [KERNEL_AVX512] = {
-        [ORDER_VEC] = {
-            [MV_TYPE_F32] = {panel_f32_avx512, 4, PREP_NONE}, [MV_TYPE_F16] = {panel_f16_avx512, 4, PREP_FLOAT},
-            [MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0},
-        },
-        [ORDER_GEMM] = {[MV_TYPE_F32] = {panel_chain16_f32_avx512, 4, PREP_NONE}, [MV_TYPE_F16] = {panel_chain16_f16_avx512, 4, PREP_FLOAT}},
-        [ORDER_REPACK_GEMV] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0}},
-        [ORDER_REPACK_GEMM] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0}},
+        [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2}},
+        [ORDER_GEMM] = {[MV_TYPE_F32] = {panel_chain16_f32_avx512, 4, PREP_NONE, 1},
+                        [MV_TYPE_F16] = {panel_chain16_f16_avx512, 4, PREP_FLOAT, 1}},
+        [ORDER_REPACK_GEMV] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1}},
+        [ORDER_REPACK_GEMM] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1}},
     },
 #endif
-    [KERNEL_SCALAR] = {{{NULL, 0, 0}}},
+    [KERNEL_SCALAR] = {{{NULL, 0, 0, 0}}},
 };
 
 /* ---- the type table: one row per GGUF type ------------------------------ */
@@ -4296,11 +4274,11 @@ static dot_fn matmul_kernel(const mv_model *m, const tensor *w, int n_tokens, in
     return m->dot[matmul_order(m, w, n_tokens, t)][w->type];
 }
 
-/* The panel kernel of an order for w, if there is one and its scratch
-   holds the row's block scales (4 rows of them: Q8_0). */
-static const panel_kernel *matmul_panel(const mv_model *m, const tensor *w, int order) {
+/* The panel kernel of an order for w and a run of n_tokens, if there is one
+   that pays and its scratch holds the row's block scales (4 rows of them: Q8_0). */
+static const panel_kernel *matmul_panel(const mv_model *m, const tensor *w, int order, int n_tokens) {
     const panel_kernel *pk = &PANEL_KERNELS[m->kernel_level][order][w->type];
-    if (!pk->fn || (size_t)w->ne[0] / QK * 4 * sizeof(float) > PANEL_SCRATCH) return NULL;
+    if (!pk->fn || n_tokens < pk->min_tokens || (size_t)w->ne[0] / QK * 4 * sizeof(float) > PANEL_SCRATCH) return NULL;
     return pk;
 }
 
@@ -4337,7 +4315,7 @@ static void matmul(mv_context *ctx, float *out, const tensor *w, const float *x,
        share their rows and preparation */
     const int order0 = matmul_order(m, w, n_tokens, 0), order1 = matmul_order(m, w, n_tokens, n_tokens - 1);
     const int split = order0 == order1 ? n_tokens : n_tokens - n_tokens % 4;
-    const panel_kernel *pk[2] = {matmul_panel(m, w, order0), matmul_panel(m, w, order1)};
+    const panel_kernel *pk[2] = {matmul_panel(m, w, order0, split), matmul_panel(m, w, order1, n_tokens - split)};
     const panel_kernel *any = pk[0] ? pk[0] : pk[1];
     const int prep = any ? any->prep : PREP_NONE, unit = any ? any->rows : 1, n_units = n_out / unit;
     const panel_act a = {act, act_stride, ctx->act_d, ctx->act_c, panel_c_stride(prep, n_in),
