@@ -144,10 +144,8 @@ static void unmap_file(file_map *m) {
 #ifdef _OPENMP
 #define MV_PRAGMA(x) _Pragma(#x)
 #define MV_PARALLEL_FOR(threads) MV_PRAGMA(omp parallel for num_threads(threads) schedule(static))
-#define MV_PARALLEL_FOR_IF(threads, cond) MV_PRAGMA(omp parallel for num_threads(threads) schedule(static) if (cond))
 #else
 #define MV_PARALLEL_FOR(threads) (void)(threads);
-#define MV_PARALLEL_FOR_IF(threads, cond) (void)(threads), (void)(cond);
 #endif
 
 static int default_thread_count(void) {
