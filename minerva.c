@@ -144,10 +144,8 @@ static void unmap_file(file_map *m) {
 #ifdef _OPENMP
 #define MV_PRAGMA(x) _Pragma(#x)
 #define MV_PARALLEL_FOR(threads) MV_PRAGMA(omp parallel for num_threads(threads) schedule(static))
-#define MV_PARALLEL_FOR_IF(threads, cond) MV_PRAGMA(omp parallel for num_threads(threads) schedule(static) if (cond))
 #else
 #define MV_PARALLEL_FOR(threads) (void)(threads);
-#define MV_PARALLEL_FOR_IF(threads, cond) (void)(threads), (void)(cond);
 #endif
 
 static int default_thread_count(void) {
@@ -165,6 +163,18 @@ static int thread_index(void) {
     return 0;
 #endif
 }
+
+/* A parallel region that splits its work itself (thread_index of
+   thread_count), with barriers inside; without OpenMP one pass. */
+#ifdef _OPENMP
+#define MV_PARALLEL(threads) MV_PRAGMA(omp parallel num_threads(threads))
+#define MV_BARRIER MV_PRAGMA(omp barrier)
+static int thread_count(void) { return omp_get_num_threads(); }
+#else
+#define MV_PARALLEL(threads) (void)(threads);
+#define MV_BARRIER
+static int thread_count(void) { return 1; }
+#endif
 
 /* ============================================================================
    2. containers — stb_ds dynamic arrays, a string hash map
@@ -2646,6 +2656,300 @@ static dot_fn dot_kernel(int level, int order, int type) {
     return f ? f : DOT_KERNELS[KERNEL_SCALAR][order][type];
 }
 
+/* ---- panel kernels: a panel of weight rows against a run of tokens ------
+   A matmul spends its time here. A dot kernel above takes one row and one
+   token a call; a panel kernel takes a panel of rows (4 or 16) and a run of
+   tokens, and keeps weights, activations and partial sums in registers
+   across rows and tokens, so each weight is read (and unpacked) once per
+   few tokens and each activation once per panel of rows. Every output is
+   still produced by exactly the floating-point operations of its order's
+   scalar kernel, in the same sequence; only the integer sums inside a
+   block (exact) are formed another way:
+   - VPDPBUSD multiplies unsigned by signed bytes, 4 to a lane. Q4_0 codes
+     are unsigned already (Σq·a − 8·Σa = Σ(q−8)·a); Q8_0 codes are made
+     unsigned by flipping their top bit (Σ(w+128)·a − 128·Σa = Σw·a). The
+     activation sums (8·Σa per block, 128·Σa per 4 elements) are formed once
+     a matmul, with the block scales as floats (panel_prepare).
+   - interleaved order (Q4_0): 16 rows a register, a lane a row: the 16
+     rows' 4-byte groups are transposed into one register per group, and a
+     block's integer sums of 16 rows come out of 8 VPDPBUSD, each against
+     4 bytes of the activation broadcast.
+   - plain order (Q8_0): a ymm register a (row, token), 8 lanes of sums of
+     4, as the order has them; the 16 scales d_w·d_a of 4 rows × 4 tokens
+     come from one multiplication (each product of two f16 values is exact
+     in f32, so however it is formed it is the scalar kernel's).
+   - chain16 order (F32, F16 in batches): 16-lane chains in zmm registers,
+     4 rows × up to 6 tokens at a time, activations converted to f32 once a
+     matmul.
+   A panel kernel is called with whole panels of its row count; the rows
+   left over go through the dot kernels. */
+
+/* A matmul's activations as the panel kernels read them. */
+typedef struct {
+    const uint8_t *q;        /* the rows in the weight's dot type, q_stride bytes apart */
+    size_t q_stride;
+    float *d;                /* PREP_Q4_0, PREP_Q8_0: block scales as floats, [block · n_tok + token] */
+    int32_t *c;              /* PREP_Q4_0: −8·Σa per block; PREP_Q8_0: −128·Σa per 4 elements */
+    size_t c_stride;         /* int32 per token */
+    const float *f;          /* PREP_FLOAT: the rows as f32 (F16 activations widened), f_stride apart */
+    size_t f_stride;
+    int n_tok;
+} panel_act;
+
+enum { PREP_NONE, PREP_Q4_0, PREP_Q8_0, PREP_FLOAT };
+
+/* Per-thread scratch of a panel kernel, in bytes. */
+#define PANEL_SCRATCH ((size_t)192 * 1024)
+
+typedef void (*panel_fn)(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                         float *out, size_t out_stride, void *scratch);
+
+typedef struct {
+    panel_fn fn;
+    int rows;                /* a panel; n_rows is a multiple */
+    int prep;                /* what panel_prepare makes for it */
+    int min_tokens;          /* fewer: the dot kernels are as fast */
+} panel_kernel;
+
+/* Floats, ints of the activation side data per token for n elements. */
+static size_t panel_d_count(int n_tok, int n) { return (size_t)n_tok * (size_t)(n / QK) + 16; }
+static size_t panel_c_stride(int prep, int n) { return prep == PREP_Q8_0 ? (size_t)(n / QK) * 8 : (size_t)(n / QK); }
+
+/* The side data of token t (its row q, of n elements in the dot type). */
+static void panel_prepare(int prep, int n, const uint8_t *q, int t, const panel_act *a, float *f) {
+    if (prep == PREP_FLOAT) {
+        for (int i = 0; i < n; i++) f[i] = f16_to_f32(((const uint16_t *)q)[i]);
+        return;
+    }
+    const block_q8_0 *y = (const block_q8_0 *)q;
+    int32_t *c = a->c + (size_t)t * a->c_stride;
+    for (int i = 0; i < n / QK; i++) {
+        a->d[(size_t)i * a->n_tok + t] = f16_to_f32(y[i].d);
+        if (prep == PREP_Q4_0) {
+            int s = 0;
+            for (int j = 0; j < QK; j++) s += y[i].qs[j];
+            c[i] = -8 * s;
+        } else
+            for (int l = 0; l < 8; l++) c[8 * i + l] = -128 * (y[i].qs[4 * l] + y[i].qs[4 * l + 1] + y[i].qs[4 * l + 2] + y[i].qs[4 * l + 3]);
+    }
+}
+
+#ifndef MV_NO_SIMD
+/* Operations Debian's SIMDe lacks at 512 bits: the native intrinsic, else two halves. */
+MV_INLINE simde__m512 mv512_cvtepi32_ps(simde__m512i v) {
+#if defined(SIMDE_X86_AVX512F_NATIVE)
+    return _mm512_cvtepi32_ps(v);
+#else
+    return simde_mm512_insertf32x8(simde_mm512_castps256_ps512(simde_mm256_cvtepi32_ps(simde_mm512_castsi512_si256(v))),
+                                   simde_mm256_cvtepi32_ps(simde_mm512_extracti64x4_epi64(v, 1)), 1);
+#endif
+}
+
+/* Loops over a tile's registers, unrolled so that they stay registers (-O2 would keep them in memory). */
+#define MV_UNROLL _Pragma("GCC unroll 8")
+
+MV_INLINE int32_t load_i32(const void *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* -- Q4_0, interleaved order: 16 rows a register -- */
+
+/* A block of 16 rows, unpacked: group g holds elements 4g..4g+3 of every
+   row (a row a 32-bit lane), then the rows' scales. */
+typedef struct {
+    uint8_t q[8][64];
+    float d[16];
+} q4_0_x16;
+
+enum { Q4_0_CHUNK = 160 };   /* blocks unpacked at a time: 90 KB */
+enum { PANEL_TOKENS = 256 }; /* tokens whose sums are kept at a time */
+
+/* Blocks i0..i0+nb of 16 rows (w: the first, stride bytes apart) into p. */
+static void avx512_unpack_q4_0(const uint8_t *w, size_t stride, int i0, int nb, q4_0_x16 *p) {
+    const simde__m512i low = simde_mm512_set1_epi8(15);
+    for (int i = 0; i < nb; i++) {
+        const uint8_t *b = w + (size_t)(i0 + i) * sizeof(block_q4_0);
+        simde__m512i z[4];
+        for (int k = 0; k < 4; k++) { /* 128-bit chunk c of z[k]: the 16 code bytes of row 4c + k */
+            z[k] = simde_mm512_castsi128_si512(simde_mm_loadu_si128((const void *)(b + (size_t)k * stride + 2)));
+            z[k] = simde_mm512_inserti32x4(z[k], simde_mm_loadu_si128((const void *)(b + (size_t)(4 + k) * stride + 2)), 1);
+            z[k] = simde_mm512_inserti32x4(z[k], simde_mm_loadu_si128((const void *)(b + (size_t)(8 + k) * stride + 2)), 2);
+            z[k] = simde_mm512_inserti32x4(z[k], simde_mm_loadu_si128((const void *)(b + (size_t)(12 + k) * stride + 2)), 3);
+        }
+        const simde__m512i t0 = simde_mm512_unpacklo_epi32(z[0], z[1]), t1 = simde_mm512_unpackhi_epi32(z[0], z[1]);
+        const simde__m512i t2 = simde_mm512_unpacklo_epi32(z[2], z[3]), t3 = simde_mm512_unpackhi_epi32(z[2], z[3]);
+        const simde__m512i g[4] = {simde_mm512_unpacklo_epi64(t0, t2), simde_mm512_unpackhi_epi64(t0, t2),
+                                   simde_mm512_unpacklo_epi64(t1, t3), simde_mm512_unpackhi_epi64(t1, t3)};
+        for (int j = 0; j < 4; j++) { /* lane r of g[j]: code bytes 4j..4j+3 of row r */
+            simde_mm512_storeu_si512((void *)p[i].q[j], simde_mm512_and_si512(g[j], low));
+            simde_mm512_storeu_si512((void *)p[i].q[j + 4], simde_mm512_and_si512(simde_mm512_srli_epi16(g[j], 4), low));
+        }
+        uint16_t d[16];
+        for (int r = 0; r < 16; r++) memcpy(&d[r], b + (size_t)r * stride, 2);
+        simde_mm512_storeu_ps(p[i].d, mv512_load_half(MV_TYPE_F16, d));
+    }
+}
+
+/* T tokens from t: acc[u·16 + r] = fma(Σ, d_w·d_a, acc) over the blocks. */
+MV_INLINE void avx512_q4_0_tokens(const q4_0_x16 *p, int nb, int i0, const panel_act *a, int t, int T, float *acc) {
+    simde__m512 s[4];
+    const uint8_t *y[4];
+    MV_UNROLL for (int u = 0; u < T; u++) s[u] = simde_mm512_loadu_ps(acc + 16 * u), y[u] = a->q + (size_t)(t + u) * a->q_stride;
+    for (int i = 0; i < nb; i++) {
+        simde__m512i w[8];
+        MV_UNROLL for (int g = 0; g < 8; g++) w[g] = simde_mm512_loadu_si512((const void *)p[i].q[g]);
+        const simde__m512 dw = simde_mm512_loadu_ps(p[i].d);
+        const int ib = i0 + i;
+        MV_UNROLL for (int u = 0; u < T; u++) {
+            const int8_t *qa = ((const block_q8_0 *)y[u])[ib].qs;
+            simde__m512i x0 = simde_mm512_set1_epi32(a->c[(size_t)(t + u) * a->c_stride + ib]), x1 = simde_mm512_setzero_si512();
+            x0 = simde_mm512_dpbusd_epi32(x0, w[0], simde_mm512_set1_epi32(load_i32(qa)));
+            x1 = simde_mm512_dpbusd_epi32(x1, w[1], simde_mm512_set1_epi32(load_i32(qa + 4)));
+            x0 = simde_mm512_dpbusd_epi32(x0, w[2], simde_mm512_set1_epi32(load_i32(qa + 8)));
+            x1 = simde_mm512_dpbusd_epi32(x1, w[3], simde_mm512_set1_epi32(load_i32(qa + 12)));
+            x0 = simde_mm512_dpbusd_epi32(x0, w[4], simde_mm512_set1_epi32(load_i32(qa + 16)));
+            x1 = simde_mm512_dpbusd_epi32(x1, w[5], simde_mm512_set1_epi32(load_i32(qa + 20)));
+            x0 = simde_mm512_dpbusd_epi32(x0, w[6], simde_mm512_set1_epi32(load_i32(qa + 24)));
+            x1 = simde_mm512_dpbusd_epi32(x1, w[7], simde_mm512_set1_epi32(load_i32(qa + 28)));
+            const simde__m512 scale = simde_mm512_mul_ps(dw, simde_mm512_set1_ps(a->d[(size_t)ib * a->n_tok + t + u]));
+            s[u] = simde_mm512_fmadd_ps(mv512_cvtepi32_ps(simde_mm512_add_epi32(x0, x1)), scale, s[u]);
+        }
+    }
+    MV_UNROLL for (int u = 0; u < T; u++) simde_mm512_storeu_ps(acc + 16 * u, s[u]);
+}
+
+static void panel_q4_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                              float *out, size_t out_stride, void *scratch) {
+    const int nb = n / QK;
+    q4_0_x16 *p = scratch;
+    float *acc = (float *)(p + Q4_0_CHUNK);
+    for (int r = 0; r < n_rows; r += 16)
+        for (int tc = t0; tc < t1; tc += PANEL_TOKENS) {
+            const int te = MV_MIN(t1, tc + PANEL_TOKENS), chunk = te - tc <= 2 ? 8 : Q4_0_CHUNK;
+            memset(acc, 0, (size_t)(te - tc) * 16 * sizeof(float));
+            for (int i = 0; i < nb; i += chunk) {
+                const int kb = MV_MIN(chunk, nb - i);
+                avx512_unpack_q4_0(w + (size_t)r * w_stride, w_stride, i, kb, p);
+                int t = tc;
+                for (; t + 4 <= te; t += 4) avx512_q4_0_tokens(p, kb, i, a, t, 4, acc + (t - tc) * 16);
+                for (; t < te; t++) avx512_q4_0_tokens(p, kb, i, a, t, 1, acc + (t - tc) * 16);
+            }
+            for (int t = tc; t < te; t++) memcpy(out + (size_t)t * out_stride + r, acc + (t - tc) * 16, 16 * sizeof(float));
+        }
+}
+
+/* -- Q8_0, plain order: 4 rows × up to 4 tokens, a ymm register each -- */
+
+MV_INLINE void avx512_q8_0_tile(int nb, const uint8_t *w, size_t w_stride, const float *dw, const panel_act *a, int t, int T,
+                                float *out, size_t out_stride) {
+    simde__m256 acc[4][4];
+    MV_UNROLL for (int k = 0; k < 4; k++)
+        MV_UNROLL for (int u = 0; u < 4; u++) acc[k][u] = simde_mm256_setzero_ps();
+    const simde__m512i spread = simde_mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    const simde__m256i flip = simde_mm256_set1_epi8((char)0x80);
+    for (int i = 0; i < nb; i++) {
+        simde__m256i wq[4];
+        MV_UNROLL for (int k = 0; k < 4; k++)
+            wq[k] = simde_mm256_xor_si256(simde_mm256_loadu_si256((const void *)((const block_q8_0 *)(w + (size_t)k * w_stride))[i].qs), flip);
+        /* lane 4k + u: d_w of row k · d_a of token u */
+        float scale[16];
+        const simde__m512 dwk = simde_mm512_permutexvar_ps(spread, simde_mm512_castps128_ps512(simde_mm_loadu_ps(dw + 4 * i)));
+        simde_mm512_storeu_ps(scale, simde_mm512_mul_ps(dwk, simde_mm512_broadcast_f32x4(simde_mm_loadu_ps(a->d + (size_t)i * a->n_tok + t))));
+        MV_UNROLL for (int u = 0; u < T; u++) {
+            const simde__m256i x = simde_mm256_loadu_si256((const void *)((const block_q8_0 *)(a->q + (size_t)(t + u) * a->q_stride))[i].qs);
+            const simde__m256i c = simde_mm256_loadu_si256((const void *)(a->c + (size_t)(t + u) * a->c_stride + 8 * i));
+            MV_UNROLL for (int k = 0; k < 4; k++) {
+                const simde__m256i sum = simde_mm256_dpbusd_epi32(c, wq[k], x);
+                acc[k][u] = simde_mm256_fmadd_ps(simde_mm256_set1_ps(scale[4 * k + u]), simde_mm256_cvtepi32_ps(sum), acc[k][u]);
+            }
+        }
+    }
+    const simde__m256 zero = simde_mm256_setzero_ps();
+    MV_UNROLL for (int u = 0; u < T; u++)
+        MV_UNROLL for (int k = 0; k < 4; k++) out[(size_t)(t + u) * out_stride + k] = avx2_reduce8(simde_mm256_add_ps(acc[k][u], zero)) + 0.0f;
+}
+
+static void panel_q8_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                              float *out, size_t out_stride, void *scratch) {
+    const int nb = n / QK;
+    float *dw = scratch; /* the 4 rows' scales, block by block */
+    for (int r = 0; r < n_rows; r += 4) {
+        const uint8_t *wr = w + (size_t)r * w_stride;
+        for (int i = 0; i < nb; i++)
+            for (int k = 0; k < 4; k++) dw[4 * i + k] = f16_to_f32(((const block_q8_0 *)(wr + (size_t)k * w_stride))[i].d);
+        int t = t0;
+        for (; t + 4 <= t1; t += 4) avx512_q8_0_tile(nb, wr, w_stride, dw, a, t, 4, out + r, out_stride);
+        for (; t < t1; t++) avx512_q8_0_tile(nb, wr, w_stride, dw, a, t, 1, out + r, out_stride);
+    }
+}
+
+/* -- float rows (F32, F16), chain16 order: 4 rows × up to 6 tokens, a chain each -- */
+
+MV_INLINE void avx512_chain16_tile(int type, int n, const uint8_t *w, size_t w_stride, const panel_act *a, int t, int T,
+                                   float *out, size_t out_stride) {
+    simde__m512 acc[4][6];
+    MV_UNROLL for (int k = 0; k < 4; k++)
+        MV_UNROLL for (int u = 0; u < 6; u++) acc[k][u] = simde_mm512_setzero_ps();
+    const float *x[6];
+    for (int u = 0; u < T; u++) x[u] = a->f + (size_t)(t + u) * a->f_stride;
+    for (int i = 0; i < n; i += 16) {
+        simde__m512 wk[4];
+        MV_UNROLL for (int k = 0; k < 4; k++) wk[k] = avx512_load_float(type, w + (size_t)k * w_stride, i);
+        MV_UNROLL for (int u = 0; u < T; u++) {
+            const simde__m512 xu = simde_mm512_loadu_ps(x[u] + i);
+            MV_UNROLL for (int k = 0; k < 4; k++) acc[k][u] = simde_mm512_fmadd_ps(wk[k], xu, acc[k][u]);
+        }
+    }
+    MV_UNROLL for (int u = 0; u < T; u++)
+        MV_UNROLL for (int k = 0; k < 4; k++) out[(size_t)(t + u) * out_stride + k] = mv512_reduce16(acc[k][u]);
+}
+
+/* T a constant in each call, so that the tile's registers stay registers. */
+MV_INLINE void avx512_chain16_panel(int type, int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0,
+                                    int t1, float *out, size_t out_stride) {
+    for (int r = 0; r < n_rows; r += 4) {
+        const uint8_t *wr = w + (size_t)r * w_stride;
+        int t = t0;
+        for (; t + 6 <= t1; t += 6) avx512_chain16_tile(type, n, wr, w_stride, a, t, 6, out + r, out_stride);
+        switch (t1 - t) {
+        case 5: avx512_chain16_tile(type, n, wr, w_stride, a, t, 5, out + r, out_stride); break;
+        case 4: avx512_chain16_tile(type, n, wr, w_stride, a, t, 4, out + r, out_stride); break;
+        case 3: avx512_chain16_tile(type, n, wr, w_stride, a, t, 3, out + r, out_stride); break;
+        case 2: avx512_chain16_tile(type, n, wr, w_stride, a, t, 2, out + r, out_stride); break;
+        case 1: avx512_chain16_tile(type, n, wr, w_stride, a, t, 1, out + r, out_stride); break;
+        }
+    }
+}
+
+static void panel_chain16_f32_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                                     float *out, size_t out_stride, void *scratch) {
+    (void)scratch;
+    avx512_chain16_panel(MV_TYPE_F32, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
+}
+
+static void panel_chain16_f16_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                                     float *out, size_t out_stride, void *scratch) {
+    (void)scratch;
+    avx512_chain16_panel(MV_TYPE_F16, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
+}
+#endif /* MV_NO_SIMD */
+
+/* Panel kernels by [level][order][weight type]; NULL: the dot kernels. */
+static const panel_kernel PANEL_KERNELS[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = {
+#ifndef MV_NO_SIMD
+    [KERNEL_AVX512] = {
+        [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2}},
+        [ORDER_GEMM] = {[MV_TYPE_F32] = {panel_chain16_f32_avx512, 4, PREP_NONE, 1},
+                        [MV_TYPE_F16] = {panel_chain16_f16_avx512, 4, PREP_FLOAT, 1}},
+        [ORDER_REPACK_GEMV] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1}},
+        [ORDER_REPACK_GEMM] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1}},
+    },
+#endif
+    [KERNEL_SCALAR] = {{{NULL, 0, 0, 0}}},
+};
+
 /* ---- the type table: one row per GGUF type ------------------------------ */
 
 typedef void (*dequantize_fn)(const void *src, float *dst, int64_t n);
@@ -4340,6 +4644,9 @@ struct mv_context {
     /* scratch for one forward pass of up to n_batch tokens, sized at creation */
     float *x, *xn, *q, *k, *v, *att, *tmp, *gate, *up, *rope;
     uint8_t *act;             /* activations quantized for the dot kernels */
+    float *act_d, *act_f;     /* their side data for the panel kernels */
+    int32_t *act_c;
+    uint8_t *panel_scratch;   /* PANEL_SCRATCH bytes per thread */
     float *att_scores;        /* per thread: a score per slot of the cache (n_ctx, padded) */
     /* mixtures of experts: router logits, each token's experts and weights,
        the rows an expert takes, their batch entries (t·k + j), the outputs */
@@ -4354,49 +4661,94 @@ struct mv_context {
     char error[MV_ERROR_SIZE];
 };
 
-/* The kernel for token t of a batch of n_tokens, in the order llama.cpp's
-   x86 build sums it: types it repacks (matrices of a multiple of 8 rows) go
-   through its repacked GEMM in groups of 4 tokens and its GEMV otherwise;
-   other batches of two or more through its tinyBLAS GEMM where that takes
-   the type (float rows of a multiple of 16, or 32 for BF16, in matrices of a
-   multiple of 4 rows; IQ4_NL); the rest through its vec_dot. */
-static dot_fn matmul_kernel(const mv_model *m, const tensor *w, int n_tokens, int t) {
+/* The order llama.cpp's x86 build sums token t of a batch of n_tokens in:
+   types it repacks (matrices of a multiple of 8 rows) go through its
+   repacked GEMM in groups of 4 tokens and its GEMV otherwise; other batches
+   of two or more through its tinyBLAS GEMM where that takes the type (float
+   rows of a multiple of 16, or 32 for BF16, in matrices of a multiple of 4
+   rows; IQ4_NL); the rest through its vec_dot. */
+static int matmul_order(const mv_model *m, const tensor *w, int n_tokens, int t) {
     const int type = w->type;
     const int64_t n_in = w->ne[0], n_out = w->ne[1];
-    if (n_out % 8 == 0 && m->dot[ORDER_REPACK_GEMV][type])
-        return t < n_tokens - n_tokens % 4 ? m->dot[ORDER_REPACK_GEMM][type] : m->dot[ORDER_REPACK_GEMV][type];
+    if (n_out % 8 == 0 && m->dot[ORDER_REPACK_GEMV][type]) return t < n_tokens - n_tokens % 4 ? ORDER_REPACK_GEMM : ORDER_REPACK_GEMV;
     const bool floats = TYPES[type].block_size == 1;
     if (n_tokens > 1 && m->dot[ORDER_GEMM][type] && (!floats || (n_in % (type == MV_TYPE_BF16 ? 32 : 16) == 0 && n_out % 4 == 0)))
-        return m->dot[ORDER_GEMM][type];
-    return m->dot[ORDER_VEC][type];
+        return ORDER_GEMM;
+    return ORDER_VEC;
+}
+
+static dot_fn matmul_kernel(const mv_model *m, const tensor *w, int n_tokens, int t) {
+    return m->dot[matmul_order(m, w, n_tokens, t)][w->type];
+}
+
+/* The panel kernel of an order for w and a run of n_tokens, if there is one
+   that pays and its scratch holds the row's block scales (4 rows of them: Q8_0). */
+static const panel_kernel *matmul_panel(const mv_model *m, const tensor *w, int order, int n_tokens) {
+    const panel_kernel *pk = &PANEL_KERNELS[m->kernel_level][order][w->type];
+    if (!pk->fn || n_tokens < pk->min_tokens || (size_t)w->ne[0] / QK * 4 * sizeof(float) > PANEL_SCRATCH) return NULL;
+    return pk;
+}
+
+/* Rows r0..r1 of out for tokens t0..t1 by the dot kernels, in tiles of rows
+   whose weights stay in cache while the tokens pass; order_tokens: the
+   batch size whose order they follow. */
+static void matmul_dots(const mv_model *m, const tensor *w, const uint8_t *act, size_t act_stride, int order_tokens, int r0, int r1,
+                        int t0, int t1, float *out) {
+    const int n_in = (int)w->ne[0], n_out = (int)w->ne[1];
+    const size_t w_stride = row_bytes(w->type, n_in);
+    enum { TILE = 16 };
+    for (int rt = r0; rt < r1; rt += TILE)
+        for (int t = t0; t < t1; t++) {
+            const dot_fn dot = matmul_kernel(m, w, order_tokens, order_tokens > 1 ? t : 0);
+            for (int r = rt; r < MV_MIN(rt + TILE, r1); r++)
+                out[(size_t)t * n_out + r] = dot(n_in, w->data + (size_t)r * w_stride, act + t * act_stride);
+        }
 }
 
 /* out[t·n_out + r] = W_r · x_t for n_tokens rows x_t of n_in floats;
    one_by_one: summed as llama.cpp sums single tokens (its mul_mat_id
-   multiplies experts' rows so, whatever the batch). */
+   multiplies experts' rows so, whatever the batch). One parallel region:
+   each thread quantizes its share of the tokens (with the panel kernels'
+   side data), then, after a barrier, computes its share of the rows for
+   every token, in whole panels where there is a panel kernel. Which thread
+   computes an output never changes its value. */
 static void matmul_rows(mv_context *ctx, float *out, const tensor *w, const float *x, int n_tokens, bool one_by_one) {
+    const mv_model *m = ctx->model;
     const int n_in = (int)w->ne[0], n_out = (int)w->ne[1], nt = ctx->params.n_threads;
     const int act_type = TYPES[w->type].dot_type;
     const size_t w_stride = row_bytes(w->type, n_in);
-    const uint8_t *act = (const uint8_t *)x;
-    size_t act_stride = (size_t)n_in * sizeof(float);
-    if (act_type != MV_TYPE_F32) {
-        const quantize_fn quantize = TYPES[act_type].quantize_activations;
-        act_stride = row_bytes(act_type, n_in);
-        MV_PARALLEL_FOR_IF(nt, n_tokens > 1)
-        for (int t = 0; t < n_tokens; t++) quantize(x + (size_t)t * n_in, ctx->act + t * act_stride, n_in);
-        act = ctx->act;
-    }
-    /* tiles of rows: a tile's weights stay in cache while every token passes */
-    enum { TILE = 16 };
-    const int n_tiles = (n_out + TILE - 1) / TILE;
-    MV_PARALLEL_FOR(nt)
-    for (int tile = 0; tile < n_tiles; tile++) {
-        const int r0 = tile * TILE, r1 = MV_MIN(r0 + TILE, n_out);
-        for (int t = 0; t < n_tokens; t++) {
-            const dot_fn dot = one_by_one ? matmul_kernel(ctx->model, w, 1, 0) : matmul_kernel(ctx->model, w, n_tokens, t);
-            for (int r = r0; r < r1; r++)
-                out[(size_t)t * n_out + r] = dot(n_in, w->data + (size_t)r * w_stride, act + t * act_stride);
+    const quantize_fn quantize = act_type != MV_TYPE_F32 ? TYPES[act_type].quantize_activations : NULL;
+    const uint8_t *act = quantize ? ctx->act : (const uint8_t *)x;
+    const size_t act_stride = quantize ? row_bytes(act_type, n_in) : (size_t)n_in * sizeof(float);
+    /* tokens [0, split) in one order, [split, n_tokens) in another (repacked
+       types: groups of 4, then the rest); a type's panels in both orders
+       share their rows and preparation */
+    const int order_tokens = one_by_one ? 1 : n_tokens;
+    const int order0 = matmul_order(m, w, order_tokens, 0), order1 = matmul_order(m, w, order_tokens, order_tokens - 1);
+    const int split = order0 == order1 ? n_tokens : n_tokens - n_tokens % 4;
+    const panel_kernel *pk[2] = {matmul_panel(m, w, order0, split), matmul_panel(m, w, order1, n_tokens - split)};
+    const panel_kernel *any = pk[0] ? pk[0] : pk[1];
+    const int prep = any ? any->prep : PREP_NONE, unit = any ? any->rows : 1, n_units = n_out / unit;
+    const panel_act a = {act, act_stride, ctx->act_d, ctx->act_c, panel_c_stride(prep, n_in),
+                         w->type == MV_TYPE_F32 ? x : ctx->act_f, (size_t)n_in, n_tokens};
+    MV_PARALLEL(nt) {
+        const int ith = thread_index(), nth = thread_count();
+        if (quantize) {
+            for (int t = n_tokens * ith / nth; t < n_tokens * (ith + 1) / nth; t++) {
+                quantize(x + (size_t)t * n_in, ctx->act + t * act_stride, n_in);
+                if (prep) panel_prepare(prep, n_in, act + t * act_stride, t, &a, ctx->act_f + (size_t)t * n_in);
+            }
+            MV_BARRIER
+        }
+        const int r0 = n_units * ith / nth * unit, r1 = n_units * (ith + 1) / nth * unit;
+        for (int range = 0; range < 2; range++) {
+            const int t0 = range ? split : 0, t1 = range ? n_tokens : split;
+            if (t0 >= t1) continue;
+            if (pk[range] && r1 > r0)
+                pk[range]->fn(n_in, w->data + (size_t)r0 * w_stride, w_stride, r1 - r0, &a, t0, t1, out + r0, (size_t)n_out,
+                              ctx->panel_scratch + (size_t)ith * PANEL_SCRATCH);
+            else matmul_dots(m, w, act, act_stride, order_tokens, r0, r1, t0, t1, out);
+            if (ith == nth - 1) matmul_dots(m, w, act, act_stride, order_tokens, n_units * unit, n_out, t0, t1, out);
         }
     }
 }
@@ -11031,6 +11383,7 @@ void mv_context_free(mv_context *ctx) {
                        ctx->logits, ctx->act, ctx->router, ctx->moe_weight, ctx->moe_in, ctx->moe_out, ctx->moe_sel, ctx->moe_slot,
                        ctx->expert_hits};
     for (size_t i = 0; i < sizeof buffers / sizeof *buffers; i++) free(buffers[i]);
+    free(ctx->act_d), free(ctx->act_c), free(ctx->act_f), free(ctx->panel_scratch);
     arrfree(ctx->pos);
     arrfree(ctx->seq);
     free(ctx);
@@ -11073,8 +11426,15 @@ int mv_context_create(mv_model *m, const mv_context_params *params, mv_context *
     ctx->rope = alloc_aligned(B * (size_t)MV_MAX(hp->n_rot, 1) * 4);
     ctx->att_scores = alloc_aligned((size_t)p.n_threads * (size_t)((p.n_ctx + 63) / 64 * 64) * sizeof(float));
     ctx->act = alloc_aligned(B * MV_MAX(row_bytes(MV_TYPE_Q8_1, (int64_t)(widest + QK - 1) / QK * QK), widest * 2));
+    /* the panel kernels' side data of the activations, and their scratch */
+    const size_t blocks = (widest + QK - 1) / QK;
+    ctx->act_d = calloc(panel_d_count((int)B, (int)(blocks * QK)), sizeof(float));
+    ctx->act_c = alloc_aligned(B * blocks * 8 * sizeof(int32_t));
+    ctx->panel_scratch = alloc_aligned((size_t)p.n_threads * PANEL_SCRATCH);
+    ctx->act_f = alloc_aligned(B * widest * sizeof(float)); /* touched only by models with float matrices */
     int rc = ctx->x && ctx->xn && ctx->tmp && ctx->q && ctx->k && ctx->v && ctx->att && ctx->gate && ctx->up &&
-             ctx->rope && ctx->att_scores && ctx->act ? MV_OK : MV_ERR_NOMEM;
+             ctx->rope && ctx->att_scores && ctx->act && ctx->act_d && ctx->act_c && ctx->act_f && ctx->panel_scratch ? MV_OK
+                                                                                                                      : MV_ERR_NOMEM;
     if (!rc && hp->n_expert) {
         const size_t K = (size_t)hp->n_expert_used;
         ctx->router = alloc_aligned(B * (size_t)hp->n_expert * 4), ctx->moe_weight = alloc_aligned(B * K * 4);

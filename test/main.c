@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "test_numbers.c"
+#include "test_matmul.c"
 #include "test_model.c"
 #include "test_gguf.c"
 #include "test_text.c"
@@ -23,7 +24,7 @@ static const struct {
     size_t n;
 } SUITES[] = {
 #define SUITE(x) {x, sizeof x / sizeof *x}
-    SUITE(NUMBER_TESTS), SUITE(GGUF_TESTS), SUITE(MODEL_TESTS), SUITE(TEXT_TESTS), SUITE(MODEL_FILE_TESTS), SUITE(CLI_TESTS),
+    SUITE(NUMBER_TESTS), SUITE(MATMUL_TESTS), SUITE(GGUF_TESTS), SUITE(MODEL_TESTS), SUITE(TEXT_TESTS), SUITE(MODEL_FILE_TESTS), SUITE(CLI_TESTS),
     SUITE(BENCH_TESTS),
 #undef SUITE
 };

@@ -105,9 +105,10 @@ static void test_bench_csv(test_state *t) {
         CHECK(csv_num(&c, r, "model_size") > 2e6 && csv_num(&c, r, "model_n_params") > 5e5);
         const double ts = csv_num(&c, r, "avg_ts"), ns = csv_num(&c, r, "avg_ns");
         CHECKF(ts > 0 && csv_num(&c, r, "stddev_ts") >= 0 && ns > 0, "row %d: avg_ts %g avg_ns %g", r, ts, ns);
-        /* tokens / mean time and the mean of tokens / time agree within noise */
+        /* the mean of tokens / time is at least tokens / mean time (AM ≥ HM), and
+           of its order (a run of a millisecond can take several on a busy machine) */
         const double ts_from_ns = (np + ng) / (ns * 1e-9);
-        CHECKF(ts_from_ns > ts / 3 && ts_from_ns < ts * 3, "row %d: avg_ts %g but tokens / avg_ns %g", r, ts, ts_from_ns);
+        CHECKF(ts_from_ns <= ts * (1 + 1e-4) && ts_from_ns > ts / 20, "row %d: avg_ts %g but tokens / avg_ns %g", r, ts, ts_from_ns);
         CHECK(csv_num(&c, r, "mem_bw_gbs") > 0);
         if (ng) {
             const double ttft = csv_num(&c, r, "ttft_ms"), p50 = csv_num(&c, r, "tpot_p50_ms"), p99 = csv_num(&c, r, "tpot_p99_ms");

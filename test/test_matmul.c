@@ -1,0 +1,105 @@
+/* The matmul driver and its panel kernels against the scalar dot kernels:
+   every output of matmul, at every kernel level and several thread counts,
+   must be the scalar kernel's of the same order, bit for bit (same_result:
+   within rounding only where SIMDe emulates FMA). Uses test_numbers.c's
+   makers of weights and activations. */
+
+/* A model with just what matmul reads: the kernels of a level. */
+static void matmul_model(mv_model *m, int level) {
+    memset(m, 0, sizeof *m);
+    m->kernel_level = level;
+    for (int o = 0; o < ORDERS; o++)
+        for (int ty = 0; ty < MV_TYPE_COUNT; ty++) m->dot[o][ty] = dot_kernel(level, o, ty);
+}
+
+/* A context with just what matmul reads, for n_tokens rows of up to n floats. */
+static mv_context *matmul_context(mv_model *m, int n_threads, int n_tokens, int n) {
+    mv_context *ctx = calloc(1, sizeof *ctx);
+    ctx->model = m;
+    ctx->params.n_threads = n_threads;
+    ctx->act = alloc_aligned((size_t)n_tokens * (size_t)n * 4);
+    ctx->act_d = calloc(panel_d_count(n_tokens, n), sizeof(float));
+    ctx->act_c = alloc_aligned((size_t)n_tokens * (size_t)(n / QK) * 8 * sizeof(int32_t));
+    ctx->act_f = alloc_aligned((size_t)n_tokens * (size_t)n * sizeof(float));
+    ctx->panel_scratch = alloc_aligned((size_t)n_threads * PANEL_SCRATCH);
+    return ctx;
+}
+
+static void matmul_context_free(mv_context *ctx) {
+    free(ctx->act), free(ctx->act_d), free(ctx->act_c), free(ctx->act_f), free(ctx->panel_scratch);
+    free(ctx);
+}
+
+static void test_matmul_panels(test_state *t) {
+    static const int types[] = {MV_TYPE_F32, MV_TYPE_F16, MV_TYPE_Q8_0, MV_TYPE_Q4_0, MV_TYPE_Q4_K};
+    static const int token_counts[] = {1, 3, 4, 5, 17};
+    enum { MAX_TOKENS = 17, MAX_N = 5632, MAX_ROWS = 56 };
+    /* per type: widths (several blocks; floats also off the 16/64 steps), rows (whole panels, leftovers that keep and that
+       lose llama.cpp's repacked or GEMM order) */
+    static const int float_n[] = {64, 208, 300, 2080}, block_n[] = {64, 352, 5632}, k_n[] = {256, 768};
+    static const int float_rows[] = {12, 14, 4}, q4_rows[] = {48, 56, 44}, q8_rows[] = {12, 14, 4}, k_rows[] = {16, 20, 8};
+    uint64_t s = 11;
+    uint8_t *w = malloc((size_t)MAX_ROWS * MAX_N * 4), *a = malloc((size_t)MAX_TOKENS * MAX_N * 4);
+    float *x = malloc((size_t)MAX_TOKENS * MAX_N * sizeof *x), *want = malloc((size_t)MAX_TOKENS * MAX_ROWS * sizeof *want);
+    float *got = malloc((size_t)MAX_TOKENS * MAX_ROWS * sizeof *got);
+    double *abs_sum = malloc((size_t)MAX_TOKENS * MAX_ROWS * sizeof *abs_sum);
+    bool used[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = {{{false}}};
+    mv_model *m = malloc(sizeof *m);
+    int compared = 0;
+    for (size_t ti = 0; ti < sizeof types / sizeof *types; ti++) {
+        const int ty = types[ti], at = TYPES[ty].dot_type;
+        const bool floats = TYPES[ty].block_size == 1;
+        const int *ns = floats ? float_n : ty == MV_TYPE_Q4_K ? k_n : block_n;
+        const int n_ns = floats ? 4 : ty == MV_TYPE_Q4_K ? 2 : 3;
+        const int *rows = floats ? float_rows : ty == MV_TYPE_Q4_0 ? q4_rows : ty == MV_TYPE_Q8_0 ? q8_rows : k_rows;
+        for (int ni = 0; ni < n_ns; ni++)
+            for (int ri = 0; ri < 3; ri++) {
+                const int n = ns[ni], n_out = rows[ri];
+                const size_t w_stride = row_bytes(ty, n), a_stride = row_bytes(at, n);
+                for (int r = 0; r < n_out; r++) make_weights(ty, n, r % 5 == 4 ? 4 : 0, w + r * w_stride, &s);
+                const tensor wt = {.type = ty, .n_dims = 2, .ne = {n, n_out, 1, 1}, .data = w};
+                for (size_t ki = 0; ki < sizeof token_counts / sizeof *token_counts; ki++) {
+                    const int T = token_counts[ki];
+                    for (int k = 0; k < T; k++) make_activations(ty, n, k % 4 == 3 ? 3 : 0, a + k * a_stride, x + (size_t)k * n, &s);
+                    matmul_model(m, KERNEL_SCALAR);
+                    for (int k = 0; k < T; k++)
+                        for (int r = 0; r < n_out; r++) {
+                            const int order = matmul_order(m, &wt, T, k);
+                            want[k * n_out + r] = DOT_KERNELS[KERNEL_SCALAR][order][ty](n, w + r * w_stride, a + k * a_stride);
+                            reference_dot(ty, n, w + r * w_stride, a + k * a_stride, &abs_sum[k * n_out + r]);
+                        }
+                    for (int level = 0; level < KERNEL_LEVELS; level++)
+                        for (int nth = 1; nth <= 3; nth++) {
+                            if (nth != 2 && level != native_kernel_level()) continue;
+                            matmul_model(m, level);
+                            mv_context *ctx = matmul_context(m, nth, T, n);
+                            matmul(ctx, got, &wt, x, T);
+                            for (int k = 0; k < T; k++) {
+                                if (matmul_panel(m, &wt, matmul_order(m, &wt, T, k), T)) used[level][matmul_order(m, &wt, T, k)][ty] = true;
+                                for (int r = 0; r < n_out; r++, compared++)
+                                    CHECKF(same_result(got[k * n_out + r], want[k * n_out + r], abs_sum[k * n_out + r]),
+                                           "%s %s n=%d rows %d tokens %d threads %d: row %d token %d: %.9g vs scalar %.9g", KERNEL_NAMES[level],
+                                           TYPES[ty].name, n, n_out, T, nth, r, k, got[k * n_out + r], want[k * n_out + r]);
+                            }
+                            matmul_context_free(ctx);
+                        }
+                }
+            }
+    }
+    /* every panel kernel ran; the two repacked orders of a type share rows and preparation (matmul assumes it) */
+    for (int level = 0; level < KERNEL_LEVELS; level++)
+        for (int ty = 0; ty < MV_TYPE_COUNT; ty++) {
+            const panel_kernel *g = &PANEL_KERNELS[level][ORDER_REPACK_GEMM][ty], *v = &PANEL_KERNELS[level][ORDER_REPACK_GEMV][ty];
+            CHECKF(!g->fn || !v->fn || (g->rows == v->rows && g->prep == v->prep), "%s %s: repacked panels differ", KERNEL_NAMES[level],
+                   TYPES[ty].name);
+            for (int order = 0; order < ORDERS; order++)
+                CHECKF(!PANEL_KERNELS[level][order][ty].fn || used[level][order][ty], "%s order %d %s: panel kernel not run",
+                       KERNEL_NAMES[level], order, TYPES[ty].name);
+        }
+    free(m), free(w), free(a), free(x), free(want), free(got), free(abs_sum);
+    snprintf(t->note, sizeof t->note, "%d outputs compared", compared);
+}
+
+static const test_case MATMUL_TESTS[] = {
+    {"numbers.matmul_panels", test_matmul_panels, NULL},
+};
