@@ -106,6 +106,18 @@ static void *alloc_aligned(size_t size) {
     return p;
 }
 
+/* A large buffer on 2 MiB boundaries, so that the kernel can back it with
+   huge pages: a fault per 2 MiB instead of per 4 KiB. */
+static void *alloc_huge(size_t size) {
+    enum { HUGE_PAGE = 2 << 20 };
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, size ? size : MV_ALIGN) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
 /* A read-only mapping of a whole file (or, in tests, a caller's buffer). */
 typedef struct {
     const uint8_t *data;
@@ -138,6 +150,15 @@ static int map_file(const char *path, file_map *m, char *err) {
 static void unmap_file(file_map *m) {
     if (m->mapped) munmap((void *)m->data, m->size);
     memset(m, 0, sizeof *m);
+}
+
+/* Drops the whole pages of p..p+n that lie in the mapping from the process
+   (the page cache keeps them; a later read maps them again). */
+static void release_pages(const file_map *m, const uint8_t *p, size_t n) {
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), begin = (uintptr_t)p, end = begin + n;
+    if (!m->mapped || begin < (uintptr_t)m->data || end > (uintptr_t)m->data + m->size) return;
+    const uintptr_t b = (begin + page - 1) / page * page, e = end / page * page;
+    if (e > b) madvise((void *)b, e - b, MADV_DONTNEED);
 }
 
 /* A parallel loop over OpenMP threads; without OpenMP an ordinary loop. */
@@ -2701,14 +2722,20 @@ enum { PREP_NONE, PREP_Q4_0, PREP_Q8_0, PREP_FLOAT };
 /* Per-thread scratch of a panel kernel, in bytes. */
 #define PANEL_SCRATCH ((size_t)192 * 1024)
 
+/* packed: the rows in the kernel's own layout (panel_pack), or NULL:
+   then the kernel packs them a chunk at a time into its scratch. */
 typedef void (*panel_fn)(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
-                         float *out, size_t out_stride, void *scratch);
+                         float *out, size_t out_stride, void *scratch, const uint8_t *packed);
+/* Blocks i0..i0+nb of a panel's rows (w: the first, stride bytes apart), in the kernel's layout. */
+typedef void (*panel_pack_fn)(const uint8_t *w, size_t stride, int i0, int nb, void *dst);
 
 typedef struct {
     panel_fn fn;
     int rows;                /* a panel; n_rows is a multiple */
     int prep;                /* what panel_prepare makes for it */
     int min_tokens;          /* fewer: the dot kernels are as fast */
+    panel_pack_fn pack;      /* the layout the kernel computes on, if it has one */
+    size_t pack_bytes;       /* bytes of one block of a panel's rows in that layout */
 } panel_kernel;
 
 /* Floats, ints of the activation side data per token for n elements. */
@@ -2756,19 +2783,20 @@ MV_INLINE int32_t load_i32(const void *p) {
 
 /* -- Q4_0, interleaved order: 16 rows a register -- */
 
-/* A block of 16 rows, unpacked: group g holds elements 4g..4g+3 of every
-   row (a row a 32-bit lane), then the rows' scales. */
+/* A block of 16 rows, transposed: lane r of q[j] holds code bytes 4j..4j+3
+   of row r (elements 4j.. in their low nibbles, 16+4j.. in their high
+   ones), then the rows' f16 scales: 288 bytes, as the 16 blocks stored. */
 typedef struct {
-    uint8_t q[8][64];
-    float d[16];
+    uint8_t q[4][64];
+    uint16_t d[16];
 } q4_0_x16;
 
-enum { Q4_0_CHUNK = 160 };   /* blocks unpacked at a time: 90 KB */
+enum { Q4_0_CHUNK = 160 };   /* blocks packed at a time when not packed at load: 45 KB */
 enum { PANEL_TOKENS = 256 }; /* tokens whose sums are kept at a time */
 
 /* Blocks i0..i0+nb of 16 rows (w: the first, stride bytes apart) into p. */
-static void avx512_unpack_q4_0(const uint8_t *w, size_t stride, int i0, int nb, q4_0_x16 *p) {
-    const simde__m512i low = simde_mm512_set1_epi8(15);
+static void avx512_pack_q4_0(const uint8_t *w, size_t stride, int i0, int nb, void *dst) {
+    q4_0_x16 *p = dst;
     for (int i = 0; i < nb; i++) {
         const uint8_t *b = w + (size_t)(i0 + i) * sizeof(block_q4_0);
         simde__m512i z[4];
@@ -2780,27 +2808,27 @@ static void avx512_unpack_q4_0(const uint8_t *w, size_t stride, int i0, int nb, 
         }
         const simde__m512i t0 = simde_mm512_unpacklo_epi32(z[0], z[1]), t1 = simde_mm512_unpackhi_epi32(z[0], z[1]);
         const simde__m512i t2 = simde_mm512_unpacklo_epi32(z[2], z[3]), t3 = simde_mm512_unpackhi_epi32(z[2], z[3]);
-        const simde__m512i g[4] = {simde_mm512_unpacklo_epi64(t0, t2), simde_mm512_unpackhi_epi64(t0, t2),
-                                   simde_mm512_unpacklo_epi64(t1, t3), simde_mm512_unpackhi_epi64(t1, t3)};
-        for (int j = 0; j < 4; j++) { /* lane r of g[j]: code bytes 4j..4j+3 of row r */
-            simde_mm512_storeu_si512((void *)p[i].q[j], simde_mm512_and_si512(g[j], low));
-            simde_mm512_storeu_si512((void *)p[i].q[j + 4], simde_mm512_and_si512(simde_mm512_srli_epi16(g[j], 4), low));
-        }
-        uint16_t d[16];
-        for (int r = 0; r < 16; r++) memcpy(&d[r], b + (size_t)r * stride, 2);
-        simde_mm512_storeu_ps(p[i].d, mv512_load_half(MV_TYPE_F16, d));
+        simde_mm512_storeu_si512((void *)p[i].q[0], simde_mm512_unpacklo_epi64(t0, t2));
+        simde_mm512_storeu_si512((void *)p[i].q[1], simde_mm512_unpackhi_epi64(t0, t2));
+        simde_mm512_storeu_si512((void *)p[i].q[2], simde_mm512_unpacklo_epi64(t1, t3));
+        simde_mm512_storeu_si512((void *)p[i].q[3], simde_mm512_unpackhi_epi64(t1, t3));
+        for (int r = 0; r < 16; r++) memcpy(&p[i].d[r], b + (size_t)r * stride, 2);
     }
 }
 
 /* T tokens from t: acc[u·16 + r] = fma(Σ, d_w·d_a, acc) over the blocks. */
 MV_INLINE void avx512_q4_0_tokens(const q4_0_x16 *p, int nb, int i0, const panel_act *a, int t, int T, float *acc) {
+    const simde__m512i low = simde_mm512_set1_epi8(15);
     simde__m512 s[4];
     const uint8_t *y[4];
     MV_UNROLL for (int u = 0; u < T; u++) s[u] = simde_mm512_loadu_ps(acc + 16 * u), y[u] = a->q + (size_t)(t + u) * a->q_stride;
     for (int i = 0; i < nb; i++) {
-        simde__m512i w[8];
-        MV_UNROLL for (int g = 0; g < 8; g++) w[g] = simde_mm512_loadu_si512((const void *)p[i].q[g]);
-        const simde__m512 dw = simde_mm512_loadu_ps(p[i].d);
+        simde__m512i w[8]; /* w[g]: elements 4g..4g+3 of each row */
+        MV_UNROLL for (int j = 0; j < 4; j++) {
+            const simde__m512i v = simde_mm512_loadu_si512((const void *)p[i].q[j]);
+            w[j] = simde_mm512_and_si512(v, low), w[j + 4] = simde_mm512_and_si512(simde_mm512_srli_epi16(v, 4), low);
+        }
+        const simde__m512 dw = mv512_load_half(MV_TYPE_F16, p[i].d);
         const int ib = i0 + i;
         MV_UNROLL for (int u = 0; u < T; u++) {
             const int8_t *qa = ((const block_q8_0 *)y[u])[ib].qs;
@@ -2821,17 +2849,18 @@ MV_INLINE void avx512_q4_0_tokens(const q4_0_x16 *p, int nb, int i0, const panel
 }
 
 static void panel_q4_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
-                              float *out, size_t out_stride, void *scratch) {
+                              float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
     const int nb = n / QK;
-    q4_0_x16 *p = scratch;
-    float *acc = (float *)(p + Q4_0_CHUNK);
+    q4_0_x16 *chunk_buf = scratch;
+    float *acc = (float *)(chunk_buf + Q4_0_CHUNK);
     for (int r = 0; r < n_rows; r += 16)
         for (int tc = t0; tc < t1; tc += PANEL_TOKENS) {
-            const int te = MV_MIN(t1, tc + PANEL_TOKENS), chunk = te - tc <= 2 ? 8 : Q4_0_CHUNK;
+            const int te = MV_MIN(t1, tc + PANEL_TOKENS), chunk = packed ? nb : te - tc <= 2 ? 8 : Q4_0_CHUNK;
             memset(acc, 0, (size_t)(te - tc) * 16 * sizeof(float));
             for (int i = 0; i < nb; i += chunk) {
                 const int kb = MV_MIN(chunk, nb - i);
-                avx512_unpack_q4_0(w + (size_t)r * w_stride, w_stride, i, kb, p);
+                const q4_0_x16 *p = packed ? (const q4_0_x16 *)packed + (size_t)(r / 16) * nb + i : chunk_buf;
+                if (!packed) avx512_pack_q4_0(w + (size_t)r * w_stride, w_stride, i, kb, chunk_buf);
                 int t = tc;
                 for (; t + 4 <= te; t += 4) avx512_q4_0_tokens(p, kb, i, a, t, 4, acc + (t - tc) * 16);
                 for (; t < te; t++) avx512_q4_0_tokens(p, kb, i, a, t, 1, acc + (t - tc) * 16);
@@ -2872,8 +2901,9 @@ MV_INLINE void avx512_q8_0_tile(int nb, const uint8_t *w, size_t w_stride, const
 }
 
 static void panel_q8_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
-                              float *out, size_t out_stride, void *scratch) {
+                              float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
     const int nb = n / QK;
+    (void)packed;
     float *dw = scratch; /* the 4 rows' scales, block by block */
     for (int r = 0; r < n_rows; r += 4) {
         const uint8_t *wr = w + (size_t)r * w_stride;
@@ -2924,14 +2954,14 @@ MV_INLINE void avx512_chain16_panel(int type, int n, const uint8_t *w, size_t w_
 }
 
 static void panel_chain16_f32_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
-                                     float *out, size_t out_stride, void *scratch) {
-    (void)scratch;
+                                     float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
+    (void)scratch, (void)packed;
     avx512_chain16_panel(MV_TYPE_F32, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
 }
 
 static void panel_chain16_f16_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
-                                     float *out, size_t out_stride, void *scratch) {
-    (void)scratch;
+                                     float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
+    (void)scratch, (void)packed;
     avx512_chain16_panel(MV_TYPE_F16, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
 }
 #endif /* MV_NO_SIMD */
@@ -2943,11 +2973,11 @@ static const panel_kernel PANEL_KERNELS[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = 
         [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2}},
         [ORDER_GEMM] = {[MV_TYPE_F32] = {panel_chain16_f32_avx512, 4, PREP_NONE, 1},
                         [MV_TYPE_F16] = {panel_chain16_f16_avx512, 4, PREP_FLOAT, 1}},
-        [ORDER_REPACK_GEMV] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1}},
-        [ORDER_REPACK_GEMM] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1}},
+        [ORDER_REPACK_GEMV] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1, avx512_pack_q4_0, sizeof(q4_0_x16)}},
+        [ORDER_REPACK_GEMM] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1, avx512_pack_q4_0, sizeof(q4_0_x16)}},
     },
 #endif
-    [KERNEL_SCALAR] = {{{NULL, 0, 0, 0}}},
+    [KERNEL_SCALAR] = {{{NULL, 0, 0, 0, NULL, 0}}},
 };
 
 /* ---- the type table: one row per GGUF type ------------------------------ */
@@ -3064,6 +3094,7 @@ typedef struct {
     const uint8_t *data;     /* in the mapping */
     uint64_t offset;         /* of data in the file */
     uint64_t nbytes;
+    const uint8_t *panels;   /* the rows repacked at load for a panel kernel (in model_file.owned), or NULL */
 } tensor;
 
 /* Where a model's tensors and metadata come from. SafeTensors directories
@@ -4729,6 +4760,7 @@ static void matmul_rows(mv_context *ctx, float *out, const tensor *w, const floa
     const panel_kernel *pk[2] = {matmul_panel(m, w, order0, split), matmul_panel(m, w, order1, n_tokens - split)};
     const panel_kernel *any = pk[0] ? pk[0] : pk[1];
     const int prep = any ? any->prep : PREP_NONE, unit = any ? any->rows : 1, n_units = n_out / unit;
+    const size_t blocks = (size_t)(n_in / TYPES[w->type].block_size);
     const panel_act a = {act, act_stride, ctx->act_d, ctx->act_c, panel_c_stride(prep, n_in),
                          w->type == MV_TYPE_F32 ? x : ctx->act_f, (size_t)n_in, n_tokens};
     MV_PARALLEL(nt) {
@@ -4744,9 +4776,11 @@ static void matmul_rows(mv_context *ctx, float *out, const tensor *w, const floa
         for (int range = 0; range < 2; range++) {
             const int t0 = range ? split : 0, t1 = range ? n_tokens : split;
             if (t0 >= t1) continue;
-            if (pk[range] && r1 > r0)
+            if (pk[range] && r1 > r0) {
+                const uint8_t *packed = w->panels && pk[range]->pack ? w->panels + (size_t)(r0 / unit) * blocks * pk[range]->pack_bytes : NULL;
                 pk[range]->fn(n_in, w->data + (size_t)r0 * w_stride, w_stride, r1 - r0, &a, t0, t1, out + r0, (size_t)n_out,
-                              ctx->panel_scratch + (size_t)ith * PANEL_SCRATCH);
+                              ctx->panel_scratch + (size_t)ith * PANEL_SCRATCH, packed);
+            }
             else matmul_dots(m, w, act, act_stride, order_tokens, r0, r1, t0, t1, out);
             if (ith == nth - 1) matmul_dots(m, w, act, act_stride, order_tokens, n_units * unit, n_out, t0, t1, out);
         }
@@ -4755,6 +4789,28 @@ static void matmul_rows(mv_context *ctx, float *out, const tensor *w, const floa
 
 static void matmul(mv_context *ctx, float *out, const tensor *w, const float *x, int n_tokens) {
     matmul_rows(ctx, out, w, x, n_tokens, false);
+}
+
+/* The panel kernel whose layout w may be kept in: a matrix (not a stack of
+   experts) of whole panels, in the order whose kernels have a layout, the
+   same for single tokens and for batches. */
+static const panel_kernel *packing_kernel(const mv_model *m, const tensor *w) {
+    const panel_kernel *pk = &PANEL_KERNELS[m->kernel_level][ORDER_REPACK_GEMV][w->type];
+    if (!pk->pack || w->ne[2] != 1 || w->ne[1] % pk->rows || matmul_order(m, w, 1, 0) != ORDER_REPACK_GEMV ||
+        PANEL_KERNELS[m->kernel_level][ORDER_REPACK_GEMM][w->type].pack != pk->pack || matmul_panel(m, w, ORDER_REPACK_GEMV, 1) != pk)
+        return NULL;
+    return pk;
+}
+
+/* w's rows in pk's layout, panel after panel; NULL: out of memory. */
+static uint8_t *pack_rows(const panel_kernel *pk, const tensor *w) {
+    const int64_t n_panels = w->ne[1] / pk->rows, blocks = w->ne[0] / TYPES[w->type].block_size;
+    const size_t stride = row_bytes(w->type, w->ne[0]), panel_bytes = (size_t)blocks * pk->pack_bytes;
+    uint8_t *packed = alloc_huge((size_t)n_panels * panel_bytes);
+    if (!packed) return NULL;
+    MV_PARALLEL_FOR(default_thread_count())
+    for (int64_t p = 0; p < n_panels; p++) pk->pack(w->data + (size_t)p * pk->rows * stride, stride, 0, (int)blocks, packed + (size_t)p * panel_bytes);
+    return packed;
 }
 
 /* y = x / sqrt(mean(x²) + eps) ⊙ w (the sum in double, as ggml). */
@@ -11185,6 +11241,30 @@ void mv_model_free(mv_model *m) {
     free(m);
 }
 
+/* The matrices whose panel kernel has a layout of its own, repacked into it
+   once (as llama.cpp repacks them), so that a matrix product reads each
+   thread's rows as one stream; the mapped pages they came from are released.
+   The stored rows stay valid for every other reader. */
+static int pack_matrices(mv_model *m) {
+    for (size_t i = 0; i < sizeof BINDINGS / sizeof *BINDINGS; i++) {
+        const struct binding *b = &BINDINGS[i];
+        if (b->flags & BIND_VECTOR || b->offset == offsetof(model_weights, tok_embd) || !binding_applies(b, &m->hp)) continue;
+        for (int l = 0; l < (b->flags & BIND_LAYER ? m->hp.n_layer : 1); l++) {
+            tensor *t;
+            memcpy(&t, (b->flags & BIND_LAYER ? (char *)&m->layers[l] : (char *)&m->w) + b->offset, sizeof t);
+            const panel_kernel *pk = t && !t->panels ? packing_kernel(m, t) : NULL;
+            if (!pk) continue;
+            uint8_t *packed = pack_rows(pk, t);
+            if (!packed) return MV_ERR_NOMEM;
+            arrput(m->file.owned, packed);
+            t->panels = packed;
+            release_pages(&m->file.map, t->data, t->nbytes);
+            for (ptrdiff_t s = 0; s < arrlen(m->file.shards); s++) release_pages(&m->file.shards[s], t->data, t->nbytes);
+        }
+    }
+    return MV_OK;
+}
+
 /* Everything after the weights are open: the tokenizer (from a tokenizer
    file, or from the model's metadata), hyperparameters, bindings, kernels. */
 static int model_init(mv_model *m, const mv_model_params *p, const char *tokenizer, char *err) {
@@ -11199,6 +11279,7 @@ static int model_init(mv_model *m, const mv_model_params *p, const char *tokeniz
     m->kernel_level = p->scalar_only ? KERNEL_SCALAR : native_kernel_level();
     for (int o = 0; o < ORDERS; o++)
         for (int t = 0; t < MV_TYPE_COUNT; t++) m->dot[o][t] = dot_kernel(m->kernel_level, o, t);
+    if (!p->vocab_only && !p->no_repack && (rc = pack_matrices(m))) return rc;
     for (ptrdiff_t i = 0; i < arrlen(m->file.tensors); i++) {
         m->n_params += (uint64_t)tensor_n_elements(&m->file.tensors[i]);
         m->weight_bytes += m->file.tensors[i].nbytes;

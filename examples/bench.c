@@ -36,6 +36,7 @@ static const char BENCH_USAGE[] =
     "  --bw-size MIB         buffer read to measure memory bandwidth (default 512; 0: skip)\n"
     "  -o, --output FMT      md (default), csv, json, jsonl or svg (t/s against KV depth)\n"
     "  --progress            say on stderr which test runs\n"
+    "  --no-repack           compute on the weights as the file stores them\n"
     "\n"
     "LIST is comma-separated: -p 128,512. Every combination of threads and depth\n"
     "runs every pp and tg test. CSV/JSON columns, named as llama-bench's where the\n"
@@ -63,7 +64,7 @@ typedef struct {
 typedef struct {
     const char *model, *out, *prompts, *scenarios;
     int_list p, n, d, t;
-    int reps, warmup, n_batch, scenario_gen, bw_mib, progress;
+    int reps, warmup, n_batch, scenario_gen, bw_mib, progress, no_repack;
     mv_type kv;
 } bench_options;
 
@@ -109,6 +110,7 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
         else if (IS("--bw-size", NULL)) o->bw_mib = atoi(VALUE());
         else if (IS("--no-warmup", NULL)) o->warmup = 0;
         else if (IS("--progress", NULL)) o->progress = 1;
+        else if (IS("--no-repack", NULL)) o->no_repack = 1;
         else if (IS("--kv", NULL)) {
             int t = mv_type_from_name(VALUE());
             if (t != MV_TYPE_F16 && t != MV_TYPE_F32) return fprintf(stderr, "minerva: --kv must be f16 or f32\n"), 2;
@@ -702,7 +704,9 @@ int cmd_bench(int argc, char **argv) {
     if (rc) return rc < 0 ? 0 : rc;
     char err[256];
     mv_model *m;
-    if (mv_model_load(o.model, NULL, &m, err, sizeof err) != MV_OK) return fprintf(stderr, "minerva: %s\n", err), 1;
+    mv_model_params mp = mv_model_default_params();
+    mp.no_repack = o.no_repack;
+    if (mv_model_load(o.model, &mp, &m, err, sizeof err) != MV_OK) return fprintf(stderr, "minerva: %s\n", err), 1;
     scenario *scenarios = NULL;
     int n_scenarios = o.scenarios ? load_scenarios(&o, argv[0], &scenarios) : 0;
     if (n_scenarios < 0) return mv_model_free(m), 1;

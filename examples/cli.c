@@ -24,6 +24,7 @@ static void usage(FILE *f) {
             "            [--repeat-penalty R] [--repeat-last-n N] [--seed S] [-t THREADS] [-c CTX] [--kv f16|f32]\n"
             "            harmony models (GPT-OSS): the prompt as a user turn, the final channel printed\n"
             "            ([--system TEXT] [--reasoning] [--template FILE]; --raw: plain completion)\n"
+            "            --no-repack (run, chat, logits): compute on the weights as stored (faster load, slower products)\n"
             "  info      -m MODEL\n"
             "  tokenize  -m MODEL|--tokenizer FILE -p TEXT|--jsonl [--add-special] [--special]\n"
             "            FILE: a GGUF, a tokenizer.json or a tokenizer.model; --jsonl: a JSON string per line of stdin\n"
@@ -45,7 +46,7 @@ static void usage(FILE *f) {
 typedef struct {
     const char *model, *prompt, *out, *tokens, *shape, *arch, *type, *kv, *vocab_from;
     const char *args[3]; /* positional arguments */
-    int n_args, n_predict, n_predict_given, threads, ctx, ubatch, add_special, special, jsonl, reasoning, raw;
+    int n_args, n_predict, n_predict_given, threads, ctx, ubatch, add_special, special, jsonl, reasoning, raw, no_repack;
     const char *system, *template_file, *tokenizer;
     mv_sampler_params sampling;
     unsigned long long seed;
@@ -86,6 +87,7 @@ static int parse_options(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--jsonl")) o->jsonl = 1;
         else if (!strcmp(a, "--reasoning")) o->reasoning = 1;
         else if (!strcmp(a, "--raw")) o->raw = 1;
+        else if (!strcmp(a, "--no-repack")) o->no_repack = 1;
         else if (!strcmp(a, "--system")) o->system = VALUE();
         else if (!strcmp(a, "--template")) o->template_file = VALUE();
         else if (a[0] != '-' && o->n_args < 3) o->args[o->n_args++] = a;
@@ -111,12 +113,14 @@ static int kv_type(const options *o, mv_type def, mv_type *out) {
     return 0;
 }
 
-static mv_model *load(const char *path, const char *tokenizer, int vocab_only) {
+static mv_model *load(const options *o, int vocab_only) {
     char err[256];
     mv_model *m;
     mv_model_params p = mv_model_default_params();
+    const char *path = o->model;
     p.vocab_only = vocab_only;
-    p.tokenizer = tokenizer;
+    p.tokenizer = o->tokenizer;
+    p.no_repack = o->no_repack;
     if (!path) {
         fprintf(stderr, "minerva: no model given (-m)\n");
         return NULL;
@@ -168,7 +172,7 @@ static void print_memory(const mv_model *m, const mv_context *ctx) {
 
 static int cmd_run(const options *o) {
     const double t0 = now();
-    mv_model *m = load(o->model, o->tokenizer, 0);
+    mv_model *m = load(o, 0);
     if (!m) return 1;
     const double load_seconds = now() - t0;
     mv_context_params cp = mv_context_default_params();
@@ -216,7 +220,7 @@ static int cmd_run(const options *o) {
 }
 
 static int cmd_info(const options *o) {
-    mv_model *m = load(o->model, o->tokenizer, 1);
+    mv_model *m = load(o, 1);
     if (!m) return 1;
     char value[256];
     printf("file:          %s\n", o->model);
@@ -285,7 +289,7 @@ static int cmd_tokenize(const options *o) {
         fprintf(stderr, "minerva: tokenize needs -p TEXT or --jsonl\n");
         return 2;
     }
-    mv_model *m = load(o->model, o->tokenizer, 1);
+    mv_model *m = load(o, 1);
     if (!m) return 1;
     const int flags = (o->add_special ? MV_TOKENIZE_ADD_SPECIAL : 0) | (o->special ? MV_TOKENIZE_PARSE_SPECIAL : 0);
     mv_token *ids = NULL;
@@ -320,7 +324,7 @@ static int cmd_detokenize(const options *o) {
         fprintf(stderr, "minerva: detokenize needs --jsonl\n");
         return 2;
     }
-    mv_model *m = load(o->model, o->tokenizer, 1);
+    mv_model *m = load(o, 1);
     if (!m) return 1;
     char *line = NULL, err[MV_ERROR_SIZE];
     size_t cap = 0;
@@ -382,7 +386,7 @@ static int cmd_logits(const options *o) {
         free(ids);
         return 2;
     }
-    mv_model *m = load(o->model, o->tokenizer, 0);
+    mv_model *m = load(o, 0);
     if (!m) {
         free(ids);
         return 1;
@@ -673,7 +677,7 @@ static int run_harmony(const options *o, mv_model *m, mv_context *ctx, mv_sample
 
 /* chat: a conversation in the model's chat template, one reply per line typed. */
 static int cmd_chat(const options *o) {
-    mv_model *m = load(o->model, o->tokenizer, 0);
+    mv_model *m = load(o, 0);
     if (!m) return 1;
     char *file_template = o->template_file ? read_text_file(o->template_file) : NULL;
     const char *tmpl = file_template ? file_template : mv_chat_template(m);

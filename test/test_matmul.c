@@ -45,7 +45,7 @@ static void test_matmul_panels(test_state *t) {
     double *abs_sum = malloc((size_t)MAX_TOKENS * MAX_ROWS * sizeof *abs_sum);
     bool used[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = {{{false}}};
     mv_model *m = malloc(sizeof *m);
-    int compared = 0;
+    int compared = 0, packed_runs = 0;
     for (size_t ti = 0; ti < sizeof types / sizeof *types; ti++) {
         const int ty = types[ti], at = TYPES[ty].dot_type;
         const bool floats = TYPES[ty].block_size == 1;
@@ -73,13 +73,21 @@ static void test_matmul_panels(test_state *t) {
                             if (nth != 2 && level != native_kernel_level()) continue;
                             matmul_model(m, level);
                             mv_context *ctx = matmul_context(m, nth, T, n);
-                            matmul(ctx, got, &wt, x, T);
-                            for (int k = 0; k < T; k++) {
-                                if (matmul_panel(m, &wt, matmul_order(m, &wt, T, k), T)) used[level][matmul_order(m, &wt, T, k)][ty] = true;
-                                for (int r = 0; r < n_out; r++, compared++)
-                                    CHECKF(same_result(got[k * n_out + r], want[k * n_out + r], abs_sum[k * n_out + r]),
-                                           "%s %s n=%d rows %d tokens %d threads %d: row %d token %d: %.9g vs scalar %.9g", KERNEL_NAMES[level],
-                                           TYPES[ty].name, n, n_out, T, nth, r, k, got[k * n_out + r], want[k * n_out + r]);
+                            /* the rows as stored, then (where the panel kernel has a layout) repacked as at load */
+                            const panel_kernel *pk = packing_kernel(m, &wt);
+                            for (int packed = 0; packed <= (pk != NULL); packed++) {
+                                tensor wp = wt;
+                                if (packed) wp.panels = pack_rows(pk, &wt), packed_runs++;
+                                matmul(ctx, got, &wp, x, T);
+                                for (int k = 0; k < T; k++) {
+                                    if (matmul_panel(m, &wt, matmul_order(m, &wt, T, k), T)) used[level][matmul_order(m, &wt, T, k)][ty] = true;
+                                    for (int r = 0; r < n_out; r++, compared++)
+                                        CHECKF(same_result(got[k * n_out + r], want[k * n_out + r], abs_sum[k * n_out + r]),
+                                               "%s %s%s n=%d rows %d tokens %d threads %d: row %d token %d: %.9g vs scalar %.9g",
+                                               KERNEL_NAMES[level], TYPES[ty].name, packed ? " packed" : "", n, n_out, T, nth, r, k,
+                                               got[k * n_out + r], want[k * n_out + r]);
+                                }
+                                free((void *)wp.panels);
                             }
                             matmul_context_free(ctx);
                         }
@@ -96,8 +104,12 @@ static void test_matmul_panels(test_state *t) {
                 CHECKF(!PANEL_KERNELS[level][order][ty].fn || used[level][order][ty], "%s order %d %s: panel kernel not run",
                        KERNEL_NAMES[level], order, TYPES[ty].name);
         }
+    /* the repacked layout ran where a kernel has one */
+    bool any_pack = false;
+    for (int ty = 0; ty < MV_TYPE_COUNT; ty++) any_pack |= PANEL_KERNELS[native_kernel_level()][ORDER_REPACK_GEMV][ty].pack != NULL;
+    CHECKF(!any_pack || packed_runs > 0, "no matrix was repacked (%d runs)", packed_runs);
     free(m), free(w), free(a), free(x), free(want), free(got), free(abs_sum);
-    snprintf(t->note, sizeof t->note, "%d outputs compared", compared);
+    snprintf(t->note, sizeof t->note, "%d outputs compared, %d products on repacked rows", compared, packed_runs);
 }
 
 static const test_case MATMUL_TESTS[] = {
