@@ -2710,14 +2710,15 @@ typedef struct {
     const uint8_t *q;        /* the rows in the weight's dot type, q_stride bytes apart */
     size_t q_stride;
     float *d;                /* PREP_Q4_0, PREP_Q8_0: block scales as floats, [block · n_tok + token] */
-    int32_t *c;              /* PREP_Q4_0: −8·Σa per block; PREP_Q8_0: −128·Σa per 4 elements */
+    int32_t *c;              /* PREP_Q4_0: −8·Σa per block; PREP_Q8_0: −128·Σa per 4 elements;
+                                PREP_Q4_K: Σa of groups 2h, 2h+1 (32 each) as two int16 per super-block and h */
     size_t c_stride;         /* int32 per token */
     const float *f;          /* PREP_FLOAT: the rows as f32 (F16 activations widened), f_stride apart */
     size_t f_stride;
     int n_tok;
 } panel_act;
 
-enum { PREP_NONE, PREP_Q4_0, PREP_Q8_0, PREP_FLOAT };
+enum { PREP_NONE, PREP_Q4_0, PREP_Q8_0, PREP_Q4_K, PREP_FLOAT };
 
 /* Per-thread scratch of a panel kernel, in bytes. */
 #define PANEL_SCRATCH ((size_t)192 * 1024)
@@ -2740,7 +2741,9 @@ typedef struct {
 
 /* Floats, ints of the activation side data per token for n elements. */
 static size_t panel_d_count(int n_tok, int n) { return (size_t)n_tok * (size_t)(n / QK) + 16; }
-static size_t panel_c_stride(int prep, int n) { return prep == PREP_Q8_0 ? (size_t)(n / QK) * 8 : (size_t)(n / QK); }
+static size_t panel_c_stride(int prep, int n) {
+    return prep == PREP_Q8_0 ? (size_t)(n / QK) * 8 : prep == PREP_Q4_K ? (size_t)(n / QK_K) * 4 : (size_t)(n / QK);
+}
 
 /* The side data of token t (its row q, of n elements in the dot type). */
 static void panel_prepare(int prep, int n, const uint8_t *q, int t, const panel_act *a, float *f) {
@@ -2748,8 +2751,17 @@ static void panel_prepare(int prep, int n, const uint8_t *q, int t, const panel_
         for (int i = 0; i < n; i++) f[i] = f16_to_f32(((const uint16_t *)q)[i]);
         return;
     }
-    const block_q8_0 *y = (const block_q8_0 *)q;
     int32_t *c = a->c + (size_t)t * a->c_stride;
+    if (prep == PREP_Q4_K) {
+        const block_q8_K *yk = (const block_q8_K *)q;
+        for (int i = 0; i < n / QK_K; i++)
+            for (int h = 0; h < 4; h++) {
+                const int16_t *bs = yk[i].bsums + 4 * h;
+                c[4 * i + h] = (int32_t)((uint32_t)(uint16_t)(bs[0] + bs[1]) | (uint32_t)(uint16_t)(bs[2] + bs[3]) << 16);
+            }
+        return;
+    }
+    const block_q8_0 *y = (const block_q8_0 *)q;
     for (int i = 0; i < n / QK; i++) {
         a->d[(size_t)i * a->n_tok + t] = f16_to_f32(y[i].d);
         if (prep == PREP_Q4_0) {
@@ -2769,6 +2781,24 @@ MV_INLINE simde__m512 mv512_cvtepi32_ps(simde__m512i v) {
 #else
     return simde_mm512_insertf32x8(simde_mm512_castps256_ps512(simde_mm256_cvtepi32_ps(simde_mm512_castsi512_si256(v))),
                                    simde_mm256_cvtepi32_ps(simde_mm512_extracti64x4_epi64(v, 1)), 1);
+#endif
+}
+
+MV_INLINE simde__m512i mv512_cvtepu8_epi32(simde__m128i v) {
+#if defined(SIMDE_X86_AVX512F_NATIVE)
+    return _mm512_cvtepu8_epi32(v);
+#else
+    return simde_mm512_inserti64x4(simde_mm512_castsi256_si512(simde_mm256_cvtepu8_epi32(v)),
+                                   simde_mm256_cvtepu8_epi32(simde_mm_srli_si128(v, 8)), 1);
+#endif
+}
+
+MV_INLINE simde__m512i mv512_cvtepu8_epi16(simde__m256i v) {
+#if defined(SIMDE_X86_AVX512BW_NATIVE)
+    return _mm512_cvtepu8_epi16(v);
+#else
+    return simde_mm512_inserti64x4(simde_mm512_castsi256_si512(simde_mm256_cvtepu8_epi16(simde_mm256_castsi256_si128(v))),
+                                   simde_mm256_cvtepu8_epi16(simde_mm256_extracti128_si256(v, 1)), 1);
 #endif
 }
 
@@ -2794,24 +2824,30 @@ typedef struct {
 enum { Q4_0_CHUNK = 160 };   /* blocks packed at a time when not packed at load: 45 KB */
 enum { PANEL_TOKENS = 256 }; /* tokens whose sums are kept at a time */
 
+/* 16 bytes at src of each of 16 rows (stride apart), transposed: lane r of
+   dst[j] holds bytes 4j..4j+3 of row r. */
+MV_INLINE void avx512_transpose_16x16(const uint8_t *src, size_t stride, uint8_t dst[4][64]) {
+    simde__m512i z[4];
+    for (int k = 0; k < 4; k++) { /* 128-bit chunk c of z[k]: the 16 bytes of row 4c + k */
+        z[k] = simde_mm512_castsi128_si512(simde_mm_loadu_si128((const void *)(src + (size_t)k * stride)));
+        z[k] = simde_mm512_inserti32x4(z[k], simde_mm_loadu_si128((const void *)(src + (size_t)(4 + k) * stride)), 1);
+        z[k] = simde_mm512_inserti32x4(z[k], simde_mm_loadu_si128((const void *)(src + (size_t)(8 + k) * stride)), 2);
+        z[k] = simde_mm512_inserti32x4(z[k], simde_mm_loadu_si128((const void *)(src + (size_t)(12 + k) * stride)), 3);
+    }
+    const simde__m512i t0 = simde_mm512_unpacklo_epi32(z[0], z[1]), t1 = simde_mm512_unpackhi_epi32(z[0], z[1]);
+    const simde__m512i t2 = simde_mm512_unpacklo_epi32(z[2], z[3]), t3 = simde_mm512_unpackhi_epi32(z[2], z[3]);
+    simde_mm512_storeu_si512((void *)dst[0], simde_mm512_unpacklo_epi64(t0, t2));
+    simde_mm512_storeu_si512((void *)dst[1], simde_mm512_unpackhi_epi64(t0, t2));
+    simde_mm512_storeu_si512((void *)dst[2], simde_mm512_unpacklo_epi64(t1, t3));
+    simde_mm512_storeu_si512((void *)dst[3], simde_mm512_unpackhi_epi64(t1, t3));
+}
+
 /* Blocks i0..i0+nb of 16 rows (w: the first, stride bytes apart) into p. */
 static void avx512_pack_q4_0(const uint8_t *w, size_t stride, int i0, int nb, void *dst) {
     q4_0_x16 *p = dst;
     for (int i = 0; i < nb; i++) {
         const uint8_t *b = w + (size_t)(i0 + i) * sizeof(block_q4_0);
-        simde__m512i z[4];
-        for (int k = 0; k < 4; k++) { /* 128-bit chunk c of z[k]: the 16 code bytes of row 4c + k */
-            z[k] = simde_mm512_castsi128_si512(simde_mm_loadu_si128((const void *)(b + (size_t)k * stride + 2)));
-            z[k] = simde_mm512_inserti32x4(z[k], simde_mm_loadu_si128((const void *)(b + (size_t)(4 + k) * stride + 2)), 1);
-            z[k] = simde_mm512_inserti32x4(z[k], simde_mm_loadu_si128((const void *)(b + (size_t)(8 + k) * stride + 2)), 2);
-            z[k] = simde_mm512_inserti32x4(z[k], simde_mm_loadu_si128((const void *)(b + (size_t)(12 + k) * stride + 2)), 3);
-        }
-        const simde__m512i t0 = simde_mm512_unpacklo_epi32(z[0], z[1]), t1 = simde_mm512_unpackhi_epi32(z[0], z[1]);
-        const simde__m512i t2 = simde_mm512_unpacklo_epi32(z[2], z[3]), t3 = simde_mm512_unpackhi_epi32(z[2], z[3]);
-        simde_mm512_storeu_si512((void *)p[i].q[0], simde_mm512_unpacklo_epi64(t0, t2));
-        simde_mm512_storeu_si512((void *)p[i].q[1], simde_mm512_unpackhi_epi64(t0, t2));
-        simde_mm512_storeu_si512((void *)p[i].q[2], simde_mm512_unpacklo_epi64(t1, t3));
-        simde_mm512_storeu_si512((void *)p[i].q[3], simde_mm512_unpackhi_epi64(t1, t3));
+        avx512_transpose_16x16(b + offsetof(block_q4_0, qs), stride, p[i].q);
         for (int r = 0; r < 16; r++) memcpy(&p[i].d[r], b + (size_t)r * stride, 2);
     }
 }
@@ -2869,6 +2905,123 @@ static void panel_q4_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_ro
         }
 }
 
+/* -- Q4_K, interleaved order: 16 rows a register -- */
+
+/* A super-block of 16 rows, transposed: lane r of q[c][j] holds code bytes
+   32c+4j..32c+4j+3 of row r (elements 4j.. of group 2c in their low
+   nibbles, of group 2c+1 in their high ones); then each group's scale per
+   row, the mins of groups 2h and 2h+1 side by side per row (for VPDPWSSD),
+   and the rows' d and dmin: 2368 bytes, 16 more a row than stored. */
+typedef struct {
+    uint8_t q[4][8][64];
+    uint8_t scale[8][16];
+    uint8_t min[4][32];
+    uint16_t d[16], dmin[16];
+} q4_k_x16;
+
+enum { Q4_K_CHUNK = 64 }; /* super-blocks packed at a time when not packed at load: 148 KB */
+
+static void avx512_pack_q4_k(const uint8_t *w, size_t stride, int i0, int nb, void *dst) {
+    q4_k_x16 *p = dst;
+    for (int i = 0; i < nb; i++) {
+        const uint8_t *b = w + (size_t)(i0 + i) * sizeof(block_q4_K);
+        for (int c = 0; c < 4; c++)
+            for (int h = 0; h < 2; h++) avx512_transpose_16x16(b + offsetof(block_q4_K, qs) + 32 * c + 16 * h, stride, &p[i].q[c][4 * h]);
+        for (int r = 0; r < 16; r++) {
+            const block_q4_K *row = (const block_q4_K *)(b + (size_t)r * stride);
+            for (int g = 0; g < 8; g++) {
+                int sc, m;
+                k4_scale_min(row->scales, g, &sc, &m);
+                p[i].scale[g][r] = (uint8_t)sc, p[i].min[g / 2][2 * r + g % 2] = (uint8_t)m;
+            }
+            p[i].d[r] = row->d, p[i].dmin[r] = row->dmin;
+        }
+    }
+}
+
+/* T tokens from t, the super-block in parts (1 or 4, as kchain_add):
+   acc[u·32 + r] the Σ·d chain of row r, acc[u·32 + 16 + r] its min·dmin chain. */
+MV_INLINE void avx512_q4_k_tokens(const q4_k_x16 *p, int nb, int i0, const panel_act *a, int t, int T, int parts, float *acc) {
+    const simde__m512i low = simde_mm512_set1_epi8(15), zero = simde_mm512_setzero_si512();
+    simde__m512 sum[4], min[4];
+    simde__m512i total[4];
+    const block_q8_K *y[4];
+    const int32_t *c[4];
+    MV_UNROLL for (int u = 0; u < T; u++) {
+        sum[u] = simde_mm512_loadu_ps(acc + 32 * u), min[u] = simde_mm512_loadu_ps(acc + 32 * u + 16);
+        y[u] = (const block_q8_K *)(a->q + (size_t)(t + u) * a->q_stride), c[u] = a->c + (size_t)(t + u) * a->c_stride;
+    }
+    for (int i = 0; i < nb; i++) {
+        const q4_k_x16 *b = &p[i];
+        const int ib = i0 + i;
+        const simde__m512 dw = mv512_load_half(MV_TYPE_F16, b->d), dmw = mv512_load_half(MV_TYPE_F16, b->dmin);
+        MV_UNROLL for (int u = 0; u < T; u++) total[u] = zero;
+        for (int g = 0; g < 8; g++) {
+            simde__m512i w[8];
+            MV_UNROLL for (int j = 0; j < 8; j++) {
+                const simde__m512i v = simde_mm512_loadu_si512((const void *)b->q[g / 2][j]);
+                w[j] = simde_mm512_and_si512(g % 2 ? simde_mm512_srli_epi16(v, 4) : v, low);
+            }
+            const simde__m512i sc = mv512_cvtepu8_epi32(simde_mm_loadu_si128((const void *)b->scale[g]));
+            MV_UNROLL for (int u = 0; u < T; u++) {
+                const int8_t *qa = y[u][ib].qs + 32 * g;
+                simde__m512i x0 = zero, x1 = zero;
+                MV_UNROLL for (int j = 0; j < 8; j += 2) {
+                    x0 = simde_mm512_dpbusd_epi32(x0, w[j], simde_mm512_set1_epi32(load_i32(qa + 4 * j)));
+                    x1 = simde_mm512_dpbusd_epi32(x1, w[j + 1], simde_mm512_set1_epi32(load_i32(qa + 4 * j + 4)));
+                }
+                total[u] = simde_mm512_add_epi32(total[u], simde_mm512_mullo_epi32(simde_mm512_add_epi32(x0, x1), sc));
+            }
+            if (g % (8 / parts) != 8 / parts - 1) continue;
+            /* the end of a part: its integer totals into the float chains */
+            const int h0 = parts == 4 ? g / 2 : 0, h1 = g / 2;
+            MV_UNROLL for (int u = 0; u < T; u++) {
+                simde__m512i mins = zero;
+                for (int h = h0; h <= h1; h++)
+                    mins = simde_mm512_dpwssd_epi32(mins, mv512_cvtepu8_epi16(simde_mm256_loadu_si256((const void *)b->min[h])),
+                                                    simde_mm512_set1_epi32(c[u][4 * ib + h]));
+                const simde__m512 yd = simde_mm512_set1_ps(y[u][ib].d);
+                sum[u] = simde_mm512_fmadd_ps(mv512_cvtepi32_ps(total[u]), simde_mm512_mul_ps(dw, yd), sum[u]);
+                min[u] = simde_mm512_fmadd_ps(mv512_cvtepi32_ps(mins), simde_mm512_mul_ps(dmw, yd), min[u]);
+                total[u] = zero;
+            }
+        }
+    }
+    MV_UNROLL for (int u = 0; u < T; u++) simde_mm512_storeu_ps(acc + 32 * u, sum[u]), simde_mm512_storeu_ps(acc + 32 * u + 16, min[u]);
+}
+
+MV_INLINE void avx512_q4_k_panel(int parts, int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                                 float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
+    const int nb = n / QK_K;
+    q4_k_x16 *chunk_buf = scratch;
+    float *acc = (float *)(chunk_buf + Q4_K_CHUNK);
+    for (int r = 0; r < n_rows; r += 16)
+        for (int tc = t0; tc < t1; tc += PANEL_TOKENS) {
+            const int te = MV_MIN(t1, tc + PANEL_TOKENS), chunk = packed ? nb : te - tc <= 2 ? 4 : Q4_K_CHUNK;
+            memset(acc, 0, (size_t)(te - tc) * 32 * sizeof(float));
+            for (int i = 0; i < nb; i += chunk) {
+                const int kb = MV_MIN(chunk, nb - i);
+                const q4_k_x16 *p = packed ? (const q4_k_x16 *)packed + (size_t)(r / 16) * nb + i : chunk_buf;
+                if (!packed) avx512_pack_q4_k(w + (size_t)r * w_stride, w_stride, i, kb, chunk_buf);
+                int t = tc;
+                for (; t + 4 <= te; t += 4) avx512_q4_k_tokens(p, kb, i, a, t, 4, parts, acc + (t - tc) * 32);
+                for (; t < te; t++) avx512_q4_k_tokens(p, kb, i, a, t, 1, parts, acc + (t - tc) * 32);
+            }
+            for (int t = tc; t < te; t++)
+                for (int k = 0; k < 16; k++) out[(size_t)t * out_stride + r + k] = acc[(t - tc) * 32 + k] - acc[(t - tc) * 32 + 16 + k];
+        }
+}
+
+static void panel_q4_k_gemv_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                                   float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
+    avx512_q4_k_panel(1, n, w, w_stride, n_rows, a, t0, t1, out, out_stride, scratch, packed);
+}
+
+static void panel_q4_k_gemm_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                                   float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
+    avx512_q4_k_panel(4, n, w, w_stride, n_rows, a, t0, t1, out, out_stride, scratch, packed);
+}
+
 /* -- Q8_0, plain order: 4 rows × up to 4 tokens, a ymm register each -- */
 
 MV_INLINE void avx512_q8_0_tile(int nb, const uint8_t *w, size_t w_stride, const float *dw, const panel_act *a, int t, int T,
@@ -2912,6 +3065,83 @@ static void panel_q8_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_ro
         int t = t0;
         for (; t + 4 <= t1; t += 4) avx512_q8_0_tile(nb, wr, w_stride, dw, a, t, 4, out + r, out_stride);
         for (; t < t1; t++) avx512_q8_0_tile(nb, wr, w_stride, dw, a, t, 1, out + r, out_stride);
+    }
+}
+
+/* -- Q6_K, plain order: 4 rows × up to 4 tokens -- */
+
+/* Codes of groups 2k and 2k+1 (64 elements) of a Q6_K super-block: the low
+   or high nibbles of ql[64·(k/2)...], bits 2·(2(k%2)) and 2·(2(k%2)+1) of qh[32·(k/2)...]. */
+MV_INLINE simde__m512i avx512_q6_k_codes(const block_q6_K *b, int k) {
+    const simde__m512i low = simde_mm512_set1_epi8(15), two = simde_mm512_set1_epi8(3);
+    const simde__m512i ql = simde_mm512_loadu_si512((const void *)(b->ql + 64 * (k / 2)));
+    const simde__m256i qh = simde_mm256_loadu_si256((const void *)(b->qh + 32 * (k / 2)));
+    const simde__m512i qh2 = simde_mm512_inserti64x4(simde_mm512_castsi256_si512(qh), simde_mm256_srli_epi16(qh, 2), 1);
+    const simde__m512i lo = simde_mm512_and_si512(k % 2 ? simde_mm512_srli_epi16(ql, 4) : ql, low);
+    const simde__m512i hi = simde_mm512_and_si512(simde_mm512_srli_epi16(qh2, 4 * (k % 2)), two);
+    return simde_mm512_or_si512(lo, simde_mm512_slli_epi16(hi, 4));
+}
+
+/* Rows w..w+3 against T tokens from t, in llama.cpp's vec_dot lanes: lane l
+   of a super-block sums elements 4l..4l+3 of each group of 32 times their
+   scale, less 32·Σ scale·Σa of 16-element slots 2l, 2l+1; d_w·d_a times it
+   into 8 float lanes, reduced as reduce8. */
+MV_INLINE void avx512_q6_k_tile(int nb, const uint8_t *w, size_t w_stride, const panel_act *a, int t, int T, float *out,
+                                size_t out_stride) {
+    kaccum acc[4][4];
+    memset(acc, 0, sizeof acc);
+    for (int i = 0; i < nb; i++) {
+        const block_q6_K *b[4];
+        simde__m512i scales[4], sums[4][4];
+        MV_UNROLL for (int r = 0; r < 4; r++) {
+            b[r] = (const block_q6_K *)(w + (size_t)r * w_stride) + i;
+            const simde__m128i sc = simde_mm_loadu_si128((const void *)b[r]->scales);
+            scales[r] = simde_mm512_inserti64x4(simde_mm512_castsi256_si512(simde_mm256_cvtepi8_epi32(sc)),
+                                                simde_mm256_cvtepi8_epi32(simde_mm_srli_si128(sc, 8)), 1);
+            MV_UNROLL for (int u = 0; u < T; u++) sums[r][u] = simde_mm512_setzero_si512();
+        }
+        for (int k = 0; k < 4; k++) {
+            /* lanes 4j..4j+3 take the scale of slot 4k + j */
+            const simde__m512i spread = simde_mm512_set_epi32(4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 2, 4 * k + 2, 4 * k + 2,
+                                                              4 * k + 2, 4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k, 4 * k, 4 * k, 4 * k);
+            simde__m512i q[4], sc[4];
+            MV_UNROLL for (int r = 0; r < 4; r++) q[r] = avx512_q6_k_codes(b[r], k), sc[r] = simde_mm512_permutexvar_epi32(spread, scales[r]);
+            MV_UNROLL for (int u = 0; u < T; u++) {
+                const simde__m512i x = simde_mm512_loadu_si512((const void *)(((const block_q8_K *)(a->q + (size_t)(t + u) * a->q_stride))[i].qs + 64 * k));
+                MV_UNROLL for (int r = 0; r < 4; r++)
+                    sums[r][u] = simde_mm512_add_epi32(sums[r][u], simde_mm512_mullo_epi32(simde_mm512_dpbusd_epi32(simde_mm512_setzero_si512(), q[r], x), sc[r]));
+            }
+        }
+        MV_UNROLL for (int u = 0; u < T; u++) {
+            const block_q8_K *y = (const block_q8_K *)(a->q + (size_t)(t + u) * a->q_stride) + i;
+            const simde__m256i bsums = simde_mm256_loadu_si256((const void *)y->bsums);
+            MV_UNROLL for (int r = 0; r < 4; r++) {
+                const simde__m256i offset = simde_mm256_madd_epi16(simde_mm256_cvtepi8_epi16(simde_mm_loadu_si128((const void *)b[r]->scales)), bsums);
+                const simde__m256i lanes = simde_mm256_sub_epi32(simde_mm256_add_epi32(simde_mm512_castsi512_si256(sums[r][u]),
+                                                                                       simde_mm512_extracti64x4_epi64(sums[r][u], 1)),
+                                                                 simde_mm256_slli_epi32(offset, 5));
+                const simde__m256 d = simde_mm256_set1_ps(y->d * f16_to_f32(b[r]->d));
+                simde_mm256_storeu_ps(acc[r][u].lanes, simde_mm256_fmadd_ps(d, simde_mm256_cvtepi32_ps(lanes), simde_mm256_loadu_ps(acc[r][u].lanes)));
+            }
+        }
+    }
+    for (int u = 0; u < T; u++)
+        for (int r = 0; r < 4; r++) out[(size_t)(t + u) * out_stride + r] = kaccum_result(MV_TYPE_Q6_K, &acc[r][u]);
+}
+
+static void panel_q6_k_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1, float *out,
+                              size_t out_stride, void *scratch, const uint8_t *packed) {
+    (void)scratch, (void)packed;
+    const int nb = n / QK_K;
+    for (int r = 0; r < n_rows; r += 4) {
+        const uint8_t *wr = w + (size_t)r * w_stride;
+        int t = t0;
+        for (; t + 4 <= t1; t += 4) avx512_q6_k_tile(nb, wr, w_stride, a, t, 4, out + r, out_stride);
+        switch (t1 - t) {
+        case 3: avx512_q6_k_tile(nb, wr, w_stride, a, t, 3, out + r, out_stride); break;
+        case 2: avx512_q6_k_tile(nb, wr, w_stride, a, t, 2, out + r, out_stride); break;
+        case 1: avx512_q6_k_tile(nb, wr, w_stride, a, t, 1, out + r, out_stride); break;
+        }
     }
 }
 
@@ -2970,11 +3200,13 @@ static void panel_chain16_f16_avx512(int n, const uint8_t *w, size_t w_stride, i
 static const panel_kernel PANEL_KERNELS[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = {
 #ifndef MV_NO_SIMD
     [KERNEL_AVX512] = {
-        [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2}},
+        [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2}, [MV_TYPE_Q6_K] = {panel_q6_k_avx512, 4, PREP_NONE, 2}},
         [ORDER_GEMM] = {[MV_TYPE_F32] = {panel_chain16_f32_avx512, 4, PREP_NONE, 1},
                         [MV_TYPE_F16] = {panel_chain16_f16_avx512, 4, PREP_FLOAT, 1}},
-        [ORDER_REPACK_GEMV] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1, avx512_pack_q4_0, sizeof(q4_0_x16)}},
-        [ORDER_REPACK_GEMM] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1, avx512_pack_q4_0, sizeof(q4_0_x16)}},
+        [ORDER_REPACK_GEMV] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1, avx512_pack_q4_0, sizeof(q4_0_x16)},
+                               [MV_TYPE_Q4_K] = {panel_q4_k_gemv_avx512, 16, PREP_Q4_K, 1, avx512_pack_q4_k, sizeof(q4_k_x16)}},
+        [ORDER_REPACK_GEMM] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1, avx512_pack_q4_0, sizeof(q4_0_x16)},
+                               [MV_TYPE_Q4_K] = {panel_q4_k_gemm_avx512, 16, PREP_Q4_K, 1, avx512_pack_q4_k, sizeof(q4_k_x16)}},
     },
 #endif
     [KERNEL_SCALAR] = {{{NULL, 0, 0, 0, NULL, 0}}},

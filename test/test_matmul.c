@@ -31,13 +31,13 @@ static void matmul_context_free(mv_context *ctx) {
 }
 
 static void test_matmul_panels(test_state *t) {
-    static const int types[] = {MV_TYPE_F32, MV_TYPE_F16, MV_TYPE_Q8_0, MV_TYPE_Q4_0, MV_TYPE_Q4_K};
+    static const int types[] = {MV_TYPE_F32, MV_TYPE_F16, MV_TYPE_Q8_0, MV_TYPE_Q4_0, MV_TYPE_Q4_K, MV_TYPE_Q6_K};
     static const int token_counts[] = {1, 3, 4, 5, 17};
     enum { MAX_TOKENS = 17, MAX_N = 5632, MAX_ROWS = 56 };
     /* per type: widths (several blocks; floats also off the 16/64 steps), rows (whole panels, leftovers that keep and that
        lose llama.cpp's repacked or GEMM order) */
     static const int float_n[] = {64, 208, 300, 2080}, block_n[] = {64, 352, 5632}, k_n[] = {256, 768};
-    static const int float_rows[] = {12, 14, 4}, q4_rows[] = {48, 56, 44}, q8_rows[] = {12, 14, 4}, k_rows[] = {16, 20, 8};
+    static const int float_rows[] = {12, 14, 4}, q4_rows[] = {48, 56, 44}, q8_rows[] = {12, 14, 4}, k_rows[] = {48, 20, 8};
     uint64_t s = 11;
     uint8_t *w = malloc((size_t)MAX_ROWS * MAX_N * 4), *a = malloc((size_t)MAX_TOKENS * MAX_N * 4);
     float *x = malloc((size_t)MAX_TOKENS * MAX_N * sizeof *x), *want = malloc((size_t)MAX_TOKENS * MAX_ROWS * sizeof *want);
@@ -49,8 +49,9 @@ static void test_matmul_panels(test_state *t) {
     for (size_t ti = 0; ti < sizeof types / sizeof *types; ti++) {
         const int ty = types[ti], at = TYPES[ty].dot_type;
         const bool floats = TYPES[ty].block_size == 1;
-        const int *ns = floats ? float_n : ty == MV_TYPE_Q4_K ? k_n : block_n;
-        const int n_ns = floats ? 4 : ty == MV_TYPE_Q4_K ? 2 : 3;
+        const bool k_type = TYPES[ty].block_size == QK_K;
+        const int *ns = floats ? float_n : k_type ? k_n : block_n;
+        const int n_ns = floats ? 4 : k_type ? 2 : 3;
         const int *rows = floats ? float_rows : ty == MV_TYPE_Q4_0 ? q4_rows : ty == MV_TYPE_Q8_0 ? q8_rows : k_rows;
         for (int ni = 0; ni < n_ns; ni++)
             for (int ri = 0; ri < 3; ri++) {
