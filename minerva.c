@@ -4797,16 +4797,18 @@ static bool layer_slides(const hparams *hp, int il) {
    ============================================================================ */
 
 /* Per layer and sequence: K as one row of (n_head_kv · head_dim) elements
-   per slot; V transposed, one row per element of the value heads with a
-   column per slot (as llama.cpp stores it without flash attention), so
-   attention's weighted sum of values is a dot product per element. V rows
-   are padded to a multiple of 64 slots and the cache starts zeroed, so a
-   dot product may run over the padding. Position p lives in slot p of a
+   per slot; V (F32, F16) transposed, one row per element of the value heads
+   with a column per slot (as llama.cpp stores it without flash attention),
+   so attention's weighted sum of values is a dot product per element. V
+   rows are padded to a multiple of 64 slots and the cache starts zeroed, so
+   a dot product may run over the padding. A Q8_0 cache (blocks of 32 along
+   a head: half an F16 cache) keeps V as K, a row per slot, since a block
+   cannot take one new column at a time. Position p lives in slot p of a
    full-attention layer; a sliding-window layer keeps only a ring of
    n_ring = window + n_batch − 1 slots (p in slot p mod n_ring), enough for
    every token of a batch to see its whole window. */
 typedef struct {
-    int type;              /* F32 or F16 */
+    int type;              /* F32, F16 or Q8_0 */
     int n_ctx, n_seq, n_layer;
     int n_ring;            /* slots of sliding layers (n_ctx if they have none) */
     int k_width, v_width;  /* elements per position */
@@ -4844,7 +4846,8 @@ static int kv_init(kv_cache *kv, const hparams *hp, const bool *sliding, int typ
     for (int l = 0; l < hp->n_layer; l++) {
         const int n = kv->n_slots[l] = sliding[l] ? kv->n_ring : n_ctx;
         kv->k[l] = calloc((size_t)n_seq * (size_t)n, row_bytes(type, kv->k_width));
-        kv->v[l] = calloc((size_t)n_seq * (size_t)kv->v_width, row_bytes(type, slots_padded(n)));
+        kv->v[l] = type == MV_TYPE_Q8_0 ? calloc((size_t)n_seq * (size_t)n, row_bytes(type, kv->v_width))
+                                          : calloc((size_t)n_seq * (size_t)kv->v_width, row_bytes(type, slots_padded(n)));
         if (!kv->k[l] || !kv->v[l]) return MV_ERR_NOMEM;
     }
     return MV_OK;
@@ -4855,7 +4858,12 @@ static uint8_t *kv_k_row(const kv_cache *kv, int layer, int seq, int slot) {
     return kv->k[layer] + ((size_t)seq * (size_t)kv->n_slots[layer] + (size_t)slot) * row_bytes(kv->type, kv->k_width);
 }
 
-/* The V row of one element (index into the value heads): all its slots. */
+/* The V row of a slot (Q8_0). */
+static uint8_t *kv_v_slot(const kv_cache *kv, int layer, int seq, int slot) {
+    return kv->v[layer] + ((size_t)seq * (size_t)kv->n_slots[layer] + (size_t)slot) * row_bytes(kv->type, kv->v_width);
+}
+
+/* The V row of one element (index into the value heads): all its slots (F32, F16). */
 static uint8_t *kv_v_row(const kv_cache *kv, int layer, int seq, int element) {
     return kv->v[layer] + ((size_t)seq * (size_t)kv->v_width + (size_t)element) * row_bytes(kv->type, slots_padded(kv->n_slots[layer]));
 }
@@ -4863,6 +4871,11 @@ static uint8_t *kv_v_row(const kv_cache *kv, int layer, int seq, int element) {
 static void kv_store(kv_cache *kv, int layer, int seq, int pos, const float *k, const float *v) {
     const int slot = pos % kv->n_slots[layer];
     uint8_t *krow = kv_k_row(kv, layer, seq, slot);
+    if (kv->type == MV_TYPE_Q8_0) {
+        quantize_act_q8_0(k, krow, kv->k_width);
+        quantize_act_q8_0(v, kv_v_slot(kv, layer, seq, slot), kv->v_width);
+        return;
+    }
     if (kv->type == MV_TYPE_F32) memcpy(krow, k, (size_t)kv->k_width * sizeof *k);
     else quantize_f16(k, krow, kv->k_width);
     for (int e = 0; e < kv->v_width; e++) {
@@ -5145,6 +5158,37 @@ static void softmax(float *y, const float *x, int n, float extra) {
     for (int i = 0; i < n; i++) y[i] *= inv;
 }
 
+/* k·q for a key in Q8_0 blocks and q in f32: q is not rounded (rounding it
+   as well doubles the cache's error); 32 lanes, so that it vectorizes. */
+static float score_q8_0(int n, const uint8_t *k, const float *restrict q) {
+    const block_q8_0 *b = (const block_q8_0 *)k;
+    float lanes[QK] = {0};
+    for (int i = 0; i < n / QK; i++) {
+        const float d = f16_to_f32(b[i].d);
+        const int8_t *restrict qs = b[i].qs;
+        for (int e = 0; e < QK; e++) lanes[e] += d * ((float)qs[e] * q[QK * i + e]);
+    }
+    for (int e = 0; e < QK / 2; e++) lanes[e] += lanes[e + QK / 2];
+    return reduce16(lanes);
+}
+
+/* o = Σ p[slot]·V[slot] over the slots of value head kvh in a Q8_0 cache
+   (slots of weight 0, masked or unused, skipped): block by block, in f32. */
+static void attention_values_q8_0(const kv_cache *kv, int layer, int seq, int kvh, int hdv, const float *p, int n_slots,
+                                  float *restrict o) {
+    for (int d = 0; d < hdv; d++) o[d] = 0;
+    for (int j = 0; j < n_slots; j++) {
+        if (p[j] == 0.0f) continue;
+        const block_q8_0 *b = (const block_q8_0 *)kv_v_slot(kv, layer, seq, j) + (size_t)kvh * (hdv / QK);
+        for (int i = 0; i < hdv / QK; i++) {
+            const float w = p[j] * f16_to_f32(b[i].d);
+            const int8_t *restrict qs = b[i].qs;
+            float *restrict oi = o + QK * i;
+            for (int e = 0; e < QK; e++) oi[e] += w * (float)qs[e];
+        }
+    }
+}
+
 /* Attention of n query rows (n_head heads each) over the cache: token t of
    sequence seq[t] at position pos[t] sees positions 0..pos[t], or the last
    n_swa of them on a sliding layer. Evaluated as llama.cpp evaluates it
@@ -5160,7 +5204,7 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
     const kv_cache *kv = &ctx->kv;
     const int n_head = hp->n_head, hd = hp->head_dim, hdv = hp->head_dim_v, group = hp->n_head / hp->n_head_kv;
     const int n_slots = kv->n_slots[layer];
-    const bool f16 = kv->type == MV_TYPE_F16;
+    const bool f16 = kv->type == MV_TYPE_F16, q8 = kv->type == MV_TYPE_Q8_0;
     const float scale = 1.0f / sqrtf((float)hd);
     const dot_fn dot = m->dot[ORDER_VEC][kv->type], chain = n > 1 ? m->dot[ORDER_GEMM][kv->type] : NULL;
     const dot_fn score_dot = f16 && chain && hd % 16 == 0 ? chain : dot;
@@ -5179,12 +5223,16 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
         for (int j = first; j <= pos[t]; j++) {
             const int slot = j % n_slots;
             const uint8_t *k = kv_k_row(kv, layer, seq[t], slot) + kvh * k_head_bytes;
-            p[slot] = score_dot(hd, k, f16 ? (const void *)q16 : (const void *)qh) * scale;
+            p[slot] = (q8 ? score_q8_0(hd, k, qh) : score_dot(hd, k, f16 ? (const void *)q16 : (const void *)qh)) * scale;
         }
         softmax(p, p, n_pad, L->attn_sinks ? L->attn_sinks[h] : -INFINITY);
+        float *o = out + ((size_t)t * n_head + h) * hdv;
+        if (q8) {
+            attention_values_q8_0(kv, layer, seq[t], kvh, hdv, p, MV_MIN(n_pad, n_slots), o);
+            continue;
+        }
         if (f16)
             for (int j = 0; j < n_pad; j++) ((uint16_t *)p)[j] = f32_to_f16(p[j]); /* in place: entry j lies below float j */
-        float *o = out + ((size_t)t * n_head + h) * hdv;
         for (int d = 0; d < hdv; d++) o[d] = (chain ? chain : dot)(n_pad, kv_v_row(kv, layer, seq[t], kvh * hdv + d), p);
     }
 }
@@ -11727,8 +11775,15 @@ int mv_context_create(mv_model *m, const mv_context_params *params, mv_context *
     if (p.n_batch <= 0) p.n_batch = 512;
     if (p.n_seq <= 0) p.n_seq = 1;
     if (p.n_ctx > (1 << 24) || p.n_seq > 256 || p.n_threads > 1024 || p.n_batch > (1 << 16) ||
-        (p.kv_type != MV_TYPE_F32 && p.kv_type != MV_TYPE_F16)) {
+        (p.kv_type != MV_TYPE_F32 && p.kv_type != MV_TYPE_F16 && p.kv_type != MV_TYPE_Q8_0)) {
         copy_error(err_out, err_size, "mv_context_create: n_ctx, n_seq, n_threads, n_batch or kv_type out of range");
+        return MV_ERR_ARG;
+    }
+    if (p.kv_type == MV_TYPE_Q8_0 && (hp->head_dim % QK || hp->head_dim_v % QK || hp->head_dim > 1024)) {
+        char msg[MV_ERROR_SIZE];
+        snprintf(msg, sizeof msg, "mv_context_create: a Q8_0 KV cache needs heads of a multiple of 32 elements (this model's: %d, %d)",
+                 hp->head_dim, hp->head_dim_v);
+        copy_error(err_out, err_size, msg);
         return MV_ERR_ARG;
     }
     p.n_batch = MV_MIN(p.n_batch, p.n_ctx);

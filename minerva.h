@@ -187,7 +187,7 @@ typedef struct mv_context_params {
     int n_batch;     /* most tokens evaluated in one forward pass; larger batches are split */
     int n_threads;   /* OpenMP threads (0: all cores) */
     int n_seq;       /* independent sequences in the cache */
-    mv_type kv_type; /* MV_TYPE_F16 (default) or MV_TYPE_F32 */
+    mv_type kv_type; /* MV_TYPE_F16 (default), MV_TYPE_F32, or MV_TYPE_Q8_0 (half of F16; heads of a multiple of 32) */
 } mv_context_params;
 
 mv_context_params mv_context_default_params(void);

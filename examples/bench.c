@@ -28,7 +28,7 @@ static const char BENCH_USAGE[] =
     "  -t, --threads LIST    thread counts (default: all cores)\n"
     "  -r, --repetitions N   timed runs of each test (default 5)\n"
     "  -b, --batch-size N    most tokens per forward pass (default 512)\n"
-    "  --kv f16|f32          KV cache type (default f16)\n"
+    "  --kv f16|f32|q8_0     KV cache type (default f16)\n"
     "  --no-warmup           skip the untimed run before each test\n"
     "  -s, --scenarios LIST  end-to-end prompts: short,medium,code,long, all, or FILE paths\n"
     "  --scenario-gen N      tokens each scenario generates (default 128)\n"
@@ -113,7 +113,7 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
         else if (IS("--no-repack", NULL)) o->no_repack = 1;
         else if (IS("--kv", NULL)) {
             int t = mv_type_from_name(VALUE());
-            if (t != MV_TYPE_F16 && t != MV_TYPE_F32) return fprintf(stderr, "minerva: --kv must be f16 or f32\n"), 2;
+            if (t != MV_TYPE_F16 && t != MV_TYPE_F32 && t != MV_TYPE_Q8_0) return fprintf(stderr, "minerva: --kv must be f16, f32 or q8_0\n"), 2;
             o->kv = (mv_type)t;
         } else return fprintf(stderr, "minerva: unknown bench option '%s'\n%s", a, BENCH_USAGE), 2;
         if (bad_list) return fprintf(stderr, "minerva: %s wants numbers like 128,512\n", a), 2;
@@ -244,7 +244,7 @@ static model_facts facts_of(const mv_model *m, mv_type kv) {
         int is_v = dot && dot - t.name >= 7 && !strncmp(dot - 7, ".attn_v", 7);
         if (!strncmp(t.name, "blk.", 4) && (is_k || is_v) && !strcmp(dot, ".weight")) kv_elements += (uint64_t)t.ne[1];
     }
-    f.kv_bytes_per_position = (double)kv_elements * (kv == MV_TYPE_F32 ? 4 : 2);
+    f.kv_bytes_per_position = (double)kv_elements * (kv == MV_TYPE_F32 ? 4 : kv == MV_TYPE_Q8_0 ? 34.0 / 32 : 2);
     int main_type = 0;
     for (int i = 0; i < MV_TYPE_COUNT; i++)
         if (bytes_by_type[i] > bytes_by_type[main_type]) main_type = i;

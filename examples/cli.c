@@ -21,7 +21,7 @@ static void usage(FILE *f) {
             "usage: minerva COMMAND [options]\n"
             "\n"
             "  run       -m MODEL [-p TEXT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
-            "            [--repeat-penalty R] [--repeat-last-n N] [--seed S] [-t THREADS] [-c CTX] [--kv f16|f32]\n"
+            "            [--repeat-penalty R] [--repeat-last-n N] [--seed S] [-t THREADS] [-c CTX] [--kv f16|f32|q8_0]\n"
             "            harmony models (GPT-OSS): the prompt as a user turn, the final channel printed\n"
             "            ([--system TEXT] [--reasoning] [--template FILE]; --raw: plain completion)\n"
             "            --no-repack (run, chat, logits): compute on the weights as stored (faster load, slower products)\n"
@@ -32,7 +32,7 @@ static void usage(FILE *f) {
             "  template  --jsonl   {\"template\": T, \"context\": {...}, \"now\": \"YYYY-MM-DD\"} per line -> the render per line\n"
             "  chat      -m MODEL [--template FILE] [--system TEXT] [--reasoning] [-n N] [-c CTX] [sampling as for run]\n"
             "            a conversation in the model's chat template; /reset, /system TEXT, /quit\n"
-            "  logits    -m MODEL --tokens 1,2,3 -o OUT.f32 [--ubatch N] [--kv f16|f32] [--threads N]\n"
+            "  logits    -m MODEL --tokens 1,2,3 -o OUT.f32 [--ubatch N] [--kv f16|f32|q8_0] [--threads N]\n"
             "  bench     -m MODEL [-p 512] [-n 128] [-d 0] [-t T] [-r 5] [-s all] [-o md|csv|json|svg]  (bench --help)\n"
             "  quantize  IN.gguf OUT.gguf TYPE [-t THREADS]   TYPE: Q4_K, Q8_0, IQ4_XS, ... (every weight),\n"
             "            or a llama.cpp mixture: Q4_K_M, Q3_K_S, Q5_K_M, Q2_K_S, MXFP4_MOE, mix-Q4_0, ...\n"
@@ -105,8 +105,8 @@ static int parse_options(int argc, char **argv, options *o) {
 static int kv_type(const options *o, mv_type def, mv_type *out) {
     if (!o->kv) return *out = def, 0;
     int t = mv_type_from_name(o->kv);
-    if (t != MV_TYPE_F32 && t != MV_TYPE_F16) {
-        fprintf(stderr, "minerva: --kv must be f16 or f32\n");
+    if (t != MV_TYPE_F32 && t != MV_TYPE_F16 && t != MV_TYPE_Q8_0) {
+        fprintf(stderr, "minerva: --kv must be f16, f32 or q8_0\n");
         return 2;
     }
     *out = (mv_type)t;

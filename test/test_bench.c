@@ -233,7 +233,7 @@ static void test_bench_errors(test_state *t) {
     snprintf(cmd, sizeof cmd, "%s bench -p 16", CONFIG.minerva);
     CHECK(run_command(cmd, NULL, &err) == 2 && err && strstr(err, "-m MODEL"));
     free(err);
-    const char *bad[] = {"-o xml", "-p 16,x", "-t 0", "-r 0", "--kv q8_0", "--frobnicate"};
+    const char *bad[] = {"-o xml", "-p 16,x", "-t 0", "-r 0", "--kv q4_0", "--frobnicate"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         snprintf(cmd, sizeof cmd, "%s bench -m %s %s", CONFIG.minerva, model, bad[i]);
         CHECKF(run_command(cmd, NULL, NULL) == 2, "'%s' is not a usage error", bad[i]);

@@ -205,7 +205,7 @@ static void test_kit_model(test_state *t) {
         kit_greedy(t, "batch", ours + (size_t)(n - 1) * V, primary + (size_t)(n - 1) * V, 1, V, gen, c->rule);
         if (refgen) kit_greedy(t, "batch+decode", ours_gen, refgen, n_gen - 1, V, gen + 1, c->rule);
     }
-    free(ours), free(ours_gen);
+    float *f32_cache = ours, *f32_cache_gen = ours_gen; /* kept for the Q8_0 cache below */
     ours = ours_gen = NULL;
     if (seq && nseq == (size_t)n * V && !kit_evaluate(t, m, ids, n, 1, MV_TYPE_F32, gen, n_gen, &ours, &ours_gen)) {
         kit_rule(t, "token by token", ours, seq, deq, nseq, c->rule, 0);
@@ -218,6 +218,22 @@ static void test_kit_model(test_state *t) {
         CHECKF(e <= bound, "f16 cache: relrms %.4g > %.4g", e, bound);
     }
     free(ours), free(ours_gen);
+    ours = ours_gen = NULL;
+    /* a Q8_0 cache, prompt and decode steps: within relrms 0.01 of the F32 cache's logits where the weights are
+       floats (quantized weights amplify any rounding: there an F16 cache is 0.01-0.02 off already); heads that
+       are not whole blocks are refused by name */
+    mv_context_params q8p = mv_context_default_params();
+    q8p.kv_type = MV_TYPE_Q8_0, q8p.n_ctx = 64, q8p.n_threads = 2;
+    mv_context *q8 = NULL;
+    char q8_err[256] = "";
+    const bool q8_ok = mv_context_create(m, &q8p, &q8, q8_err, sizeof q8_err) == MV_OK;
+    mv_context_free(q8);
+    CHECKF(q8_ok || strstr(q8_err, "multiple of 32"), "Q8_0 cache refused: %s", q8_err);
+    if (q8_ok && c->rule == RULE_F32 && f32_cache && !kit_evaluate(t, m, ids, n, 0, MV_TYPE_Q8_0, gen, n_gen, &ours, &ours_gen)) {
+        const double e = rel_rms(ours, f32_cache, np), eg = rel_rms(ours_gen, f32_cache_gen, (size_t)n_gen * V);
+        CHECKF(e <= 0.01 && eg <= 0.01, "Q8_0 cache: relrms %.4g (prompt), %.4g (decode) against the F32 cache's", e, eg);
+    }
+    free(ours), free(ours_gen), free(f32_cache), free(f32_cache_gen);
     free(primary), free(deq), free(refgen), free(seq), free(seqgen), free(kvf16), free(deqgen);
     snprintf(t->note, sizeof t->note, "%d prompt tokens, %d decode steps, kernels %s", n, n_gen, mv_model_kernels(m));
     mv_model_free(m);

@@ -137,6 +137,40 @@ static void test_kv_f16(test_state *t) {
     mv_model_free(m);
 }
 
+/* A Q8_0 cache: near the F32 cache (dense model); one batch or chunks of 7
+   (the sliding ring of the GPT-OSS shape wrapping) alike; heads not whole
+   blocks refused. */
+static void test_kv_q8_0(test_state *t) {
+    const model_shape *shapes[] = {&SMALL_K_SHAPE, &SMALL_OSS_SHAPE};
+    const char *names[] = {"small_k_F32.gguf", "small_oss_F32.gguf"};
+    double worst = 0;
+    for (int i = 0; i < 2; i++) {
+        mv_model *m = test_model(t, names[i], shapes[i], MV_TYPE_F32, 0);
+        if (!m) return;
+        float *f32 = all_logits(t, m, SMALL_IDS, 20, 20, MV_TYPE_F32, 2), *q8 = all_logits(t, m, SMALL_IDS, 20, 20, MV_TYPE_Q8_0, 2);
+        float *q8_chunks = all_logits(t, m, SMALL_IDS, 20, 7, MV_TYPE_Q8_0, 2);
+        if (f32 && q8 && q8_chunks) {
+            const double e = rel_rms(q8, f32, 20 * 320), c = rel_rms(q8_chunks, q8, 20 * 320);
+            worst = fmax(worst, e);
+            /* (with experts a rounding can flip a token's routing: only the dense model is bounded) */
+            CHECKF(e > 0 && (i == 1 || e < 0.01), "%s: Q8_0 cache relrms %g against the F32 cache", names[i], e);
+            CHECKF(c < 1e-4, "%s: Q8_0 cache in chunks of 7 vs one batch: relrms %g", names[i], c);
+        }
+        free(f32), free(q8), free(q8_chunks);
+        mv_model_free(m);
+    }
+    mv_model *m = test_model(t, "small_F32.gguf", &SMALL_SHAPE, MV_TYPE_F32, 0);
+    if (!m) return;
+    mv_context_params cp = mv_context_default_params();
+    cp.kv_type = MV_TYPE_Q8_0, cp.n_ctx = 32;
+    mv_context *ctx = NULL;
+    char err[256] = "";
+    CHECKF(mv_context_create(m, &cp, &ctx, err, sizeof err) == MV_ERR_ARG && !ctx && strstr(err, "multiple of 32"),
+           "heads of 16 in a Q8_0 cache: %s", err);
+    mv_model_free(m);
+    snprintf(t->note, sizeof t->note, "relrms against the F32 cache up to %.2g", worst);
+}
+
 /* Two sequences in one batch, interleaved, give what each gives alone. */
 static void test_sequences(test_state *t) {
     mv_model *m = test_model(t, "small_F32.gguf", &SMALL_SHAPE, MV_TYPE_F32, 0);
@@ -398,6 +432,7 @@ static const test_case MODEL_TESTS[] = {
     {"model.scalar_vs_simd", test_scalar_vs_simd, NULL},
     {"model.threads_bitwise", test_threads_bitwise, NULL},
     {"model.kv_f16", test_kv_f16, NULL},
+    {"model.kv_q8_0", test_kv_q8_0, NULL},
     {"model.sequences", test_sequences, NULL},
     {"model.truncate", test_truncate, NULL},
     {"model.decode_errors", test_decode_errors, NULL},
