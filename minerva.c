@@ -5135,7 +5135,8 @@ static float exp_approx(float x) {
     const float b = MV_FMA(-n, 0x1.7f7d1cp-20f, MV_FMA(-n, 0x1.62e4p-1f, x)), u = b * b;
     const float j = MV_FMA(MV_FMA(MV_FMA(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, MV_FMA(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
                            MV_FMA(0x1.ffffecp-1f, b, 1.0f));
-    return ldexpf(j, (int)n);
+    /* j·2^n: a multiplication by an exact power of two where 2^n is a normal float (as ldexpf, one rounding) */
+    return fabsf(n) <= 126 ? j * f32_from_bits((uint32_t)((int)n + 127) << 23) : ldexpf(j, (int)n);
 }
 
 /* y = softmax(x) over n entries as ggml computes it: exp_approx 16 at a
@@ -5144,7 +5145,7 @@ static float exp_approx(float x) {
    (an attention sink; −∞: none). Entries of −∞ come out 0. */
 static void softmax(float *y, const float *x, int n, float extra) {
     float max = extra;
-    for (int i = 0; i < n; i++) max = fmaxf(max, x[i]);
+    for (int i = 0; i < n; i++) max = x[i] > max ? x[i] : max; /* fmaxf's result (max is never NaN), inline */
     double sum = 0;
     const int n16 = n & ~15;
     for (int c = 0; c < n16; c += 16) {
