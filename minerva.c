@@ -4930,7 +4930,7 @@ struct mv_context {
     float *act_d, *act_f;     /* their side data for the panel kernels */
     int32_t *act_c;
     uint8_t *panel_scratch;   /* PANEL_SCRATCH bytes per thread */
-    float *att_scores;        /* per thread: a score per slot of the cache (n_ctx, padded) */
+    float *att_scores;        /* per thread: attention's scratch (attention_scratch_floats) */
     /* mixtures of experts: router logits, each token's experts and weights,
        the rows an expert takes, their batch entries (t·k + j), the outputs */
     float *router, *moe_weight, *moe_in, *moe_out;
@@ -5190,6 +5190,74 @@ static void attention_values_q8_0(const kv_cache *kv, int layer, int seq, int kv
     }
 }
 
+/* The factor of attention scores, 1/sqrt(head_dim). */
+static float hp_scale(int head_dim) { return 1.0f / sqrtf((float)head_dim); }
+
+/* Batched attention takes the query rows of one KV head (its query heads ×
+   tokens, at least 16 rows) together; a thread's scratch for it, in floats. */
+static int attention_tile_tokens(const hparams *hp) { return MV_MAX(1, 16 / (hp->n_head / hp->n_head_kv)); }
+
+static size_t attention_scratch_floats(const hparams *hp, int n_ctx) {
+    const size_t rows = (size_t)attention_tile_tokens(hp) * (size_t)(hp->n_head / hp->n_head_kv), slots = (size_t)slots_padded(n_ctx);
+    return rows * (2 * slots + slots / 2 + (size_t)hp->head_dim * 2 + (size_t)hp->head_dim_v) + 64;
+}
+
+/* Whether slot s holds a position that token pos sees (from first on). */
+static bool slot_visible(int s, int pos, int first, int n_slots) {
+    return s < n_slots && s <= pos && pos - (pos - s) % n_slots >= first;
+}
+
+/* Attention of tokens t0..t1 (one sequence) for the query heads of KV head
+   kvh, F16 cache, in a batch: every query row's scores against the K rows,
+   then Vᵀ against every row's weights, by the chain16 panel kernel; each
+   result is the chain dot's of the per-row path below (the slots a row does
+   not see get −∞ scores, then weights of 0, which change no sum). */
+static void attention_tile(mv_context *ctx, int layer, const float *q, float *out, const int32_t *pos, int seq, int t0, int t1, int kvh,
+                           float *scratch, void *panel_scratch) {
+    const mv_model *m = ctx->model;
+    const hparams *hp = &m->hp;
+    const kv_cache *kv = &ctx->kv;
+    const panel_kernel *pk = &PANEL_KERNELS[m->kernel_level][ORDER_GEMM][MV_TYPE_F16];
+    const dot_fn chain = m->dot[ORDER_GEMM][MV_TYPE_F16];
+    const int n_head = hp->n_head, hd = hp->head_dim, hdv = hp->head_dim_v, group = n_head / hp->n_head_kv;
+    const int n_slots = kv->n_slots[layer], rows = (t1 - t0) * group, slots = slots_padded(kv->n_ctx);
+    const size_t cap = (size_t)attention_tile_tokens(hp) * (size_t)group;
+    float *score = scratch, *weight = score + cap * slots, *qf = weight + cap * slots, *o = qf + cap * hd;
+    uint16_t *weight16 = (uint16_t *)(o + cap * hdv), *q16 = weight16 + cap * slots;
+    int max_pos = 0;
+    for (int t = t0; t < t1; t++) max_pos = MV_MAX(max_pos, pos[t]);
+    const int n_keys = MV_MIN(n_slots, max_pos + 1), n_pad = MV_MIN(slots_padded(max_pos + 1), slots_padded(n_slots));
+    for (int r = 0; r < rows; r++) {
+        quantize_f16(q + ((size_t)(t0 + r / group) * n_head + kvh * group + r % group) * hd, q16 + (size_t)r * hd, hd);
+        for (int i = 0; i < hd; i++) qf[(size_t)r * hd + i] = f16_to_f32(q16[(size_t)r * hd + i]);
+    }
+    const size_t k_stride = row_bytes(MV_TYPE_F16, kv->k_width), v_stride = row_bytes(MV_TYPE_F16, slots_padded(n_slots));
+    const uint8_t *k0 = kv_k_row(kv, layer, seq, 0) + (size_t)kvh * row_bytes(MV_TYPE_F16, hd);
+    const uint8_t *v0 = kv_v_row(kv, layer, seq, kvh * hdv);
+    const panel_act qa = {.q = (const uint8_t *)q16, .q_stride = (size_t)hd * 2, .f = qf, .f_stride = (size_t)hd, .n_tok = rows};
+    const int k_whole = n_keys / pk->rows * pk->rows;
+    pk->fn(hd, k0, k_stride, k_whole, &qa, 0, rows, score, (size_t)slots, panel_scratch, NULL);
+    for (int r = 0; r < rows; r++)
+        for (int s = k_whole; s < n_keys; s++) score[(size_t)r * slots + s] = chain(hd, k0 + (size_t)s * k_stride, q16 + (size_t)r * hd);
+    for (int r = 0; r < rows; r++) {
+        const int t = t0 + r / group, h = kvh * group + r % group;
+        const int first = m->layers[layer].sliding ? MV_MAX(0, pos[t] - hp->n_swa + 1) : 0;
+        const int own_pad = MV_MIN(slots_padded(pos[t] + 1), slots_padded(n_slots));
+        float *p = score + (size_t)r * slots, *w = weight + (size_t)r * slots;
+        uint16_t *w16 = weight16 + (size_t)r * slots;
+        for (int s = 0; s < own_pad; s++) p[s] = slot_visible(s, pos[t], first, n_slots) ? p[s] * hp_scale(hd) : -INFINITY;
+        softmax(p, p, own_pad, m->layers[layer].attn_sinks ? m->layers[layer].attn_sinks[h] : -INFINITY);
+        for (int s = 0; s < n_pad; s++) w16[s] = s < own_pad ? f32_to_f16(p[s]) : 0, w[s] = f16_to_f32(w16[s]);
+    }
+    const panel_act wa = {.q = (const uint8_t *)weight16, .q_stride = (size_t)slots * 2, .f = weight, .f_stride = (size_t)slots, .n_tok = rows};
+    const int v_whole = hdv / pk->rows * pk->rows;
+    pk->fn(n_pad, v0, v_stride, v_whole, &wa, 0, rows, o, (size_t)hdv, panel_scratch, NULL);
+    for (int r = 0; r < rows; r++) {
+        for (int d = v_whole; d < hdv; d++) o[(size_t)r * hdv + d] = chain(n_pad, v0 + (size_t)d * v_stride, weight16 + (size_t)r * slots);
+        memcpy(out + ((size_t)(t0 + r / group) * n_head + kvh * group + r % group) * hdv, o + (size_t)r * hdv, (size_t)hdv * sizeof *o);
+    }
+}
+
 /* Attention of n query rows (n_head heads each) over the cache: token t of
    sequence seq[t] at position pos[t] sees positions 0..pos[t], or the last
    n_swa of them on a sliding layer. Evaluated as llama.cpp evaluates it
@@ -5206,10 +5274,23 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
     const int n_head = hp->n_head, hd = hp->head_dim, hdv = hp->head_dim_v, group = hp->n_head / hp->n_head_kv;
     const int n_slots = kv->n_slots[layer];
     const bool f16 = kv->type == MV_TYPE_F16, q8 = kv->type == MV_TYPE_Q8_0;
-    const float scale = 1.0f / sqrtf((float)hd);
+    const float scale = hp_scale(hd);
     const dot_fn dot = m->dot[ORDER_VEC][kv->type], chain = n > 1 ? m->dot[ORDER_GEMM][kv->type] : NULL;
     const dot_fn score_dot = f16 && chain && hd % 16 == 0 ? chain : dot;
     const size_t k_head_bytes = row_bytes(kv->type, hd);
+    if (score_dot == chain && chain && PANEL_KERNELS[m->kernel_level][ORDER_GEMM][MV_TYPE_F16].fn) {
+        const int tile = attention_tile_tokens(hp), n_tiles = (n + tile - 1) / tile;
+        MV_PARALLEL_FOR(ctx->params.n_threads)
+        for (int job = 0; job < hp->n_head_kv * n_tiles; job++) {
+            const int kvh = job / n_tiles, t0 = job % n_tiles * tile, t1 = MV_MIN(n, t0 + tile), ith = thread_index();
+            float *scratch = ctx->att_scores + (size_t)ith * attention_scratch_floats(hp, kv->n_ctx);
+            for (int a = t0, b; a < t1; a = b) { /* runs of one sequence */
+                for (b = a + 1; b < t1 && seq[b] == seq[a]; b++) {}
+                attention_tile(ctx, layer, q, out, pos, seq[a], a, b, kvh, scratch, ctx->panel_scratch + (size_t)ith * PANEL_SCRATCH);
+            }
+        }
+        return;
+    }
     MV_PARALLEL_FOR(ctx->params.n_threads)
     for (int job = 0; job < n * n_head; job++) {
         const int t = job / n_head, h = job % n_head, kvh = h / group;
@@ -5219,7 +5300,7 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
         const float *qh = q + ((size_t)t * n_head + h) * hd;
         uint16_t q16[1024];
         if (f16) quantize_f16(qh, q16, hd);
-        float *p = ctx->att_scores + (size_t)thread_index() * (size_t)slots_padded(kv->n_ctx);
+        float *p = ctx->att_scores + (size_t)thread_index() * attention_scratch_floats(hp, kv->n_ctx);
         for (int j = 0; j < n_pad; j++) p[j] = -INFINITY;
         for (int j = first; j <= pos[t]; j++) {
             const int slot = j % n_slots;
@@ -11800,7 +11881,7 @@ int mv_context_create(mv_model *m, const mv_context_params *params, mv_context *
     ctx->q = alloc_aligned(B * nq * 4), ctx->k = alloc_aligned(B * nk * 4), ctx->v = alloc_aligned(B * nv * 4);
     ctx->att = alloc_aligned(B * natt * 4), ctx->gate = alloc_aligned(B * F * 4), ctx->up = alloc_aligned(B * F * 4);
     ctx->rope = alloc_aligned(B * (size_t)MV_MAX(hp->n_rot, 1) * 4);
-    ctx->att_scores = alloc_aligned((size_t)p.n_threads * (size_t)((p.n_ctx + 63) / 64 * 64) * sizeof(float));
+    ctx->att_scores = alloc_aligned((size_t)p.n_threads * attention_scratch_floats(hp, p.n_ctx) * sizeof(float));
     ctx->act = alloc_aligned(B * MV_MAX(row_bytes(MV_TYPE_Q8_1, (int64_t)(widest + QK - 1) / QK * QK), widest * 2));
     /* the panel kernels' side data of the activations, and their scratch */
     const size_t blocks = (widest + QK - 1) / QK;
