@@ -716,8 +716,12 @@ static inline float f16_to_f32(uint16_t h) {
     return f32_from_bits(sign | ((exp + 112) << 23) | (mant << 13));
 }
 
-/* binary32 to binary16, rounding to nearest even. */
+/* binary32 to binary16, rounding to nearest even (F16C where the target
+   has it; NaN always as below). */
 static inline uint16_t f32_to_f16(float f) {
+#if defined(__F16C__)
+    if (f == f) return _cvtss_sh(f, 0);
+#endif
     uint32_t x = f32_bits(f);
     uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
     uint32_t ax = x & 0x7FFFFFFF;
@@ -2684,6 +2688,46 @@ static dot_fn dot_kernel(int level, int order, int type) {
     return f ? f : DOT_KERNELS[KERNEL_SCALAR][order][type];
 }
 
+/* exp(x) by the polynomial llama.cpp's AVX-512 build uses in softmax and
+   SwiGLU (range reduction by ln 2 in two parts, a degree-5 polynomial, then
+   scaling by 2^n; within ~1.5 ulp of exp): with it, attention weights and
+   SwiGLU outputs round exactly as the reference's do. */
+static float exp_approx(float x) {
+    if (x != x) return x;
+    const float r = 0x1.8p23f, z = MV_FMA(x, 0x1.715476p+0f, r), n = z - r;
+    if (fabsf(n) > 192) return n <= 0 ? 0.0f : INFINITY;
+    const float b = MV_FMA(-n, 0x1.7f7d1cp-20f, MV_FMA(-n, 0x1.62e4p-1f, x)), u = b * b;
+    const float j = MV_FMA(MV_FMA(MV_FMA(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, MV_FMA(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
+                           MV_FMA(0x1.ffffecp-1f, b, 1.0f));
+    /* j·2^n: a multiplication by an exact power of two where 2^n is a normal float (as ldexpf, one rounding) */
+    return fabsf(n) <= 126 ? j * f32_from_bits((uint32_t)((int)n + 127) << 23) : ldexpf(j, (int)n);
+}
+
+/* exp_approx of 16 floats: one AVX-512 pass where the target has it natively
+   (the same operations, so the same results), else the scalar function. */
+static void exp_approx16(const float *x, float *y) {
+#if !defined(MV_NO_SIMD) && defined(SIMDE_X86_AVX512F_NATIVE)
+    const simde__m512 v = simde_mm512_loadu_ps(x), r = simde_mm512_set1_ps(0x1.8p23f);
+    const simde__m512 n = simde_mm512_sub_ps(simde_mm512_fmadd_ps(v, simde_mm512_set1_ps(0x1.715476p+0f), r), r);
+    /* NaN, or 2^n not a normal float: the scalar function's special cases */
+    const simde__m512 abs_n = simde_mm512_castsi512_ps(simde_mm512_and_si512(simde_mm512_castps_si512(n), simde_mm512_set1_epi32(0x7FFFFFFF)));
+    if (simde_mm512_cmp_ps_mask(v, v, SIMDE_CMP_UNORD_Q) || simde_mm512_cmp_ps_mask(abs_n, simde_mm512_set1_ps(126), SIMDE_CMP_GT_OQ)) {
+        for (int l = 0; l < 16; l++) y[l] = exp_approx(x[l]);
+        return;
+    }
+    const simde__m512 b = simde_mm512_fnmadd_ps(n, simde_mm512_set1_ps(0x1.7f7d1cp-20f), simde_mm512_fnmadd_ps(n, simde_mm512_set1_ps(0x1.62e4p-1f), v));
+    const simde__m512 u = simde_mm512_mul_ps(b, b);
+    const simde__m512 j = simde_mm512_fmadd_ps(
+        simde_mm512_fmadd_ps(simde_mm512_fmadd_ps(simde_mm512_set1_ps(0x1.0e4020p-7f), b, simde_mm512_set1_ps(0x1.573e2ep-5f)), u,
+                             simde_mm512_fmadd_ps(simde_mm512_set1_ps(0x1.555e66p-3f), b, simde_mm512_set1_ps(0x1.fffdb6p-2f))),
+        u, simde_mm512_fmadd_ps(simde_mm512_set1_ps(0x1.ffffecp-1f), b, simde_mm512_set1_ps(1.0f)));
+    const simde__m512i e = simde_mm512_slli_epi32(simde_mm512_add_epi32(_mm512_cvtps_epi32(n), simde_mm512_set1_epi32(127)), 23);
+    simde_mm512_storeu_ps(y, simde_mm512_mul_ps(j, simde_mm512_castsi512_ps(e)));
+#else
+    for (int l = 0; l < 16; l++) y[l] = exp_approx(x[l]);
+#endif
+}
+
 /* ---- panel kernels: a panel of weight rows against a run of tokens ------
    A matmul spends its time here. A dot kernel above takes one row and one
    token a call; a panel kernel takes a panel of rows (4 or 16) and a run of
@@ -3201,13 +3245,49 @@ static void panel_chain16_f16_avx512(int n, const uint8_t *w, size_t w_stride, i
     (void)scratch, (void)packed;
     avx512_chain16_panel(MV_TYPE_F16, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
 }
+/* -- float rows (F32, F16), plain (vec_dot) order: 4 rows, a token at a time, four 16-lane chains each -- */
+
+MV_INLINE void avx512_vec_float_panel(int type, int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                                      float *out, size_t out_stride) {
+    const int np = n & ~63;
+    for (int r = 0; r < n_rows; r += 4)
+        for (int t = t0; t < t1; t++) {
+            const float *x = a->f + (size_t)t * a->f_stride;
+            simde__m512 acc[4][4];
+            MV_UNROLL for (int k = 0; k < 4; k++)
+                MV_UNROLL for (int c = 0; c < 4; c++) acc[k][c] = simde_mm512_setzero_ps();
+            for (int i = 0; i < np; i += 64)
+                MV_UNROLL for (int c = 0; c < 4; c++) {
+                    const simde__m512 xc = simde_mm512_loadu_ps(x + i + 16 * c);
+                    MV_UNROLL for (int k = 0; k < 4; k++)
+                        acc[k][c] = simde_mm512_fmadd_ps(avx512_load_float(type, w + (size_t)(r + k) * w_stride, i + 16 * c), xc, acc[k][c]);
+                }
+            MV_UNROLL for (int k = 0; k < 4; k++) {
+                const float sum = mv512_reduce16(simde_mm512_add_ps(simde_mm512_add_ps(acc[k][0], acc[k][2]), simde_mm512_add_ps(acc[k][1], acc[k][3])));
+                out[(size_t)t * out_stride + r + k] = float_tail(type, np, n, w + (size_t)(r + k) * w_stride, a->q + (size_t)t * a->q_stride, sum);
+            }
+        }
+}
+
+static void panel_vec_f32_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                                 float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
+    (void)scratch, (void)packed;
+    avx512_vec_float_panel(MV_TYPE_F32, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
+}
+
+static void panel_vec_f16_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                                 float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
+    (void)scratch, (void)packed;
+    avx512_vec_float_panel(MV_TYPE_F16, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
+}
 #endif /* MV_NO_SIMD */
 
 /* Panel kernels by [level][order][weight type]; NULL: the dot kernels. */
 static const panel_kernel PANEL_KERNELS[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = {
 #ifndef MV_NO_SIMD
     [KERNEL_AVX512] = {
-        [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2}, [MV_TYPE_Q6_K] = {panel_q6_k_avx512, 4, PREP_NONE, 2}},
+        [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2}, [MV_TYPE_Q6_K] = {panel_q6_k_avx512, 4, PREP_NONE, 2},
+                       [MV_TYPE_F32] = {panel_vec_f32_avx512, 4, PREP_NONE, 1}, [MV_TYPE_F16] = {panel_vec_f16_avx512, 4, PREP_FLOAT, 1}},
         [ORDER_GEMM] = {[MV_TYPE_F32] = {panel_chain16_f32_avx512, 4, PREP_NONE, 1},
                         [MV_TYPE_F16] = {panel_chain16_f16_avx512, 4, PREP_FLOAT, 1}},
         [ORDER_REPACK_GEMV] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1, avx512_pack_q4_0, sizeof(q4_0_x16)},
@@ -5124,21 +5204,6 @@ static void rope_apply(float *x, int n_heads, int head_dim, int n_rot, int style
     }
 }
 
-/* exp(x) by the polynomial llama.cpp's AVX-512 build uses in softmax and
-   SwiGLU (range reduction by ln 2 in two parts, a degree-5 polynomial, then
-   scaling by 2^n; within ~1.5 ulp of exp): with it, attention weights and
-   SwiGLU outputs round exactly as the reference's do. */
-static float exp_approx(float x) {
-    if (x != x) return x;
-    const float r = 0x1.8p23f, z = MV_FMA(x, 0x1.715476p+0f, r), n = z - r;
-    if (fabsf(n) > 192) return n <= 0 ? 0.0f : INFINITY;
-    const float b = MV_FMA(-n, 0x1.7f7d1cp-20f, MV_FMA(-n, 0x1.62e4p-1f, x)), u = b * b;
-    const float j = MV_FMA(MV_FMA(MV_FMA(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, MV_FMA(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
-                           MV_FMA(0x1.ffffecp-1f, b, 1.0f));
-    /* j·2^n: a multiplication by an exact power of two where 2^n is a normal float (as ldexpf, one rounding) */
-    return fabsf(n) <= 126 ? j * f32_from_bits((uint32_t)((int)n + 127) << 23) : ldexpf(j, (int)n);
-}
-
 /* y = softmax(x) over n entries as ggml computes it: exp_approx 16 at a
    time (expf for the rest), the sum in double, scaled by the float
    reciprocal of the sum. extra: a logit that only joins the denominator
@@ -5150,7 +5215,9 @@ static void softmax(float *y, const float *x, int n, float extra) {
     const int n16 = n & ~15;
     for (int c = 0; c < n16; c += 16) {
         float e[16];
-        for (int l = 0; l < 16; l++) e[l] = y[c + l] = exp_approx(x[c + l] - max);
+        for (int l = 0; l < 16; l++) e[l] = x[c + l] - max;
+        exp_approx16(e, e);
+        memcpy(y + c, e, sizeof e);
         sum += reduce16(e);
     }
     for (int i = n16; i < n; i++) sum += (double)(y[i] = expf(x[i] - max));
@@ -5204,21 +5271,23 @@ static size_t attention_scratch_floats(const hparams *hp, int n_ctx) {
 
 /* Whether slot s holds a position that token pos sees (from first on). */
 static bool slot_visible(int s, int pos, int first, int n_slots) {
-    return s < n_slots && s <= pos && pos - (pos - s) % n_slots >= first;
+    if (pos < n_slots) return s >= first && s <= pos; /* slot = position */
+    return s < n_slots && pos - (pos - s) % n_slots >= first;
 }
 
 /* Attention of tokens t0..t1 (one sequence) for the query heads of KV head
-   kvh, F16 cache, in a batch: every query row's scores against the K rows,
-   then Vᵀ against every row's weights, by the chain16 panel kernel; each
-   result is the chain dot's of the per-row path below (the slots a row does
-   not see get −∞ scores, then weights of 0, which change no sum). */
-static void attention_tile(mv_context *ctx, int layer, const float *q, float *out, const int32_t *pos, int seq, int t0, int t1, int kvh,
-                           float *scratch, void *panel_scratch) {
+   kvh, F16 cache: every query row's scores against the K rows, then Vᵀ
+   against every row's weights, by the panel kernel of the order (chain16 in
+   a batch, vec_dot for a single token); each result is the dot kernel's of
+   the per-row path below (the slots a row does not see get −∞ scores, then
+   weights of 0, which change no sum). */
+static void attention_tile(mv_context *ctx, int layer, int order, const float *q, float *out, const int32_t *pos, int seq, int t0, int t1,
+                           int kvh, float *scratch, void *panel_scratch) {
     const mv_model *m = ctx->model;
     const hparams *hp = &m->hp;
     const kv_cache *kv = &ctx->kv;
-    const panel_kernel *pk = &PANEL_KERNELS[m->kernel_level][ORDER_GEMM][MV_TYPE_F16];
-    const dot_fn chain = m->dot[ORDER_GEMM][MV_TYPE_F16];
+    const panel_kernel *pk = &PANEL_KERNELS[m->kernel_level][order][MV_TYPE_F16];
+    const dot_fn chain = m->dot[order][MV_TYPE_F16];
     const int n_head = hp->n_head, hd = hp->head_dim, hdv = hp->head_dim_v, group = n_head / hp->n_head_kv;
     const int n_slots = kv->n_slots[layer], rows = (t1 - t0) * group, slots = slots_padded(kv->n_ctx);
     const size_t cap = (size_t)attention_tile_tokens(hp) * (size_t)group;
@@ -5278,7 +5347,8 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
     const dot_fn dot = m->dot[ORDER_VEC][kv->type], chain = n > 1 ? m->dot[ORDER_GEMM][kv->type] : NULL;
     const dot_fn score_dot = f16 && chain && hd % 16 == 0 ? chain : dot;
     const size_t k_head_bytes = row_bytes(kv->type, hd);
-    if (score_dot == chain && chain && PANEL_KERNELS[m->kernel_level][ORDER_GEMM][MV_TYPE_F16].fn) {
+    const int tile_order = n > 1 ? ORDER_GEMM : ORDER_VEC;
+    if (f16 && (n == 1 || score_dot == chain) && PANEL_KERNELS[m->kernel_level][tile_order][MV_TYPE_F16].fn) {
         const int tile = attention_tile_tokens(hp), n_tiles = (n + tile - 1) / tile;
         MV_PARALLEL_FOR(ctx->params.n_threads)
         for (int job = 0; job < hp->n_head_kv * n_tiles; job++) {
@@ -5286,7 +5356,7 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
             float *scratch = ctx->att_scores + (size_t)ith * attention_scratch_floats(hp, kv->n_ctx);
             for (int a = t0, b; a < t1; a = b) { /* runs of one sequence */
                 for (b = a + 1; b < t1 && seq[b] == seq[a]; b++) {}
-                attention_tile(ctx, layer, q, out, pos, seq[a], a, b, kvh, scratch, ctx->panel_scratch + (size_t)ith * PANEL_SCRATCH);
+                attention_tile(ctx, layer, tile_order, q, out, pos, seq[a], a, b, kvh, scratch, ctx->panel_scratch + (size_t)ith * PANEL_SCRATCH);
             }
         }
         return;
@@ -5326,7 +5396,12 @@ static void swiglu(float *gate, const float *up, int n_rows, int n_ff) {
         float *g = gate + (size_t)t * n_ff;
         const float *u = up + (size_t)t * n_ff;
         const int n16 = n_ff & ~15;
-        for (int i = 0; i < n16; i++) g[i] = g[i] / (1.0f + exp_approx(0.0f - g[i])) * u[i];
+        for (int c = 0; c < n16; c += 16) {
+            float e[16];
+            for (int l = 0; l < 16; l++) e[l] = 0.0f - g[c + l];
+            exp_approx16(e, e);
+            for (int l = 0; l < 16; l++) g[c + l] = g[c + l] / (1.0f + e[l]) * u[c + l];
+        }
         for (int i = n16; i < n_ff; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
     }
 }
