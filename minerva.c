@@ -802,7 +802,11 @@ static void dequantize_f32(const void *src, float *y, int64_t n) { memcpy(y, src
 
 static void dequantize_f16(const void *src, float *y, int64_t n) {
     const uint16_t *x = src;
-    for (int64_t i = 0; i < n; i++) y[i] = f16_to_f32(x[i]);
+    int64_t i = 0;
+#if defined(__F16C__)
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+#endif
+    for (; i < n; i++) y[i] = f16_to_f32(x[i]);
 }
 
 static void dequantize_bf16(const void *src, float *y, int64_t n) {
@@ -1066,7 +1070,15 @@ static void quantize_f32(const float *x, void *dst, int64_t n) { memcpy(dst, x, 
 
 static void quantize_f16(const float *x, void *dst, int64_t n) {
     uint16_t *y = dst;
-    for (int64_t i = 0; i < n; i++) y[i] = f32_to_f16(x[i]);
+    int64_t i = 0;
+#if defined(__F16C__)
+    for (; i + 8 <= n; i += 8) { /* 8 at a time; from a NaN on, one at a time (f32_to_f16 has its own NaN) */
+        const __m256 v = _mm256_loadu_ps(x + i);
+        if (_mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q))) break;
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+    }
+#endif
+    for (; i < n; i++) y[i] = f32_to_f16(x[i]);
 }
 
 static void quantize_bf16(const float *x, void *dst, int64_t n) {
@@ -5298,7 +5310,7 @@ static void attention_tile(mv_context *ctx, int layer, int order, const float *q
     const int n_keys = MV_MIN(n_slots, max_pos + 1), n_pad = MV_MIN(slots_padded(max_pos + 1), slots_padded(n_slots));
     for (int r = 0; r < rows; r++) {
         quantize_f16(q + ((size_t)(t0 + r / group) * n_head + kvh * group + r % group) * hd, q16 + (size_t)r * hd, hd);
-        for (int i = 0; i < hd; i++) qf[(size_t)r * hd + i] = f16_to_f32(q16[(size_t)r * hd + i]);
+        dequantize_f16(q16 + (size_t)r * hd, qf + (size_t)r * hd, hd);
     }
     const size_t k_stride = row_bytes(MV_TYPE_F16, kv->k_width), v_stride = row_bytes(MV_TYPE_F16, slots_padded(n_slots));
     const uint8_t *k0 = kv_k_row(kv, layer, seq, 0) + (size_t)kvh * row_bytes(MV_TYPE_F16, hd);
@@ -5314,9 +5326,17 @@ static void attention_tile(mv_context *ctx, int layer, int order, const float *q
         const int own_pad = MV_MIN(slots_padded(pos[t] + 1), slots_padded(n_slots));
         float *p = score + (size_t)r * slots, *w = weight + (size_t)r * slots;
         uint16_t *w16 = weight16 + (size_t)r * slots;
-        for (int s = 0; s < own_pad; s++) p[s] = slot_visible(s, pos[t], first, n_slots) ? p[s] * hp_scale(hd) : -INFINITY;
+        const float scale = hp_scale(hd);
+        if (pos[t] < n_slots) { /* slot = position: those before first and after pos[t] are hidden */
+            for (int s = 0; s < first; s++) p[s] = -INFINITY;
+            for (int s = first; s <= pos[t]; s++) p[s] *= scale;
+            for (int s = pos[t] + 1; s < own_pad; s++) p[s] = -INFINITY;
+        } else
+            for (int s = 0; s < own_pad; s++) p[s] = slot_visible(s, pos[t], first, n_slots) ? p[s] * scale : -INFINITY;
         softmax(p, p, own_pad, m->layers[layer].attn_sinks ? m->layers[layer].attn_sinks[h] : -INFINITY);
-        for (int s = 0; s < n_pad; s++) w16[s] = s < own_pad ? f32_to_f16(p[s]) : 0, w[s] = f16_to_f32(w16[s]);
+        quantize_f16(p, w16, own_pad);
+        memset(w16 + own_pad, 0, (size_t)(n_pad - own_pad) * sizeof *w16);
+        dequantize_f16(w16, w, n_pad);
     }
     const panel_act wa = {.q = (const uint8_t *)weight16, .q_stride = (size_t)slots * 2, .f = weight, .f_stride = (size_t)slots, .n_tok = rows};
     const int v_whole = hdv / pk->rows * pk->rows;
