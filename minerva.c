@@ -3158,21 +3158,22 @@ MV_INLINE void avx512_q6_k_tile(int nb, const uint8_t *w, size_t w_stride, const
         simde__m512i scales[4], sums[4][4];
         MV_UNROLL for (int r = 0; r < 4; r++) {
             b[r] = (const block_q6_K *)(w + (size_t)r * w_stride) + i;
-            const simde__m128i sc = simde_mm_loadu_si128((const void *)b[r]->scales);
-            scales[r] = simde_mm512_inserti64x4(simde_mm512_castsi256_si512(simde_mm256_cvtepi8_epi32(sc)),
-                                                simde_mm256_cvtepi8_epi32(simde_mm_srli_si128(sc, 8)), 1);
+            const simde__m256i sc = simde_mm256_cvtepi8_epi16(simde_mm_loadu_si128((const void *)b[r]->scales));
+            scales[r] = simde_mm512_inserti64x4(simde_mm512_castsi256_si512(sc), sc, 1);
             MV_UNROLL for (int u = 0; u < T; u++) sums[r][u] = simde_mm512_setzero_si512();
         }
         for (int k = 0; k < 4; k++) {
-            /* lanes 4j..4j+3 take the scale of slot 4k + j */
-            const simde__m512i spread = simde_mm512_set_epi32(4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 2, 4 * k + 2, 4 * k + 2,
-                                                              4 * k + 2, 4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k, 4 * k, 4 * k, 4 * k);
+            /* 16-bit lanes 8j..8j+7 (elements 16j..16j+15 in pairs) take the scale of slot 4k + j */
+            const int64_t rep = 0x0001000100010001ll;
+            const simde__m512i spread = simde_mm512_set_epi64(rep * (4 * k + 3), rep * (4 * k + 3), rep * (4 * k + 2), rep * (4 * k + 2),
+                                                              rep * (4 * k + 1), rep * (4 * k + 1), rep * (4 * k), rep * (4 * k));
             simde__m512i q[4], sc[4];
-            MV_UNROLL for (int r = 0; r < 4; r++) q[r] = avx512_q6_k_codes(b[r], k), sc[r] = simde_mm512_permutexvar_epi32(spread, scales[r]);
+            MV_UNROLL for (int r = 0; r < 4; r++) q[r] = avx512_q6_k_codes(b[r], k), sc[r] = simde_mm512_permutexvar_epi16(spread, scales[r]);
             MV_UNROLL for (int u = 0; u < T; u++) {
                 const simde__m512i x = simde_mm512_loadu_si512((const void *)(((const block_q8_K *)(a->q + (size_t)(t + u) * a->q_stride))[i].qs + 64 * k));
+                /* pairs of products (at most 2·63·128: no saturation) times their scale, summed in pairs: 4 elements a lane */
                 MV_UNROLL for (int r = 0; r < 4; r++)
-                    sums[r][u] = simde_mm512_add_epi32(sums[r][u], simde_mm512_mullo_epi32(simde_mm512_dpbusd_epi32(simde_mm512_setzero_si512(), q[r], x), sc[r]));
+                    sums[r][u] = simde_mm512_add_epi32(sums[r][u], simde_mm512_madd_epi16(simde_mm512_maddubs_epi16(q[r], x), sc[r]));
             }
         }
         MV_UNROLL for (int u = 0; u < T; u++) {
