@@ -231,7 +231,9 @@ static int cmd_info(const options *o) {
     printf("kernels:       %s\n", mv_model_kernels(m));
     char err[256];
     mv_model *full;
-    if (mv_model_load(o->model, NULL, &full, err, sizeof err) == MV_OK) {
+    mv_model_params p = mv_model_default_params();
+    p.no_repack = 1; /* only checked, never computed with */
+    if (mv_model_load(o->model, &p, &full, err, sizeof err) == MV_OK) {
         printf("supported:     yes (%d layers, embedding %d, vocabulary %d, context %d)\n", mv_model_n_layer(full),
                mv_model_n_embd(full), mv_model_n_vocab(full), mv_model_n_ctx_train(full));
         mv_model_free(full);
