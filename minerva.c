@@ -3141,7 +3141,7 @@ MV_INLINE simde__m512i avx512_q6_k_codes(const block_q6_K *b, int k) {
     const simde__m256i qh = simde_mm256_loadu_si256((const void *)(b->qh + 32 * (k / 2)));
     const simde__m512i qh2 = simde_mm512_inserti64x4(simde_mm512_castsi256_si512(qh), simde_mm256_srli_epi16(qh, 2), 1);
     const simde__m512i lo = simde_mm512_and_si512(k % 2 ? simde_mm512_srli_epi16(ql, 4) : ql, low);
-    const simde__m512i hi = simde_mm512_and_si512(simde_mm512_srli_epi16(qh2, 4 * (k % 2)), two);
+    const simde__m512i hi = simde_mm512_and_si512(k % 2 ? simde_mm512_srli_epi16(qh2, 4) : qh2, two);
     return simde_mm512_or_si512(lo, simde_mm512_slli_epi16(hi, 4));
 }
 
@@ -3299,10 +3299,10 @@ static void panel_vec_f16_avx512(int n, const uint8_t *w, size_t w_stride, int n
 static const panel_kernel PANEL_KERNELS[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = {
 #ifndef MV_NO_SIMD
     [KERNEL_AVX512] = {
-        [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2}, [MV_TYPE_Q6_K] = {panel_q6_k_avx512, 4, PREP_NONE, 2},
-                       [MV_TYPE_F32] = {panel_vec_f32_avx512, 4, PREP_NONE, 2}, [MV_TYPE_F16] = {panel_vec_f16_avx512, 4, PREP_FLOAT, 2}},
-        [ORDER_GEMM] = {[MV_TYPE_F32] = {panel_chain16_f32_avx512, 4, PREP_NONE, 1},
-                        [MV_TYPE_F16] = {panel_chain16_f16_avx512, 4, PREP_FLOAT, 1}},
+        [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2, NULL, 0}, [MV_TYPE_Q6_K] = {panel_q6_k_avx512, 4, PREP_NONE, 2, NULL, 0},
+                       [MV_TYPE_F32] = {panel_vec_f32_avx512, 4, PREP_NONE, 2, NULL, 0}, [MV_TYPE_F16] = {panel_vec_f16_avx512, 4, PREP_FLOAT, 2, NULL, 0}},
+        [ORDER_GEMM] = {[MV_TYPE_F32] = {panel_chain16_f32_avx512, 4, PREP_NONE, 1, NULL, 0},
+                        [MV_TYPE_F16] = {panel_chain16_f16_avx512, 4, PREP_FLOAT, 1, NULL, 0}},
         [ORDER_REPACK_GEMV] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1, avx512_pack_q4_0, sizeof(q4_0_x16)},
                                [MV_TYPE_Q4_K] = {panel_q4_k_gemv_avx512, 16, PREP_Q4_K, 1, avx512_pack_q4_k, sizeof(q4_k_x16)}},
         [ORDER_REPACK_GEMM] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1, avx512_pack_q4_0, sizeof(q4_0_x16)},
