@@ -2947,27 +2947,6 @@ MV_INLINE void avx512_q4_0_tokens(const q4_0_x16 *p, int nb, int i0, const panel
     MV_UNROLL for (int u = 0; u < T; u++) simde_mm512_storeu_ps(acc + 16 * u, s[u]);
 }
 
-static void panel_q4_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
-                              float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
-    const int nb = n / QK;
-    q4_0_x16 *chunk_buf = scratch;
-    float *acc = (float *)(chunk_buf + Q4_0_CHUNK);
-    for (int r = 0; r < n_rows; r += 16)
-        for (int tc = t0; tc < t1; tc += PANEL_TOKENS) {
-            const int te = MV_MIN(t1, tc + PANEL_TOKENS), chunk = packed ? nb : te - tc <= 2 ? 8 : Q4_0_CHUNK;
-            memset(acc, 0, (size_t)(te - tc) * 16 * sizeof(float));
-            for (int i = 0; i < nb; i += chunk) {
-                const int kb = MV_MIN(chunk, nb - i);
-                const q4_0_x16 *p = packed ? (const q4_0_x16 *)packed + (size_t)(r / 16) * nb + i : chunk_buf;
-                if (!packed) avx512_pack_q4_0(w + (size_t)r * w_stride, w_stride, i, kb, chunk_buf);
-                int t = tc;
-                for (; t + 4 <= te; t += 4) avx512_q4_0_tokens(p, kb, i, a, t, 4, acc + (t - tc) * 16);
-                for (; t < te; t++) avx512_q4_0_tokens(p, kb, i, a, t, 1, acc + (t - tc) * 16);
-            }
-            for (int t = tc; t < te; t++) memcpy(out + (size_t)t * out_stride + r, acc + (t - tc) * 16, 16 * sizeof(float));
-        }
-}
-
 /* -- Q4_K, interleaved order: 16 rows a register -- */
 
 /* A super-block of 16 rows, transposed: lane r of q[c][j] holds code bytes
@@ -3053,36 +3032,53 @@ MV_INLINE void avx512_q4_k_tokens(const q4_k_x16 *p, int nb, int i0, const panel
     MV_UNROLL for (int u = 0; u < T; u++) simde_mm512_storeu_ps(acc + 32 * u, sum[u]), simde_mm512_storeu_ps(acc + 32 * u + 16, min[u]);
 }
 
-MV_INLINE void avx512_q4_k_panel(int parts, int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
-                                 float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
-    const int nb = n / QK_K;
-    q4_k_x16 *chunk_buf = scratch;
-    float *acc = (float *)(chunk_buf + Q4_K_CHUNK);
+/* The 16-row panels (Q4_0, Q4_K; parts as kchain_add): per panel of rows
+   and run of tokens, the blocks packed a chunk at a time into scratch (or
+   read where they were packed at load), then the tokens 4 and 1 at a time
+   into acc (16 floats a token, Q4_K 32: its sum and min chains). */
+MV_INLINE void avx512_x16_panel(int type, int parts, int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0,
+                                int t1, float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
+    const bool k = type == MV_TYPE_Q4_K;
+    const int nb = n / (k ? QK_K : QK), lanes = k ? 32 : 16, max_chunk = k ? Q4_K_CHUNK : Q4_0_CHUNK;
+    const size_t block = k ? sizeof(q4_k_x16) : sizeof(q4_0_x16);
+    float *acc = (float *)((uint8_t *)scratch + (size_t)max_chunk * block);
     for (int r = 0; r < n_rows; r += 16)
         for (int tc = t0; tc < t1; tc += PANEL_TOKENS) {
-            const int te = MV_MIN(t1, tc + PANEL_TOKENS), chunk = packed ? nb : te - tc <= 2 ? 4 : Q4_K_CHUNK;
-            memset(acc, 0, (size_t)(te - tc) * 32 * sizeof(float));
+            const int te = MV_MIN(t1, tc + PANEL_TOKENS), chunk = packed ? nb : te - tc <= 2 ? (k ? 4 : 8) : max_chunk;
+            memset(acc, 0, (size_t)(te - tc) * lanes * sizeof(float));
             for (int i = 0; i < nb; i += chunk) {
                 const int kb = MV_MIN(chunk, nb - i);
-                const q4_k_x16 *p = packed ? (const q4_k_x16 *)packed + (size_t)(r / 16) * nb + i : chunk_buf;
-                if (!packed) avx512_pack_q4_k(w + (size_t)r * w_stride, w_stride, i, kb, chunk_buf);
+                const void *p = packed ? packed + ((size_t)(r / 16) * nb + i) * block : scratch;
+                if (!packed) (k ? avx512_pack_q4_k : avx512_pack_q4_0)(w + (size_t)r * w_stride, w_stride, i, kb, scratch);
                 int t = tc;
-                for (; t + 4 <= te; t += 4) avx512_q4_k_tokens(p, kb, i, a, t, 4, parts, acc + (t - tc) * 32);
-                for (; t < te; t++) avx512_q4_k_tokens(p, kb, i, a, t, 1, parts, acc + (t - tc) * 32);
+                for (; t + 4 <= te; t += 4)
+                    if (k) avx512_q4_k_tokens(p, kb, i, a, t, 4, parts, acc + (t - tc) * lanes);
+                    else avx512_q4_0_tokens(p, kb, i, a, t, 4, acc + (t - tc) * lanes);
+                for (; t < te; t++)
+                    if (k) avx512_q4_k_tokens(p, kb, i, a, t, 1, parts, acc + (t - tc) * lanes);
+                    else avx512_q4_0_tokens(p, kb, i, a, t, 1, acc + (t - tc) * lanes);
             }
             for (int t = tc; t < te; t++)
-                for (int k = 0; k < 16; k++) out[(size_t)t * out_stride + r + k] = acc[(t - tc) * 32 + k] - acc[(t - tc) * 32 + 16 + k];
+                for (int j = 0; j < 16; j++) {
+                    const float *at = acc + (size_t)(t - tc) * lanes;
+                    out[(size_t)t * out_stride + r + j] = k ? at[j] - at[16 + j] : at[j];
+                }
         }
+}
+
+static void panel_q4_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
+                              float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
+    avx512_x16_panel(MV_TYPE_Q4_0, 1, n, w, w_stride, n_rows, a, t0, t1, out, out_stride, scratch, packed);
 }
 
 static void panel_q4_k_gemv_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
                                    float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
-    avx512_q4_k_panel(1, n, w, w_stride, n_rows, a, t0, t1, out, out_stride, scratch, packed);
+    avx512_x16_panel(MV_TYPE_Q4_K, 1, n, w, w_stride, n_rows, a, t0, t1, out, out_stride, scratch, packed);
 }
 
 static void panel_q4_k_gemm_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
                                    float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
-    avx512_q4_k_panel(4, n, w, w_stride, n_rows, a, t0, t1, out, out_stride, scratch, packed);
+    avx512_x16_panel(MV_TYPE_Q4_K, 4, n, w, w_stride, n_rows, a, t0, t1, out, out_stride, scratch, packed);
 }
 
 /* -- Q8_0, plain order: 4 rows × up to 4 tokens, a ymm register each -- */
@@ -3247,17 +3243,6 @@ MV_INLINE void avx512_chain16_panel(int type, int n, const uint8_t *w, size_t w_
     }
 }
 
-static void panel_chain16_f32_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
-                                     float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
-    (void)scratch, (void)packed;
-    avx512_chain16_panel(MV_TYPE_F32, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
-}
-
-static void panel_chain16_f16_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
-                                     float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
-    (void)scratch, (void)packed;
-    avx512_chain16_panel(MV_TYPE_F16, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
-}
 /* -- float rows (F32, F16), plain (vec_dot) order: 4 rows, a token at a time, four 16-lane chains each -- */
 
 MV_INLINE void avx512_vec_float_panel(int type, int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
@@ -3282,17 +3267,17 @@ MV_INLINE void avx512_vec_float_panel(int type, int n, const uint8_t *w, size_t 
         }
 }
 
-static void panel_vec_f32_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
-                                 float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
-    (void)scratch, (void)packed;
-    avx512_vec_float_panel(MV_TYPE_F32, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
-}
-
-static void panel_vec_f16_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
-                                 float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
-    (void)scratch, (void)packed;
-    avx512_vec_float_panel(MV_TYPE_F16, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);
-}
+/* The float panel kernels: a body above for one type. */
+#define MV_FLOAT_PANEL(name, body, type)                                                                                     \
+    static void name(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1, float *out, \
+                     size_t out_stride, void *scratch, const uint8_t *packed) {                                              \
+        (void)scratch, (void)packed;                                                                                         \
+        body(type, n, w, w_stride, n_rows, a, t0, t1, out, out_stride);                                                      \
+    }
+MV_FLOAT_PANEL(panel_chain16_f32_avx512, avx512_chain16_panel, MV_TYPE_F32)
+MV_FLOAT_PANEL(panel_chain16_f16_avx512, avx512_chain16_panel, MV_TYPE_F16)
+MV_FLOAT_PANEL(panel_vec_f32_avx512, avx512_vec_float_panel, MV_TYPE_F32)
+MV_FLOAT_PANEL(panel_vec_f16_avx512, avx512_vec_float_panel, MV_TYPE_F16)
 #endif /* MV_NO_SIMD */
 
 /* Panel kernels by [level][order][weight type]; NULL: the dot kernels. */
