@@ -2811,7 +2811,7 @@ static size_t panel_c_stride(int prep, int n) {
 /* The side data of token t (its row q, of n elements in the dot type). */
 static void panel_prepare(int prep, int n, const uint8_t *q, int t, const panel_act *a, float *f) {
     if (prep == PREP_FLOAT) {
-        for (int i = 0; i < n; i++) f[i] = f16_to_f32(((const uint16_t *)q)[i]);
+        dequantize_f16(q, f, n);
         return;
     }
     int32_t *c = a->c + (size_t)t * a->c_stride;
@@ -3176,7 +3176,7 @@ MV_INLINE void avx512_q6_k_tile(int nb, const uint8_t *w, size_t w_stride, const
             const block_q8_K *y = (const block_q8_K *)(a->q + (size_t)(t + u) * a->q_stride) + i;
             const simde__m256i bsums = simde_mm256_loadu_si256((const void *)y->bsums);
             MV_UNROLL for (int r = 0; r < 4; r++) {
-                const simde__m256i offset = simde_mm256_madd_epi16(simde_mm256_cvtepi8_epi16(simde_mm_loadu_si128((const void *)b[r]->scales)), bsums);
+                const simde__m256i offset = simde_mm256_madd_epi16(simde_mm512_castsi512_si256(scales[r]), bsums);
                 const simde__m256i lanes = simde_mm256_sub_epi32(simde_mm256_add_epi32(simde_mm512_castsi512_si256(sums[r][u]),
                                                                                        simde_mm512_extracti64x4_epi64(sums[r][u], 1)),
                                                                  simde_mm256_slli_epi32(offset, 5));
@@ -5256,7 +5256,7 @@ static void attention_values_q8_0(const kv_cache *kv, int layer, int seq, int kv
 }
 
 /* The factor of attention scores, 1/sqrt(head_dim). */
-static float hp_scale(int head_dim) { return 1.0f / sqrtf((float)head_dim); }
+static float attention_scale(int head_dim) { return 1.0f / sqrtf((float)head_dim); }
 
 /* Batched attention takes the query rows of one KV head (its query heads ×
    tokens, at least 16 rows) together; a thread's scratch for it, in floats. */
@@ -5294,6 +5294,7 @@ static void attention_tile(mv_context *ctx, int layer, int order, const float *q
     int max_pos = 0;
     for (int t = t0; t < t1; t++) max_pos = MV_MAX(max_pos, pos[t]);
     const int n_keys = MV_MIN(n_slots, max_pos + 1), n_pad = MV_MIN(slots_padded(max_pos + 1), slots_padded(n_slots));
+    const float scale = attention_scale(hd);
     for (int r = 0; r < rows; r++) {
         quantize_f16(q + ((size_t)(t0 + r / group) * n_head + kvh * group + r % group) * hd, q16 + (size_t)r * hd, hd);
         dequantize_f16(q16 + (size_t)r * hd, qf + (size_t)r * hd, hd);
@@ -5312,7 +5313,6 @@ static void attention_tile(mv_context *ctx, int layer, int order, const float *q
         const int own_pad = MV_MIN(slots_padded(pos[t] + 1), slots_padded(n_slots));
         float *p = score + (size_t)r * slots, *w = weight + (size_t)r * slots;
         uint16_t *w16 = weight16 + (size_t)r * slots;
-        const float scale = hp_scale(hd);
         if (pos[t] < n_slots) { /* slot = position: those before first and after pos[t] are hidden */
             for (int s = 0; s < first; s++) p[s] = -INFINITY;
             for (int s = first; s <= pos[t]; s++) p[s] *= scale;
@@ -5349,12 +5349,12 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
     const int n_head = hp->n_head, hd = hp->head_dim, hdv = hp->head_dim_v, group = hp->n_head / hp->n_head_kv;
     const int n_slots = kv->n_slots[layer];
     const bool f16 = kv->type == MV_TYPE_F16, q8 = kv->type == MV_TYPE_Q8_0;
-    const float scale = hp_scale(hd);
+    const float scale = attention_scale(hd);
     const dot_fn dot = m->dot[ORDER_VEC][kv->type], chain = n > 1 ? m->dot[ORDER_GEMM][kv->type] : NULL;
     const dot_fn score_dot = f16 && chain && hd % 16 == 0 ? chain : dot;
     const size_t k_head_bytes = row_bytes(kv->type, hd);
     const int tile_order = n > 1 ? ORDER_GEMM : ORDER_VEC;
-    if (f16 && (n == 1 || score_dot == chain) && PANEL_KERNELS[m->kernel_level][tile_order][MV_TYPE_F16].fn) {
+    if (f16 && (n == 1 || hd % 16 == 0) && PANEL_KERNELS[m->kernel_level][tile_order][MV_TYPE_F16].fn) {
         const int tile = attention_tile_tokens(hp), n_tiles = (n + tile - 1) / tile;
         MV_PARALLEL_FOR(ctx->params.n_threads)
         for (int job = 0; job < hp->n_head_kv * n_tiles; job++) {
@@ -11625,6 +11625,11 @@ static void binding_name(const mv_model *m, const struct binding *b, int layer, 
     snprintf(name, size, m->file.source == SOURCE_SAFETENSORS && b->hf_name ? b->hf_name : b->name, layer);
 }
 
+/* Where a binding's pointer lives: in layer_weights (BIND_LAYER) or model_weights. */
+static char *binding_slot(mv_model *m, const struct binding *b, int layer) {
+    return (b->flags & BIND_LAYER ? (char *)&m->layers[layer] : (char *)&m->w) + b->offset;
+}
+
 /* A tensor the table names, checked against the hyperparameters. */
 static int bind_one(mv_model *m, const struct binding *b, int layer, char *err) {
     char name[GGUF_MAX_NAME];
@@ -11639,7 +11644,7 @@ static int bind_one(mv_model *m, const struct binding *b, int layer, char *err) 
                         (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3],
                         (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3]);
     if (!type_implemented(t->type)) return fail(err, MV_ERR_UNSUPPORTED, "tensor %s: type %s is not supported", name, TYPES[t->type].name);
-    char *base = b->flags & BIND_LAYER ? (char *)&m->layers[layer] : (char *)&m->w;
+    char *slot = binding_slot(m, b, layer);
     if (b->flags & BIND_VECTOR) {
         const float *v = (const float *)t->data;
         if (t->type != MV_TYPE_F32) {
@@ -11649,12 +11654,12 @@ static int bind_one(mv_model *m, const struct binding *b, int layer, char *err) 
             arrput(m->owned, copy);
             v = copy;
         }
-        memcpy(base + b->offset, &v, sizeof v);
+        memcpy(slot, &v, sizeof v);
         return MV_OK;
     }
     if (!DOT_KERNELS[KERNEL_SCALAR][ORDER_VEC][t->type] && b->offset != offsetof(model_weights, tok_embd))
         return fail(err, MV_ERR_UNSUPPORTED, "tensor %s: type %s cannot be used in a matrix product", name, TYPES[t->type].name);
-    memcpy(base + b->offset, &t, sizeof t);
+    memcpy(slot, &t, sizeof t);
     return MV_OK;
 }
 
@@ -11701,7 +11706,7 @@ static int pack_matrices(mv_model *m) {
         if (b->flags & BIND_VECTOR || b->offset == offsetof(model_weights, tok_embd) || !binding_applies(b, &m->hp)) continue;
         for (int l = 0; l < (b->flags & BIND_LAYER ? m->hp.n_layer : 1); l++) {
             tensor *t;
-            memcpy(&t, (b->flags & BIND_LAYER ? (char *)&m->layers[l] : (char *)&m->w) + b->offset, sizeof t);
+            memcpy(&t, binding_slot(m, b, l), sizeof t);
             const panel_kernel *pk = t && !t->panels ? packing_kernel(m, t) : NULL;
             if (!pk) continue;
             uint8_t *packed = pack_rows(pk, t);
