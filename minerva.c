@@ -2740,6 +2740,21 @@ static void exp_approx16(const float *x, float *y) {
 #endif
 }
 
+/* The largest of init and x[0..n), NaNs skipped (as fmaxf), 16 lanes at a
+   time: a maximum is the same whatever the order. */
+static float max_of(const float *x, int n, float init) {
+    int i = 0;
+#ifndef MV_NO_SIMD
+    simde__m512 lanes = simde_mm512_set1_ps(init);
+    for (; i + 16 <= n; i += 16) lanes = simde_mm512_max_ps(simde_mm512_loadu_ps(x + i), lanes); /* a NaN in x keeps lanes */
+    float l16[16];
+    simde_mm512_storeu_ps(l16, lanes);
+    for (int l = 0; l < 16; l++) init = l16[l] > init ? l16[l] : init;
+#endif
+    for (; i < n; i++) init = x[i] > init ? x[i] : init;
+    return init;
+}
+
 /* ---- panel kernels: a panel of weight rows against a run of tokens ------
    A matmul spends its time here. A dot kernel above takes one row and one
    token a call; a panel kernel takes a panel of rows (4 or 16) and a run of
@@ -3243,28 +3258,72 @@ MV_INLINE void avx512_chain16_panel(int type, int n, const uint8_t *w, size_t w_
     }
 }
 
-/* -- float rows (F32, F16), plain (vec_dot) order: 4 rows, a token at a time, four 16-lane chains each -- */
+/* -- float rows (F32, F16), plain (vec_dot) order: 16 or 4 rows, a token at a time, four 16-lane chains each -- */
 
+/* Lane j: mv512_reduce16(v[j]), the same halving tree (lanes i + i+8, then
+   + 4, + 2, + 1) for 16 registers at once: 15 additions, not 16 × 4. */
+MV_INLINE simde__m512 avx512_reduce16x16(const simde__m512 *v) {
+    simde__m512 t[8], u[4], w[2];
+    MV_UNROLL for (int j = 0; j < 8; j++) /* t[j]: v[2j]'s halves added in lanes 0-7, v[2j+1]'s in 8-15 */
+        t[j] = simde_mm512_add_ps(simde_mm512_shuffle_f32x4(v[2 * j], v[2 * j + 1], 0x44), simde_mm512_shuffle_f32x4(v[2 * j], v[2 * j + 1], 0xEE));
+    MV_UNROLL for (int k = 0; k < 4; k++) /* 128-bit chunk c of u[k]: v[4k + c]'s quarters added */
+        u[k] = simde_mm512_add_ps(simde_mm512_shuffle_f32x4(t[2 * k], t[2 * k + 1], 0x88), simde_mm512_shuffle_f32x4(t[2 * k], t[2 * k + 1], 0xDD));
+    MV_UNROLL for (int m = 0; m < 2; m++) /* chunk c of w[m]: pairs of v[8m + c], then of v[8m + 4 + c] */
+        w[m] = simde_mm512_add_ps(simde_mm512_shuffle_ps(u[2 * m], u[2 * m + 1], 0x44), simde_mm512_shuffle_ps(u[2 * m], u[2 * m + 1], 0xEE));
+    /* lane 4c + m holds v[4m + c]'s sum */
+    const simde__m512 r = simde_mm512_add_ps(simde_mm512_shuffle_ps(w[0], w[1], 0x88), simde_mm512_shuffle_ps(w[0], w[1], 0xDD));
+    return simde_mm512_permutexvar_ps(simde_mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0), r);
+}
+
+/* Row w against tokens t..t+T-1 over the first np elements in vec_dot's
+   four chains (each weight converted once for all T tokens), each token's
+   chains added as the dot kernel adds them: sum[u·stride]. */
+MV_INLINE void avx512_vec_float_row(int type, int np, const uint8_t *w, const panel_act *a, int t, int T, simde__m512 *sum, int stride) {
+    simde__m512 acc[4][4];
+    MV_UNROLL for (int u = 0; u < T; u++)
+        MV_UNROLL for (int c = 0; c < 4; c++) acc[u][c] = simde_mm512_setzero_ps();
+    for (int i = 0; i < np; i += 64) {
+        simde__m512 wc[4];
+        MV_UNROLL for (int c = 0; c < 4; c++) wc[c] = avx512_load_float(type, w, i + 16 * c);
+        MV_UNROLL for (int u = 0; u < T; u++) {
+            const float *x = a->f + (size_t)(t + u) * a->f_stride + i;
+            MV_UNROLL for (int c = 0; c < 4; c++) acc[u][c] = simde_mm512_fmadd_ps(wc[c], simde_mm512_loadu_ps(x + 16 * c), acc[u][c]);
+        }
+    }
+    MV_UNROLL for (int u = 0; u < T; u++)
+        sum[u * stride] = simde_mm512_add_ps(simde_mm512_add_ps(acc[u][0], acc[u][2]), simde_mm512_add_ps(acc[u][1], acc[u][3]));
+}
+
+/* 16 rows (or the last 4, 8, 12) a time against 4 tokens a time; a token's
+   16 row sums reduced together. */
 MV_INLINE void avx512_vec_float_panel(int type, int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
                                       float *out, size_t out_stride) {
     const int np = n & ~63;
-    for (int r = 0; r < n_rows; r += 4)
-        for (int t = t0; t < t1; t++) {
-            const float *x = a->f + (size_t)t * a->f_stride;
-            simde__m512 acc[4][4];
-            MV_UNROLL for (int k = 0; k < 4; k++)
-                MV_UNROLL for (int c = 0; c < 4; c++) acc[k][c] = simde_mm512_setzero_ps();
-            for (int i = 0; i < np; i += 64)
-                MV_UNROLL for (int c = 0; c < 4; c++) {
-                    const simde__m512 xc = simde_mm512_loadu_ps(x + i + 16 * c);
-                    MV_UNROLL for (int k = 0; k < 4; k++)
-                        acc[k][c] = simde_mm512_fmadd_ps(avx512_load_float(type, w + (size_t)(r + k) * w_stride, i + 16 * c), xc, acc[k][c]);
+    for (int r = 0; r < n_rows; r += 16) {
+        const int rows = MV_MIN(16, n_rows - r);
+        for (int t = t0; t < t1; t += 4) {
+            const int T = MV_MIN(4, t1 - t);
+            simde__m512 sum[4][16];
+            for (int k = 0; k < rows; k++) {
+                const uint8_t *wk = w + (size_t)(r + k) * w_stride;
+                switch (T) { /* T a constant in each call, so that the accumulators stay registers */
+                case 4: avx512_vec_float_row(type, np, wk, a, t, 4, &sum[0][k], 16); break;
+                case 3: avx512_vec_float_row(type, np, wk, a, t, 3, &sum[0][k], 16); break;
+                case 2: avx512_vec_float_row(type, np, wk, a, t, 2, &sum[0][k], 16); break;
+                default: avx512_vec_float_row(type, np, wk, a, t, 1, &sum[0][k], 16); break;
                 }
-            MV_UNROLL for (int k = 0; k < 4; k++) {
-                const float sum = mv512_reduce16(simde_mm512_add_ps(simde_mm512_add_ps(acc[k][0], acc[k][2]), simde_mm512_add_ps(acc[k][1], acc[k][3])));
-                out[(size_t)t * out_stride + r + k] = float_tail(type, np, n, w + (size_t)(r + k) * w_stride, a->q + (size_t)t * a->q_stride, sum);
+            }
+            for (int u = 0; u < T; u++) {
+                float s[16];
+                if (rows == 16) simde_mm512_storeu_ps(s, avx512_reduce16x16(sum[u]));
+                else
+                    for (int k = 0; k < rows; k++) s[k] = mv512_reduce16(sum[u][k]);
+                for (int k = 0; k < rows; k++)
+                    out[(size_t)(t + u) * out_stride + r + k] =
+                        float_tail(type, np, n, w + (size_t)(r + k) * w_stride, a->q + (size_t)(t + u) * a->q_stride, s[k]);
             }
         }
+    }
 }
 
 /* The float panel kernels: a body above for one type. */
@@ -5207,8 +5266,7 @@ static void rope_apply(float *x, int n_heads, int head_dim, int n_rot, int style
    reciprocal of the sum. extra: a logit that only joins the denominator
    (an attention sink; −∞: none). Entries of −∞ come out 0. */
 static void softmax(float *y, const float *x, int n, float extra) {
-    float max = extra;
-    for (int i = 0; i < n; i++) max = x[i] > max ? x[i] : max; /* fmaxf's result (max is never NaN), inline */
+    const float max = max_of(x, n, extra);
     double sum = 0;
     const int n16 = n & ~15;
     for (int c = 0; c < n16; c += 16) {

@@ -37,7 +37,7 @@ static void test_matmul_panels(test_state *t) {
     /* per type: widths (several blocks; floats also off the 16/64 steps), rows (whole panels, leftovers that keep and that
        lose llama.cpp's repacked or GEMM order) */
     static const int float_n[] = {64, 208, 300, 2080}, block_n[] = {64, 352, 5632}, k_n[] = {256, 768};
-    static const int float_rows[] = {12, 14, 4}, q4_rows[] = {48, 56, 44}, q8_rows[] = {12, 14, 4}, k_rows[] = {48, 20, 8};
+    static const int float_rows[] = {36, 14, 4}, q4_rows[] = {48, 56, 44}, q8_rows[] = {12, 14, 4}, k_rows[] = {48, 20, 8};
     uint64_t s = 11;
     uint8_t *w = malloc((size_t)MAX_ROWS * MAX_N * 4), *a = malloc((size_t)MAX_TOKENS * MAX_N * 4);
     float *x = malloc((size_t)MAX_TOKENS * MAX_N * sizeof *x), *want = malloc((size_t)MAX_TOKENS * MAX_ROWS * sizeof *want);
