@@ -2064,6 +2064,16 @@ static const char *const KERNEL_NAMES[KERNEL_LEVELS] = {"scalar", "avx2", "avx51
 #pragma GCC diagnostic warning "-Wunused-function" /* SIMDe's headers turn it off for the rest of the file */
 #endif
 
+/* Decode reads mmapped weights once, in 4 KB pages whose ends stop the
+   hardware prefetcher: a kernel streaming rows asks for the lines of the
+   bytes [p, p + n) this far ahead (past a matrix's end is harmless). */
+#ifndef MV_PREFETCH_AHEAD
+#define MV_PREFETCH_AHEAD 1024
+#endif
+MV_INLINE void prefetch_ahead(const void *p, size_t n) {
+    for (size_t l = 0; l < n; l += 64) simde_mm_prefetch((const char *)p + MV_PREFETCH_AHEAD + l, SIMDE_MM_HINT_T0);
+}
+
 /* -- AVX2 (256-bit) -- */
 
 static inline float avx2_reduce8(simde__m256 v) {
@@ -3159,16 +3169,18 @@ MV_INLINE simde__m512i avx512_q6_k_codes(const block_q6_K *b, int k) {
 /* Rows w..w+3 against T tokens from t, in llama.cpp's vec_dot lanes: lane l
    of a super-block sums elements 4l..4l+3 of each group of 32 times their
    scale, less 32·Σ scale·Σa of 16-element slots 2l, 2l+1; d_w·d_a times it
-   into 8 float lanes, reduced as reduce8. */
-MV_INLINE void avx512_q6_k_tile(int nb, const uint8_t *w, size_t w_stride, const panel_act *a, int t, int T, float *out,
-                                size_t out_stride) {
+   into 8 float lanes, reduced as reduce8. Block i of row r at
+   w + r·w_stride + i·block_stride (stored rows, or 4 interleaved). */
+MV_INLINE void avx512_q6_k_tile(int nb, const uint8_t *w, size_t w_stride, size_t block_stride, const panel_act *a, int t, int T,
+                                float *out, size_t out_stride) {
     kaccum acc[4][4];
     memset(acc, 0, sizeof acc);
     for (int i = 0; i < nb; i++) {
         const block_q6_K *b[4];
         simde__m512i scales[4], sums[4][4];
         MV_UNROLL for (int r = 0; r < 4; r++) {
-            b[r] = (const block_q6_K *)(w + (size_t)r * w_stride) + i;
+            b[r] = (const block_q6_K *)(w + (size_t)r * w_stride + (size_t)i * block_stride);
+            prefetch_ahead(b[r], sizeof(block_q6_K));
             const simde__m256i sc = simde_mm256_cvtepi8_epi16(simde_mm_loadu_si128((const void *)b[r]->scales));
             scales[r] = simde_mm512_inserti64x4(simde_mm512_castsi256_si512(sc), sc, 1);
             MV_UNROLL for (int u = 0; u < T; u++) sums[r][u] = simde_mm512_setzero_si512();
@@ -3204,18 +3216,28 @@ MV_INLINE void avx512_q6_k_tile(int nb, const uint8_t *w, size_t w_stride, const
         for (int r = 0; r < 4; r++) out[(size_t)(t + u) * out_stride + r] = kaccum_result(MV_TYPE_Q6_K, &acc[r][u]);
 }
 
+/* Q6_K's layout at load: the 4 rows of a panel block by block, one stream
+   (the blocks unchanged, so the sums are the stored rows' to the bit). */
+static void pack_q6_k_x4(const uint8_t *w, size_t stride, int i0, int nb, void *dst) {
+    for (int i = 0; i < nb; i++)
+        for (int r = 0; r < 4; r++)
+            memcpy((uint8_t *)dst + (size_t)(4 * i + r) * sizeof(block_q6_K), w + (size_t)r * stride + (size_t)(i0 + i) * sizeof(block_q6_K),
+                   sizeof(block_q6_K));
+}
+
 static void panel_q6_k_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1, float *out,
                               size_t out_stride, void *scratch, const uint8_t *packed) {
-    (void)scratch, (void)packed;
+    (void)scratch;
     const int nb = n / QK_K;
+    const size_t row = packed ? sizeof(block_q6_K) : w_stride, block = packed ? 4 * sizeof(block_q6_K) : sizeof(block_q6_K);
     for (int r = 0; r < n_rows; r += 4) {
-        const uint8_t *wr = w + (size_t)r * w_stride;
+        const uint8_t *wr = packed ? packed + (size_t)(r / 4) * nb * block : w + (size_t)r * w_stride;
         int t = t0;
-        for (; t + 4 <= t1; t += 4) avx512_q6_k_tile(nb, wr, w_stride, a, t, 4, out + r, out_stride);
+        for (; t + 4 <= t1; t += 4) avx512_q6_k_tile(nb, wr, row, block, a, t, 4, out + r, out_stride);
         switch (t1 - t) {
-        case 3: avx512_q6_k_tile(nb, wr, w_stride, a, t, 3, out + r, out_stride); break;
-        case 2: avx512_q6_k_tile(nb, wr, w_stride, a, t, 2, out + r, out_stride); break;
-        case 1: avx512_q6_k_tile(nb, wr, w_stride, a, t, 1, out + r, out_stride); break;
+        case 3: avx512_q6_k_tile(nb, wr, row, block, a, t, 3, out + r, out_stride); break;
+        case 2: avx512_q6_k_tile(nb, wr, row, block, a, t, 2, out + r, out_stride); break;
+        case 1: avx512_q6_k_tile(nb, wr, row, block, a, t, 1, out + r, out_stride); break;
         }
     }
 }
@@ -3343,7 +3365,7 @@ MV_FLOAT_PANEL(panel_vec_f16_avx512, avx512_vec_float_panel, MV_TYPE_F16)
 static const panel_kernel PANEL_KERNELS[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = {
 #ifndef MV_NO_SIMD
     [KERNEL_AVX512] = {
-        [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2, NULL, 0}, [MV_TYPE_Q6_K] = {panel_q6_k_avx512, 4, PREP_NONE, 2, NULL, 0},
+        [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2, NULL, 0}, [MV_TYPE_Q6_K] = {panel_q6_k_avx512, 4, PREP_NONE, 1, pack_q6_k_x4, 4 * sizeof(block_q6_K)},
                        [MV_TYPE_F32] = {panel_vec_f32_avx512, 4, PREP_NONE, 2, NULL, 0}, [MV_TYPE_F16] = {panel_vec_f16_avx512, 4, PREP_FLOAT, 2, NULL, 0}},
         [ORDER_GEMM] = {[MV_TYPE_F32] = {panel_chain16_f32_avx512, 4, PREP_NONE, 1, NULL, 0},
                         [MV_TYPE_F16] = {panel_chain16_f16_avx512, 4, PREP_FLOAT, 1, NULL, 0}},
@@ -5181,12 +5203,12 @@ static void matmul(mv_context *ctx, float *out, const tensor *w, const float *x,
 }
 
 /* The panel kernel whose layout w may be kept in: a matrix (not a stack of
-   experts) of whole panels, in the order whose kernels have a layout, the
-   same for single tokens and for batches. */
+   experts) of whole panels, whose single tokens go through a kernel with a
+   layout, the same layout as its batches' kernel. */
 static const panel_kernel *packing_kernel(const mv_model *m, const tensor *w) {
-    const panel_kernel *pk = &PANEL_KERNELS[m->kernel_level][ORDER_REPACK_GEMV][w->type];
-    if (!pk->pack || w->ne[2] != 1 || w->ne[1] % pk->rows || matmul_order(m, w, 1, 0) != ORDER_REPACK_GEMV ||
-        PANEL_KERNELS[m->kernel_level][ORDER_REPACK_GEMM][w->type].pack != pk->pack || matmul_panel(m, w, ORDER_REPACK_GEMV, 1) != pk)
+    const panel_kernel *pk = matmul_panel(m, w, matmul_order(m, w, 1, 0), 1);
+    if (!pk || !pk->pack || w->ne[2] != 1 || w->ne[1] % pk->rows ||
+        PANEL_KERNELS[m->kernel_level][matmul_order(m, w, PANEL_TOKENS, 0)][w->type].pack != pk->pack)
         return NULL;
     return pk;
 }
