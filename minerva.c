@@ -4955,8 +4955,8 @@ static bool layer_slides(const hparams *hp, int il) {
    7. kv cache — cache layout, sequences
    ============================================================================ */
 
-/* Per layer and sequence: K as one row of (n_head_kv · head_dim) elements
-   per slot; V (F32, F16) transposed, one row per element of the value heads
+/* Per layer and sequence: K head by head, a row of head_dim elements per
+   slot (attention over one KV head reads one stream); V (F32, F16) transposed, one row per element of the value heads
    with a column per slot (as llama.cpp stores it without flash attention),
    so attention's weighted sum of values is a dot product per element. V
    rows are padded to a multiple of 64 slots and the cache starts zeroed, so
@@ -4970,7 +4970,8 @@ typedef struct {
     int type;              /* F32, F16 or Q8_0 */
     int n_ctx, n_seq, n_layer;
     int n_ring;            /* slots of sliding layers (n_ctx if they have none) */
-    int k_width, v_width;  /* elements per position */
+    int n_head_kv, head_dim;
+    int v_width;           /* elements per position */
     int *n_slots;          /* [n_layer]: n_ctx or n_ring */
     uint8_t **k, **v;      /* [n_layer] */
     int32_t *length;       /* [n_seq]: positions held */
@@ -4993,7 +4994,7 @@ static int kv_init(kv_cache *kv, const hparams *hp, const bool *sliding, int typ
     memset(kv, 0, sizeof *kv);
     kv->type = type, kv->n_ctx = n_ctx, kv->n_seq = n_seq, kv->n_layer = hp->n_layer;
     kv->n_ring = hp->n_swa ? MV_MIN(n_ctx, hp->n_swa + n_batch - 1) : n_ctx;
-    kv->k_width = hp->n_head_kv * hp->head_dim;
+    kv->n_head_kv = hp->n_head_kv, kv->head_dim = hp->head_dim;
     kv->v_width = hp->n_head_kv * hp->head_dim_v;
     kv->k = calloc((size_t)hp->n_layer, sizeof *kv->k);
     kv->v = calloc((size_t)hp->n_layer, sizeof *kv->v);
@@ -5004,7 +5005,7 @@ static int kv_init(kv_cache *kv, const hparams *hp, const bool *sliding, int typ
     memset(kv->ring_pos, 0xff, (size_t)n_seq * (size_t)kv->n_ring * sizeof *kv->ring_pos);
     for (int l = 0; l < hp->n_layer; l++) {
         const int n = kv->n_slots[l] = sliding[l] ? kv->n_ring : n_ctx;
-        kv->k[l] = calloc((size_t)n_seq * (size_t)n, row_bytes(type, kv->k_width));
+        kv->k[l] = calloc((size_t)n_seq * (size_t)n * (size_t)hp->n_head_kv, row_bytes(type, hp->head_dim));
         kv->v[l] = type == MV_TYPE_Q8_0 ? calloc((size_t)n_seq * (size_t)n, row_bytes(type, kv->v_width))
                                           : calloc((size_t)n_seq * (size_t)kv->v_width, row_bytes(type, slots_padded(n)));
         if (!kv->k[l] || !kv->v[l]) return MV_ERR_NOMEM;
@@ -5012,9 +5013,10 @@ static int kv_init(kv_cache *kv, const hparams *hp, const bool *sliding, int typ
     return MV_OK;
 }
 
-/* The K row of a slot. */
-static uint8_t *kv_k_row(const kv_cache *kv, int layer, int seq, int slot) {
-    return kv->k[layer] + ((size_t)seq * (size_t)kv->n_slots[layer] + (size_t)slot) * row_bytes(kv->type, kv->k_width);
+/* The K row of KV head kvh in a slot. */
+static uint8_t *kv_k_row(const kv_cache *kv, int layer, int seq, int kvh, int slot) {
+    const size_t head = (size_t)seq * (size_t)kv->n_head_kv + (size_t)kvh;
+    return kv->k[layer] + (head * (size_t)kv->n_slots[layer] + (size_t)slot) * row_bytes(kv->type, kv->head_dim);
 }
 
 /* The V row of a slot (Q8_0). */
@@ -5029,14 +5031,17 @@ static uint8_t *kv_v_row(const kv_cache *kv, int layer, int seq, int element) {
 
 static void kv_store(kv_cache *kv, int layer, int seq, int pos, const float *k, const float *v) {
     const int slot = pos % kv->n_slots[layer];
-    uint8_t *krow = kv_k_row(kv, layer, seq, slot);
+    const int hd = kv->head_dim;
+    for (int h = 0; h < kv->n_head_kv; h++) {
+        uint8_t *krow = kv_k_row(kv, layer, seq, h, slot);
+        if (kv->type == MV_TYPE_Q8_0) quantize_act_q8_0(k + (size_t)h * hd, krow, hd);
+        else if (kv->type == MV_TYPE_F32) memcpy(krow, k + (size_t)h * hd, (size_t)hd * sizeof *k);
+        else quantize_f16(k + (size_t)h * hd, krow, hd);
+    }
     if (kv->type == MV_TYPE_Q8_0) {
-        quantize_act_q8_0(k, krow, kv->k_width);
         quantize_act_q8_0(v, kv_v_slot(kv, layer, seq, slot), kv->v_width);
         return;
     }
-    if (kv->type == MV_TYPE_F32) memcpy(krow, k, (size_t)kv->k_width * sizeof *k);
-    else quantize_f16(k, krow, kv->k_width);
     for (int e = 0; e < kv->v_width; e++) {
         uint8_t *col = kv_v_row(kv, layer, seq, e);
         if (kv->type == MV_TYPE_F32) ((float *)col)[slot] = v[e];
@@ -5379,8 +5384,8 @@ static void attention_tile(mv_context *ctx, int layer, int order, const float *q
         quantize_f16(q + ((size_t)(t0 + r / group) * n_head + kvh * group + r % group) * hd, q16 + (size_t)r * hd, hd);
         dequantize_f16(q16 + (size_t)r * hd, qf + (size_t)r * hd, hd);
     }
-    const size_t k_stride = row_bytes(MV_TYPE_F16, kv->k_width), v_stride = row_bytes(MV_TYPE_F16, slots_padded(n_slots));
-    const uint8_t *k0 = kv_k_row(kv, layer, seq, 0) + (size_t)kvh * row_bytes(MV_TYPE_F16, hd);
+    const size_t k_stride = row_bytes(MV_TYPE_F16, hd), v_stride = row_bytes(MV_TYPE_F16, slots_padded(n_slots));
+    const uint8_t *k0 = kv_k_row(kv, layer, seq, kvh, 0);
     const uint8_t *v0 = kv_v_row(kv, layer, seq, kvh * hdv);
     const panel_act qa = {.q = (const uint8_t *)q16, .q_stride = (size_t)hd * 2, .f = qf, .f_stride = (size_t)hd, .n_tok = rows};
     const int k_whole = n_keys / pk->rows * pk->rows;
@@ -5432,7 +5437,6 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
     const float scale = attention_scale(hd);
     const dot_fn dot = m->dot[ORDER_VEC][kv->type], chain = n > 1 ? m->dot[ORDER_GEMM][kv->type] : NULL;
     const dot_fn score_dot = f16 && chain && hd % 16 == 0 ? chain : dot;
-    const size_t k_head_bytes = row_bytes(kv->type, hd);
     const int tile_order = n > 1 ? ORDER_GEMM : ORDER_VEC;
     if (f16 && (n == 1 || hd % 16 == 0) && PANEL_KERNELS[m->kernel_level][tile_order][MV_TYPE_F16].fn) {
         const int tile = attention_tile_tokens(hp), n_tiles = (n + tile - 1) / tile;
@@ -5460,7 +5464,7 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
         for (int j = 0; j < n_pad; j++) p[j] = -INFINITY;
         for (int j = first; j <= pos[t]; j++) {
             const int slot = j % n_slots;
-            const uint8_t *k = kv_k_row(kv, layer, seq[t], slot) + kvh * k_head_bytes;
+            const uint8_t *k = kv_k_row(kv, layer, seq[t], kvh, slot);
             p[slot] = (q8 ? score_q8_0(hd, k, qh) : score_dot(hd, k, f16 ? (const void *)q16 : (const void *)qh)) * scale;
         }
         softmax(p, p, n_pad, L->attn_sinks ? L->attn_sinks[h] : -INFINITY);
