@@ -3106,35 +3106,60 @@ static void panel_q4_k_gemm_avx512(int n, const uint8_t *w, size_t w_stride, int
     avx512_x16_panel(MV_TYPE_Q4_K, 4, n, w, w_stride, n_rows, a, t0, t1, out, out_stride, scratch, packed);
 }
 
-/* -- Q8_0, plain order: 4 rows × up to 4 tokens, a ymm register each -- */
+/* -- Q8_0, plain order: 4 rows × up to 4 tokens, two tokens a zmm register -- */
 
+/* Rows w..w+3 against T tokens from t: the 8 int32 lanes of each block's
+   products (VPDPBUSD on the weights' codes + 128, from the −128·Σ4 start
+   in c), to float, times d_w·d_a, into the 8 float lanes of (row, token) as
+   vec_dot adds them. Lanes 0-7 of acc[k][p] hold token t + 2p, lanes 8-15
+   token t + 2p + 1 (for odd T the last pair's upper half repeats the lower). */
 MV_INLINE void avx512_q8_0_tile(int nb, const uint8_t *w, size_t w_stride, const float *dw, const panel_act *a, int t, int T,
                                 float *out, size_t out_stride) {
-    simde__m256 acc[4][4];
+    const int P = (T + 1) / 2;
+    simde__m512 acc[4][2];
+    const block_q8_0 *y[2][2];
+    const int32_t *c[2][2];
+    MV_UNROLL for (int p = 0; p < P; p++)
+        MV_UNROLL for (int h = 0; h < 2; h++) {
+            const int u = MV_MIN(2 * p + h, T - 1);
+            y[p][h] = (const block_q8_0 *)(a->q + (size_t)(t + u) * a->q_stride), c[p][h] = a->c + (size_t)(t + u) * a->c_stride;
+        }
     MV_UNROLL for (int k = 0; k < 4; k++)
-        MV_UNROLL for (int u = 0; u < 4; u++) acc[k][u] = simde_mm256_setzero_ps();
-    const simde__m512i spread = simde_mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
-    const simde__m256i flip = simde_mm256_set1_epi8((char)0x80);
+        MV_UNROLL for (int p = 0; p < P; p++) acc[k][p] = simde_mm512_setzero_ps();
+    /* lane l of the scale picks d_a of token 2p + l/8 out of the block's 4 */
+    simde__m512i halves[2];
+    MV_UNROLL for (int p = 0; p < P; p++)
+        halves[p] = simde_mm512_inserti64x4(simde_mm512_set1_epi32(2 * p), simde_mm256_set1_epi32(MV_MIN(2 * p + 1, T - 1)), 1);
+    const simde__m512i flip = simde_mm512_set1_epi8((char)0x80);
     for (int i = 0; i < nb; i++) {
-        simde__m256i wq[4];
+        simde__m512i wq[4], x[2], start[2];
+        simde__m512 da[2];
         MV_UNROLL for (int k = 0; k < 4; k++)
-            wq[k] = simde_mm256_xor_si256(simde_mm256_loadu_si256((const void *)((const block_q8_0 *)(w + (size_t)k * w_stride))[i].qs), flip);
-        /* lane 4k + u: d_w of row k · d_a of token u */
-        float scale[16];
-        const simde__m512 dwk = simde_mm512_permutexvar_ps(spread, simde_mm512_castps128_ps512(simde_mm_loadu_ps(dw + 4 * i)));
-        simde_mm512_storeu_ps(scale, simde_mm512_mul_ps(dwk, simde_mm512_broadcast_f32x4(simde_mm_loadu_ps(a->d + (size_t)i * a->n_tok + t))));
-        MV_UNROLL for (int u = 0; u < T; u++) {
-            const simde__m256i x = simde_mm256_loadu_si256((const void *)((const block_q8_0 *)(a->q + (size_t)(t + u) * a->q_stride))[i].qs);
-            const simde__m256i c = simde_mm256_loadu_si256((const void *)(a->c + (size_t)(t + u) * a->c_stride + 8 * i));
-            MV_UNROLL for (int k = 0; k < 4; k++) {
-                const simde__m256i sum = simde_mm256_dpbusd_epi32(c, wq[k], x);
-                acc[k][u] = simde_mm256_fmadd_ps(simde_mm256_set1_ps(scale[4 * k + u]), simde_mm256_cvtepi32_ps(sum), acc[k][u]);
+            wq[k] = simde_mm512_xor_si512(simde_mm512_broadcast_i64x4(simde_mm256_loadu_si256((const void *)((const block_q8_0 *)(w + (size_t)k * w_stride))[i].qs)), flip);
+        const simde__m512 d4 = simde_mm512_castps128_ps512(simde_mm_loadu_ps(a->d + (size_t)i * a->n_tok + t));
+        MV_UNROLL for (int p = 0; p < P; p++) {
+            x[p] = simde_mm512_inserti64x4(simde_mm512_castsi256_si512(simde_mm256_loadu_si256((const void *)y[p][0][i].qs)),
+                                           simde_mm256_loadu_si256((const void *)y[p][1][i].qs), 1);
+            start[p] = simde_mm512_inserti64x4(simde_mm512_castsi256_si512(simde_mm256_loadu_si256((const void *)(c[p][0] + 8 * i))),
+                                               simde_mm256_loadu_si256((const void *)(c[p][1] + 8 * i)), 1);
+            da[p] = simde_mm512_permutexvar_ps(halves[p], d4);
+        }
+        MV_UNROLL for (int k = 0; k < 4; k++) {
+            const simde__m512 dk = simde_mm512_set1_ps(dw[4 * i + k]);
+            MV_UNROLL for (int p = 0; p < P; p++) {
+                const simde__m512i sum = simde_mm512_dpbusd_epi32(start[p], wq[k], x[p]);
+                acc[k][p] = simde_mm512_fmadd_ps(simde_mm512_mul_ps(dk, da[p]), mv512_cvtepi32_ps(sum), acc[k][p]);
             }
         }
     }
     const simde__m256 zero = simde_mm256_setzero_ps();
     MV_UNROLL for (int u = 0; u < T; u++)
-        MV_UNROLL for (int k = 0; k < 4; k++) out[(size_t)(t + u) * out_stride + k] = avx2_reduce8(simde_mm256_add_ps(acc[k][u], zero)) + 0.0f;
+        MV_UNROLL for (int k = 0; k < 4; k++) {
+            const simde__m512 v = acc[k][u / 2];
+            const simde__m256 lanes = u % 2 ? simde_mm256_castsi256_ps(simde_mm512_extracti64x4_epi64(simde_mm512_castps_si512(v), 1))
+                                            : simde_mm512_castps512_ps256(v);
+            out[(size_t)(t + u) * out_stride + k] = avx2_reduce8(simde_mm256_add_ps(lanes, zero)) + 0.0f;
+        }
 }
 
 static void panel_q8_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
