@@ -2801,12 +2801,12 @@ typedef struct {
     int32_t *c;              /* PREP_Q4_0: −8·Σa per block; PREP_Q8_0: −128·Σa per 4 elements;
                                 PREP_Q4_K: Σa of groups 2h, 2h+1 (32 each) as two int16 per super-block and h */
     size_t c_stride;         /* int32 per token */
-    const float *f;          /* PREP_FLOAT: the rows as f32 (F16 activations widened), f_stride apart */
+    const float *f;          /* F32 weights: the rows (f32), f_stride apart (F16 weights read q, f16) */
     size_t f_stride;
     int n_tok;
 } panel_act;
 
-enum { PREP_NONE, PREP_Q4_0, PREP_Q8_0, PREP_Q4_K, PREP_FLOAT };
+enum { PREP_NONE, PREP_Q4_0, PREP_Q8_0, PREP_Q4_K };
 
 /* Per-thread scratch of a panel kernel, in bytes. */
 #define PANEL_SCRATCH ((size_t)192 * 1024)
@@ -2834,11 +2834,7 @@ static size_t panel_c_stride(int prep, int n) {
 }
 
 /* The side data of token t (its row q, of n elements in the dot type). */
-static void panel_prepare(int prep, int n, const uint8_t *q, int t, const panel_act *a, float *f) {
-    if (prep == PREP_FLOAT) {
-        dequantize_f16(q, f, n);
-        return;
-    }
+static void panel_prepare(int prep, int n, const uint8_t *q, int t, const panel_act *a) {
     int32_t *c = a->c + (size_t)t * a->c_stride;
     if (prep == PREP_Q4_K) {
         const block_q8_K *yk = (const block_q8_K *)q;
@@ -3269,18 +3265,24 @@ static void panel_q6_k_avx512(int n, const uint8_t *w, size_t w_stride, int n_ro
 
 /* -- float rows (F32, F16), chain16 order: 4 rows × up to 6 tokens, a chain each -- */
 
+/* Token t's activations for float weights, in the weights' type: F16 rows
+   widen as they load (half the bytes of f32 rows through the caches). */
+MV_INLINE const uint8_t *float_panel_act(int type, const panel_act *a, int t) {
+    return type == MV_TYPE_F16 ? a->q + (size_t)t * a->q_stride : (const uint8_t *)(a->f + (size_t)t * a->f_stride);
+}
+
 MV_INLINE void avx512_chain16_tile(int type, int n, const uint8_t *w, size_t w_stride, const panel_act *a, int t, int T,
                                    float *out, size_t out_stride) {
     simde__m512 acc[4][6];
     MV_UNROLL for (int k = 0; k < 4; k++)
         MV_UNROLL for (int u = 0; u < 6; u++) acc[k][u] = simde_mm512_setzero_ps();
-    const float *x[6];
-    for (int u = 0; u < T; u++) x[u] = a->f + (size_t)(t + u) * a->f_stride;
+    const uint8_t *x[6];
+    for (int u = 0; u < T; u++) x[u] = float_panel_act(type, a, t + u);
     for (int i = 0; i < n; i += 16) {
         simde__m512 wk[4];
         MV_UNROLL for (int k = 0; k < 4; k++) wk[k] = avx512_load_float(type, w + (size_t)k * w_stride, i);
         MV_UNROLL for (int u = 0; u < T; u++) {
-            const simde__m512 xu = simde_mm512_loadu_ps(x[u] + i);
+            const simde__m512 xu = avx512_load_float(type, x[u], i);
             MV_UNROLL for (int k = 0; k < 4; k++) acc[k][u] = simde_mm512_fmadd_ps(wk[k], xu, acc[k][u]);
         }
     }
@@ -3333,8 +3335,8 @@ MV_INLINE void avx512_vec_float_row(int type, int np, const uint8_t *w, const pa
         simde__m512 wc[4];
         MV_UNROLL for (int c = 0; c < 4; c++) wc[c] = avx512_load_float(type, w, i + 16 * c);
         MV_UNROLL for (int u = 0; u < T; u++) {
-            const float *x = a->f + (size_t)(t + u) * a->f_stride + i;
-            MV_UNROLL for (int c = 0; c < 4; c++) acc[u][c] = simde_mm512_fmadd_ps(wc[c], simde_mm512_loadu_ps(x + 16 * c), acc[u][c]);
+            const uint8_t *x = float_panel_act(type, a, t + u);
+            MV_UNROLL for (int c = 0; c < 4; c++) acc[u][c] = simde_mm512_fmadd_ps(wc[c], avx512_load_float(type, x, i + 16 * c), acc[u][c]);
         }
     }
     MV_UNROLL for (int u = 0; u < T; u++)
@@ -3391,9 +3393,9 @@ static const panel_kernel PANEL_KERNELS[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = 
 #ifndef MV_NO_SIMD
     [KERNEL_AVX512] = {
         [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2, NULL, 0}, [MV_TYPE_Q6_K] = {panel_q6_k_avx512, 4, PREP_NONE, 1, pack_q6_k_x4, 4 * sizeof(block_q6_K)},
-                       [MV_TYPE_F32] = {panel_vec_f32_avx512, 4, PREP_NONE, 2, NULL, 0}, [MV_TYPE_F16] = {panel_vec_f16_avx512, 4, PREP_FLOAT, 2, NULL, 0}},
+                       [MV_TYPE_F32] = {panel_vec_f32_avx512, 4, PREP_NONE, 2, NULL, 0}, [MV_TYPE_F16] = {panel_vec_f16_avx512, 4, PREP_NONE, 2, NULL, 0}},
         [ORDER_GEMM] = {[MV_TYPE_F32] = {panel_chain16_f32_avx512, 4, PREP_NONE, 1, NULL, 0},
-                        [MV_TYPE_F16] = {panel_chain16_f16_avx512, 4, PREP_FLOAT, 1, NULL, 0}},
+                        [MV_TYPE_F16] = {panel_chain16_f16_avx512, 4, PREP_NONE, 1, NULL, 0}},
         [ORDER_REPACK_GEMV] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1, avx512_pack_q4_0, sizeof(q4_0_x16)},
                                [MV_TYPE_Q4_K] = {panel_q4_k_gemv_avx512, 16, PREP_Q4_K, 1, avx512_pack_q4_k, sizeof(q4_k_x16)}},
         [ORDER_REPACK_GEMM] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1, avx512_pack_q4_0, sizeof(q4_0_x16)},
@@ -5116,7 +5118,7 @@ struct mv_context {
     /* scratch for one forward pass of up to n_batch tokens, sized at creation */
     float *x, *xn, *q, *k, *v, *att, *tmp, *gate, *up, *rope;
     uint8_t *act;             /* activations quantized for the dot kernels */
-    float *act_d, *act_f;     /* their side data for the panel kernels */
+    float *act_d;             /* their side data for the panel kernels */
     int32_t *act_c;
     uint8_t *panel_scratch;   /* PANEL_SCRATCH bytes per thread */
     float *att_scores;        /* per thread: attention's scratch (attention_scratch_floats) */
@@ -5203,13 +5205,13 @@ static void matmul_rows(mv_context *ctx, float *out, const tensor *w, const floa
     const int prep = any ? any->prep : PREP_NONE, unit = any ? any->rows : 1, n_units = n_out / unit;
     const size_t blocks = (size_t)(n_in / TYPES[w->type].block_size);
     const panel_act a = {act, act_stride, ctx->act_d, ctx->act_c, panel_c_stride(prep, n_in),
-                         w->type == MV_TYPE_F32 ? x : ctx->act_f, (size_t)n_in, n_tokens};
+                         w->type == MV_TYPE_F32 ? x : NULL, (size_t)n_in, n_tokens};
     MV_PARALLEL(nt) {
         const int ith = thread_index(), nth = thread_count();
         if (quantize) {
             for (int t = n_tokens * ith / nth; t < n_tokens * (ith + 1) / nth; t++) {
                 quantize(x + (size_t)t * n_in, ctx->act + t * act_stride, n_in);
-                if (prep) panel_prepare(prep, n_in, act + t * act_stride, t, &a, ctx->act_f + (size_t)t * n_in);
+                if (prep) panel_prepare(prep, n_in, act + t * act_stride, t, &a);
             }
             MV_BARRIER
         }
@@ -5374,7 +5376,7 @@ static int attention_tile_tokens(const hparams *hp) { return MV_MAX(1, 16 / (hp-
 
 static size_t attention_scratch_floats(const hparams *hp, int n_ctx) {
     const size_t rows = (size_t)attention_tile_tokens(hp) * (size_t)(hp->n_head / hp->n_head_kv), slots = (size_t)slots_padded(n_ctx);
-    return rows * (2 * slots + slots / 2 + (size_t)hp->head_dim * 2 + (size_t)hp->head_dim_v) + 64;
+    return rows * (slots + slots / 2 + ((size_t)hp->head_dim + 1) / 2 + (size_t)hp->head_dim_v) + 64;
 }
 
 /* Whether slot s holds a position that token pos sees (from first on). */
@@ -5399,20 +5401,17 @@ static void attention_tile(mv_context *ctx, int layer, int order, const float *q
     const int n_head = hp->n_head, hd = hp->head_dim, hdv = hp->head_dim_v, group = n_head / hp->n_head_kv;
     const int n_slots = kv->n_slots[layer], rows = (t1 - t0) * group, slots = slots_padded(kv->n_ctx);
     const size_t cap = (size_t)attention_tile_tokens(hp) * (size_t)group;
-    float *score = scratch, *weight = score + cap * slots, *qf = weight + cap * slots, *o = qf + cap * hd;
+    float *score = scratch, *o = score + cap * slots;
     uint16_t *weight16 = (uint16_t *)(o + cap * hdv), *q16 = weight16 + cap * slots;
     int max_pos = 0;
     for (int t = t0; t < t1; t++) max_pos = MV_MAX(max_pos, pos[t]);
     const int n_keys = MV_MIN(n_slots, max_pos + 1), n_pad = MV_MIN(slots_padded(max_pos + 1), slots_padded(n_slots));
     const float scale = attention_scale(hd);
-    for (int r = 0; r < rows; r++) {
-        quantize_f16(q + ((size_t)(t0 + r / group) * n_head + kvh * group + r % group) * hd, q16 + (size_t)r * hd, hd);
-        dequantize_f16(q16 + (size_t)r * hd, qf + (size_t)r * hd, hd);
-    }
+    for (int r = 0; r < rows; r++) quantize_f16(q + ((size_t)(t0 + r / group) * n_head + kvh * group + r % group) * hd, q16 + (size_t)r * hd, hd);
     const size_t k_stride = row_bytes(MV_TYPE_F16, hd), v_stride = row_bytes(MV_TYPE_F16, slots_padded(n_slots));
     const uint8_t *k0 = kv_k_row(kv, layer, seq, kvh, 0);
     const uint8_t *v0 = kv_v_row(kv, layer, seq, kvh * hdv);
-    const panel_act qa = {.q = (const uint8_t *)q16, .q_stride = (size_t)hd * 2, .f = qf, .f_stride = (size_t)hd, .n_tok = rows};
+    const panel_act qa = {.q = (const uint8_t *)q16, .q_stride = (size_t)hd * 2, .n_tok = rows};
     const int k_whole = n_keys / pk->rows * pk->rows;
     pk->fn(hd, k0, k_stride, k_whole, &qa, 0, rows, score, (size_t)slots, panel_scratch, NULL);
     for (int r = 0; r < rows; r++)
@@ -5421,7 +5420,7 @@ static void attention_tile(mv_context *ctx, int layer, int order, const float *q
         const int t = t0 + r / group, h = kvh * group + r % group;
         const int first = m->layers[layer].sliding ? MV_MAX(0, pos[t] - hp->n_swa + 1) : 0;
         const int own_pad = MV_MIN(slots_padded(pos[t] + 1), slots_padded(n_slots));
-        float *p = score + (size_t)r * slots, *w = weight + (size_t)r * slots;
+        float *p = score + (size_t)r * slots;
         uint16_t *w16 = weight16 + (size_t)r * slots;
         if (pos[t] < n_slots) { /* slot = position: those before first and after pos[t] are hidden */
             for (int s = 0; s < first; s++) p[s] = -INFINITY;
@@ -5432,9 +5431,8 @@ static void attention_tile(mv_context *ctx, int layer, int order, const float *q
         softmax(p, p, own_pad, m->layers[layer].attn_sinks ? m->layers[layer].attn_sinks[h] : -INFINITY);
         quantize_f16(p, w16, own_pad);
         memset(w16 + own_pad, 0, (size_t)(n_pad - own_pad) * sizeof *w16);
-        dequantize_f16(w16, w, n_pad);
     }
-    const panel_act wa = {.q = (const uint8_t *)weight16, .q_stride = (size_t)slots * 2, .f = weight, .f_stride = (size_t)slots, .n_tok = rows};
+    const panel_act wa = {.q = (const uint8_t *)weight16, .q_stride = (size_t)slots * 2, .n_tok = rows};
     const int v_whole = hdv / pk->rows * pk->rows;
     pk->fn(n_pad, v0, v_stride, v_whole, &wa, 0, rows, o, (size_t)hdv, panel_scratch, NULL);
     for (int r = 0; r < rows; r++) {
@@ -12028,7 +12026,7 @@ void mv_context_free(mv_context *ctx) {
                        ctx->logits, ctx->act, ctx->router, ctx->moe_weight, ctx->moe_in, ctx->moe_out, ctx->moe_sel, ctx->moe_slot,
                        ctx->expert_hits};
     for (size_t i = 0; i < sizeof buffers / sizeof *buffers; i++) free(buffers[i]);
-    free(ctx->act_d), free(ctx->act_c), free(ctx->act_f), free(ctx->panel_scratch);
+    free(ctx->act_d), free(ctx->act_c), free(ctx->panel_scratch);
     arrfree(ctx->pos);
     arrfree(ctx->seq);
     free(ctx);
@@ -12083,10 +12081,8 @@ int mv_context_create(mv_model *m, const mv_context_params *params, mv_context *
     ctx->act_d = calloc(panel_d_count((int)B, (int)(blocks * QK)), sizeof(float));
     ctx->act_c = alloc_aligned(B * blocks * 8 * sizeof(int32_t));
     ctx->panel_scratch = alloc_aligned((size_t)p.n_threads * PANEL_SCRATCH);
-    ctx->act_f = alloc_aligned(B * widest * sizeof(float)); /* touched only by models with float matrices */
     int rc = ctx->x && ctx->xn && ctx->tmp && ctx->q && ctx->k && ctx->v && ctx->att && ctx->gate && ctx->up &&
-             ctx->rope && ctx->att_scores && ctx->act && ctx->act_d && ctx->act_c && ctx->act_f && ctx->panel_scratch ? MV_OK
-                                                                                                                      : MV_ERR_NOMEM;
+             ctx->rope && ctx->att_scores && ctx->act && ctx->act_d && ctx->act_c && ctx->panel_scratch ? MV_OK : MV_ERR_NOMEM;
     if (!rc && hp->n_expert) {
         const size_t K = (size_t)hp->n_expert_used;
         ctx->router = alloc_aligned(B * (size_t)hp->n_expert * 4), ctx->moe_weight = alloc_aligned(B * K * 4);

@@ -20,13 +20,12 @@ static mv_context *matmul_context(mv_model *m, int n_threads, int n_tokens, int 
     ctx->act = alloc_aligned((size_t)n_tokens * (size_t)n * 4);
     ctx->act_d = calloc(panel_d_count(n_tokens, n), sizeof(float));
     ctx->act_c = alloc_aligned((size_t)n_tokens * (size_t)(n / QK) * 8 * sizeof(int32_t));
-    ctx->act_f = alloc_aligned((size_t)n_tokens * (size_t)n * sizeof(float));
     ctx->panel_scratch = alloc_aligned((size_t)n_threads * PANEL_SCRATCH);
     return ctx;
 }
 
 static void matmul_context_free(mv_context *ctx) {
-    free(ctx->act), free(ctx->act_d), free(ctx->act_c), free(ctx->act_f), free(ctx->panel_scratch);
+    free(ctx->act), free(ctx->act_d), free(ctx->act_c), free(ctx->panel_scratch);
     free(ctx);
 }
 
