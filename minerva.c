@@ -2810,6 +2810,7 @@ enum { PREP_NONE, PREP_Q4_0, PREP_Q8_0, PREP_Q4_K };
 
 /* Per-thread scratch of a panel kernel, in bytes. */
 #define PANEL_SCRATCH ((size_t)192 * 1024)
+enum { Q8_0_GROUP_ROWS = 16 }; /* rows whose block scales the Q8_0 panel keeps in it */
 
 /* packed: the rows in the kernel's own layout (panel_pack), or NULL:
    then the kernel packs them a chunk at a time into its scratch. */
@@ -3158,18 +3159,25 @@ MV_INLINE void avx512_q8_0_tile(int nb, const uint8_t *w, size_t w_stride, const
         }
 }
 
+/* Groups of up to 16 rows (their scales in scratch) pass each run of 4
+   tokens 4 rows at a time, so that the tokens' blocks stay in L1 for them. */
 static void panel_q8_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
                               float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
     const int nb = n / QK;
     (void)packed;
-    float *dw = scratch; /* the 4 rows' scales, block by block */
-    for (int r = 0; r < n_rows; r += 4) {
-        const uint8_t *wr = w + (size_t)r * w_stride;
-        for (int i = 0; i < nb; i++)
-            for (int k = 0; k < 4; k++) dw[4 * i + k] = f16_to_f32(((const block_q8_0 *)(wr + (size_t)k * w_stride))[i].d);
+    float *dw = scratch; /* [row / 4][block][row % 4] */
+    for (int g = 0; g < n_rows; g += Q8_0_GROUP_ROWS) {
+        const int rows = MV_MIN(Q8_0_GROUP_ROWS, n_rows - g);
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < nb; i++)
+                dw[((size_t)(r / 4) * nb + i) * 4 + r % 4] = f16_to_f32(((const block_q8_0 *)(w + (size_t)(g + r) * w_stride))[i].d);
         int t = t0;
-        for (; t + 4 <= t1; t += 4) avx512_q8_0_tile(nb, wr, w_stride, dw, a, t, 4, out + r, out_stride);
-        for (; t < t1; t++) avx512_q8_0_tile(nb, wr, w_stride, dw, a, t, 1, out + r, out_stride);
+        for (; t + 4 <= t1; t += 4)
+            for (int r = 0; r < rows; r += 4)
+                avx512_q8_0_tile(nb, w + (size_t)(g + r) * w_stride, w_stride, dw + (size_t)r * nb, a, t, 4, out + g + r, out_stride);
+        for (; t < t1; t++)
+            for (int r = 0; r < rows; r += 4)
+                avx512_q8_0_tile(nb, w + (size_t)(g + r) * w_stride, w_stride, dw + (size_t)r * nb, a, t, 1, out + g + r, out_stride);
     }
 }
 
@@ -5156,10 +5164,10 @@ static dot_fn matmul_kernel(const mv_model *m, const tensor *w, int n_tokens, in
 }
 
 /* The panel kernel of an order for w and a run of n_tokens, if there is one
-   that pays and its scratch holds the row's block scales (4 rows of them: Q8_0). */
+   that pays and its scratch holds the rows' block scales (Q8_0_GROUP_ROWS of them: Q8_0). */
 static const panel_kernel *matmul_panel(const mv_model *m, const tensor *w, int order, int n_tokens) {
     const panel_kernel *pk = &PANEL_KERNELS[m->kernel_level][order][w->type];
-    if (!pk->fn || n_tokens < pk->min_tokens || (size_t)w->ne[0] / QK * 4 * sizeof(float) > PANEL_SCRATCH) return NULL;
+    if (!pk->fn || n_tokens < pk->min_tokens || (size_t)w->ne[0] / QK * Q8_0_GROUP_ROWS * sizeof(float) > PANEL_SCRATCH) return NULL;
     return pk;
 }
 
@@ -5236,11 +5244,12 @@ static void matmul(mv_context *ctx, float *out, const tensor *w, const float *x,
 
 /* The panel kernel whose layout w may be kept in: a matrix (not a stack of
    experts) of whole panels, whose single tokens go through a kernel with a
-   layout, the same layout as its batches' kernel. */
+   layout, the same layout as its batches' kernel (a batch of 4: the unit of
+   the repacked GEMM order). */
 static const panel_kernel *packing_kernel(const mv_model *m, const tensor *w) {
     const panel_kernel *pk = matmul_panel(m, w, matmul_order(m, w, 1, 0), 1);
     if (!pk || !pk->pack || w->ne[2] != 1 || w->ne[1] % pk->rows ||
-        PANEL_KERNELS[m->kernel_level][matmul_order(m, w, PANEL_TOKENS, 0)][w->type].pack != pk->pack)
+        PANEL_KERNELS[m->kernel_level][matmul_order(m, w, 4, 0)][w->type].pack != pk->pack)
         return NULL;
     return pk;
 }
