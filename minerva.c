@@ -3298,19 +3298,27 @@ MV_INLINE void avx512_chain16_tile(int type, int n, const uint8_t *w, size_t w_s
         MV_UNROLL for (int k = 0; k < 4; k++) out[(size_t)(t + u) * out_stride + k] = mv512_reduce16(acc[k][u]);
 }
 
-/* T a constant in each call, so that the tile's registers stay registers. */
+/* Groups of up to 16 rows pass each run of 6 tokens 4 rows at a time, so
+   that the tokens' rows stay in L1 for the group; T a constant in each
+   call, so that the tile's registers stay registers. */
+MV_INLINE void avx512_chain16_group(int type, int n, const uint8_t *w, size_t w_stride, int rows, const panel_act *a, int t, int T,
+                                    float *out, size_t out_stride) {
+    for (int r = 0; r < rows; r += 4) avx512_chain16_tile(type, n, w + (size_t)r * w_stride, w_stride, a, t, T, out + r, out_stride);
+}
+
 MV_INLINE void avx512_chain16_panel(int type, int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0,
                                     int t1, float *out, size_t out_stride) {
-    for (int r = 0; r < n_rows; r += 4) {
-        const uint8_t *wr = w + (size_t)r * w_stride;
+    for (int g = 0; g < n_rows; g += 16) {
+        const uint8_t *wg = w + (size_t)g * w_stride;
+        const int rows = MV_MIN(16, n_rows - g);
         int t = t0;
-        for (; t + 6 <= t1; t += 6) avx512_chain16_tile(type, n, wr, w_stride, a, t, 6, out + r, out_stride);
+        for (; t + 6 <= t1; t += 6) avx512_chain16_group(type, n, wg, w_stride, rows, a, t, 6, out + g, out_stride);
         switch (t1 - t) {
-        case 5: avx512_chain16_tile(type, n, wr, w_stride, a, t, 5, out + r, out_stride); break;
-        case 4: avx512_chain16_tile(type, n, wr, w_stride, a, t, 4, out + r, out_stride); break;
-        case 3: avx512_chain16_tile(type, n, wr, w_stride, a, t, 3, out + r, out_stride); break;
-        case 2: avx512_chain16_tile(type, n, wr, w_stride, a, t, 2, out + r, out_stride); break;
-        case 1: avx512_chain16_tile(type, n, wr, w_stride, a, t, 1, out + r, out_stride); break;
+        case 5: avx512_chain16_group(type, n, wg, w_stride, rows, a, t, 5, out + g, out_stride); break;
+        case 4: avx512_chain16_group(type, n, wg, w_stride, rows, a, t, 4, out + g, out_stride); break;
+        case 3: avx512_chain16_group(type, n, wg, w_stride, rows, a, t, 3, out + g, out_stride); break;
+        case 2: avx512_chain16_group(type, n, wg, w_stride, rows, a, t, 2, out + g, out_stride); break;
+        case 1: avx512_chain16_group(type, n, wg, w_stride, rows, a, t, 1, out + g, out_stride); break;
         }
     }
 }
