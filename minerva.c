@@ -3254,19 +3254,30 @@ static void pack_q6_k_x4(const uint8_t *w, size_t stride, int i0, int nb, void *
                    sizeof(block_q6_K));
 }
 
+/* Up to 16 rows (4 tiles: 4 stored rows, or a panel packed at load) against tokens t..t+T-1. */
+MV_INLINE void avx512_q6_k_group(int nb, const uint8_t *w, size_t w_stride, const uint8_t *packed, int rows, const panel_act *a, int t,
+                                 int T, float *out, size_t out_stride) {
+    const size_t row = packed ? sizeof(block_q6_K) : w_stride, block = packed ? 4 * sizeof(block_q6_K) : sizeof(block_q6_K);
+    for (int r = 0; r < rows; r += 4) {
+        const uint8_t *wr = packed ? packed + (size_t)(r / 4) * nb * block : w + (size_t)r * w_stride;
+        avx512_q6_k_tile(nb, wr, row, block, a, t, T, out + r, out_stride);
+    }
+}
+
+/* Groups of up to 16 rows pass each run of 4 tokens, as the Q8_0 panel. */
 static void panel_q6_k_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1, float *out,
                               size_t out_stride, void *scratch, const uint8_t *packed) {
     (void)scratch;
     const int nb = n / QK_K;
-    const size_t row = packed ? sizeof(block_q6_K) : w_stride, block = packed ? 4 * sizeof(block_q6_K) : sizeof(block_q6_K);
-    for (int r = 0; r < n_rows; r += 4) {
-        const uint8_t *wr = packed ? packed + (size_t)(r / 4) * nb * block : w + (size_t)r * w_stride;
+    for (int g = 0; g < n_rows; g += 16) {
+        const uint8_t *wg = w + (size_t)g * w_stride, *pg = packed ? packed + (size_t)(g / 4) * nb * 4 * sizeof(block_q6_K) : NULL;
+        const int rows = MV_MIN(16, n_rows - g);
         int t = t0;
-        for (; t + 4 <= t1; t += 4) avx512_q6_k_tile(nb, wr, row, block, a, t, 4, out + r, out_stride);
+        for (; t + 4 <= t1; t += 4) avx512_q6_k_group(nb, wg, w_stride, pg, rows, a, t, 4, out + g, out_stride);
         switch (t1 - t) {
-        case 3: avx512_q6_k_tile(nb, wr, row, block, a, t, 3, out + r, out_stride); break;
-        case 2: avx512_q6_k_tile(nb, wr, row, block, a, t, 2, out + r, out_stride); break;
-        case 1: avx512_q6_k_tile(nb, wr, row, block, a, t, 1, out + r, out_stride); break;
+        case 3: avx512_q6_k_group(nb, wg, w_stride, pg, rows, a, t, 3, out + g, out_stride); break;
+        case 2: avx512_q6_k_group(nb, wg, w_stride, pg, rows, a, t, 2, out + g, out_stride); break;
+        case 1: avx512_q6_k_group(nb, wg, w_stride, pg, rows, a, t, 1, out + g, out_stride); break;
         }
     }
 }
