@@ -2064,16 +2064,6 @@ static const char *const KERNEL_NAMES[KERNEL_LEVELS] = {"scalar", "avx2", "avx51
 #pragma GCC diagnostic warning "-Wunused-function" /* SIMDe's headers turn it off for the rest of the file */
 #endif
 
-/* Decode reads mmapped weights once, in 4 KB pages whose ends stop the
-   hardware prefetcher: a kernel streaming rows asks for the lines of the
-   bytes [p, p + n) this far ahead (past a matrix's end is harmless). */
-#ifndef MV_PREFETCH_AHEAD
-#define MV_PREFETCH_AHEAD 1024
-#endif
-MV_INLINE void prefetch_ahead(const void *p, size_t n) {
-    for (size_t l = 0; l < n; l += 64) simde_mm_prefetch((const char *)p + MV_PREFETCH_AHEAD + l, SIMDE_MM_HINT_T0);
-}
-
 /* -- AVX2 (256-bit) -- */
 
 static inline float avx2_reduce8(simde__m256 v) {
@@ -2810,7 +2800,9 @@ enum { PREP_NONE, PREP_Q4_0, PREP_Q8_0, PREP_Q4_K };
 
 /* Per-thread scratch of a panel kernel, in bytes. */
 #define PANEL_SCRATCH ((size_t)192 * 1024)
-enum { Q8_0_GROUP_ROWS = 16 }; /* rows whose block scales the Q8_0 panel keeps in it */
+/* Rows a panel kernel passes over each run of tokens before the next run,
+   so that the tokens stay in L1 (Q8_0 keeps their block scales in scratch). */
+enum { PANEL_GROUP_ROWS = 16 };
 
 /* packed: the rows in the kernel's own layout (panel_pack), or NULL:
    then the kernel packs them a chunk at a time into its scratch. */
@@ -2894,6 +2886,13 @@ MV_INLINE int32_t load_i32(const void *p) {
     int32_t v;
     memcpy(&v, p, 4);
     return v;
+}
+
+/* Rows read as the file stores them come in mapped 4 KB pages, whose ends
+   stop the hardware prefetcher: a kernel streaming several such rows asks
+   for the lines of [p, p + n) 1 KB ahead (past a matrix's end is harmless). */
+MV_INLINE void prefetch_ahead(const void *p, size_t n) {
+    for (size_t l = 0; l < n; l += 64) simde_mm_prefetch((const char *)p + 1024 + l, SIMDE_MM_HINT_T0);
 }
 
 /* -- Q4_0, interleaved order: 16 rows a register -- */
@@ -3159,25 +3158,30 @@ MV_INLINE void avx512_q8_0_tile(int nb, const uint8_t *w, size_t w_stride, const
         }
 }
 
-/* Groups of up to 16 rows (their scales in scratch) pass each run of 4
-   tokens 4 rows at a time, so that the tokens' blocks stay in L1 for them. */
+/* Rows g..g+rows-1 (their scales in dw) against tokens t..t+T-1, 4 rows at a time. */
+MV_INLINE void avx512_q8_0_group(int nb, const uint8_t *w, size_t w_stride, const float *dw, int g, int rows, const panel_act *a, int t,
+                                 int T, float *out, size_t out_stride) {
+    for (int r = g; r < g + rows; r += 4)
+        avx512_q8_0_tile(nb, w + (size_t)r * w_stride, w_stride, dw + (size_t)(r - g) * nb, a, t, T, out + r, out_stride);
+}
+
 static void panel_q8_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1,
                               float *out, size_t out_stride, void *scratch, const uint8_t *packed) {
     const int nb = n / QK;
     (void)packed;
-    float *dw = scratch; /* [row / 4][block][row % 4] */
-    for (int g = 0; g < n_rows; g += Q8_0_GROUP_ROWS) {
-        const int rows = MV_MIN(Q8_0_GROUP_ROWS, n_rows - g);
+    float *dw = scratch; /* [row / 4][block][row % 4] of the group */
+    for (int g = 0; g < n_rows; g += PANEL_GROUP_ROWS) {
+        const int rows = MV_MIN(PANEL_GROUP_ROWS, n_rows - g);
         for (int r = 0; r < rows; r++)
             for (int i = 0; i < nb; i++)
                 dw[((size_t)(r / 4) * nb + i) * 4 + r % 4] = f16_to_f32(((const block_q8_0 *)(w + (size_t)(g + r) * w_stride))[i].d);
         int t = t0;
-        for (; t + 4 <= t1; t += 4)
-            for (int r = 0; r < rows; r += 4)
-                avx512_q8_0_tile(nb, w + (size_t)(g + r) * w_stride, w_stride, dw + (size_t)r * nb, a, t, 4, out + g + r, out_stride);
-        for (; t < t1; t++)
-            for (int r = 0; r < rows; r += 4)
-                avx512_q8_0_tile(nb, w + (size_t)(g + r) * w_stride, w_stride, dw + (size_t)r * nb, a, t, 1, out + g + r, out_stride);
+        for (; t + 4 <= t1; t += 4) avx512_q8_0_group(nb, w, w_stride, dw, g, rows, a, t, 4, out, out_stride);
+        switch (t1 - t) {
+        case 3: avx512_q8_0_group(nb, w, w_stride, dw, g, rows, a, t, 3, out, out_stride); break;
+        case 2: avx512_q8_0_group(nb, w, w_stride, dw, g, rows, a, t, 2, out, out_stride); break;
+        case 1: avx512_q8_0_group(nb, w, w_stride, dw, g, rows, a, t, 1, out, out_stride); break;
+        }
     }
 }
 
@@ -3254,30 +3258,28 @@ static void pack_q6_k_x4(const uint8_t *w, size_t stride, int i0, int nb, void *
                    sizeof(block_q6_K));
 }
 
-/* Up to 16 rows (4 tiles: 4 stored rows, or a panel packed at load) against tokens t..t+T-1. */
-MV_INLINE void avx512_q6_k_group(int nb, const uint8_t *w, size_t w_stride, const uint8_t *packed, int rows, const panel_act *a, int t,
-                                 int T, float *out, size_t out_stride) {
+/* Rows g..g+rows-1 (stored, or packed at load 4 a panel) against tokens t..t+T-1, 4 rows at a time. */
+MV_INLINE void avx512_q6_k_group(int nb, const uint8_t *w, size_t w_stride, const uint8_t *packed, int g, int rows, const panel_act *a,
+                                 int t, int T, float *out, size_t out_stride) {
     const size_t row = packed ? sizeof(block_q6_K) : w_stride, block = packed ? 4 * sizeof(block_q6_K) : sizeof(block_q6_K);
-    for (int r = 0; r < rows; r += 4) {
+    for (int r = g; r < g + rows; r += 4) {
         const uint8_t *wr = packed ? packed + (size_t)(r / 4) * nb * block : w + (size_t)r * w_stride;
         avx512_q6_k_tile(nb, wr, row, block, a, t, T, out + r, out_stride);
     }
 }
 
-/* Groups of up to 16 rows pass each run of 4 tokens, as the Q8_0 panel. */
 static void panel_q6_k_avx512(int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0, int t1, float *out,
                               size_t out_stride, void *scratch, const uint8_t *packed) {
     (void)scratch;
     const int nb = n / QK_K;
-    for (int g = 0; g < n_rows; g += 16) {
-        const uint8_t *wg = w + (size_t)g * w_stride, *pg = packed ? packed + (size_t)(g / 4) * nb * 4 * sizeof(block_q6_K) : NULL;
-        const int rows = MV_MIN(16, n_rows - g);
+    for (int g = 0; g < n_rows; g += PANEL_GROUP_ROWS) {
+        const int rows = MV_MIN(PANEL_GROUP_ROWS, n_rows - g);
         int t = t0;
-        for (; t + 4 <= t1; t += 4) avx512_q6_k_group(nb, wg, w_stride, pg, rows, a, t, 4, out + g, out_stride);
+        for (; t + 4 <= t1; t += 4) avx512_q6_k_group(nb, w, w_stride, packed, g, rows, a, t, 4, out, out_stride);
         switch (t1 - t) {
-        case 3: avx512_q6_k_group(nb, wg, w_stride, pg, rows, a, t, 3, out + g, out_stride); break;
-        case 2: avx512_q6_k_group(nb, wg, w_stride, pg, rows, a, t, 2, out + g, out_stride); break;
-        case 1: avx512_q6_k_group(nb, wg, w_stride, pg, rows, a, t, 1, out + g, out_stride); break;
+        case 3: avx512_q6_k_group(nb, w, w_stride, packed, g, rows, a, t, 3, out, out_stride); break;
+        case 2: avx512_q6_k_group(nb, w, w_stride, packed, g, rows, a, t, 2, out, out_stride); break;
+        case 1: avx512_q6_k_group(nb, w, w_stride, packed, g, rows, a, t, 1, out, out_stride); break;
         }
     }
 }
@@ -3309,9 +3311,8 @@ MV_INLINE void avx512_chain16_tile(int type, int n, const uint8_t *w, size_t w_s
         MV_UNROLL for (int k = 0; k < 4; k++) out[(size_t)(t + u) * out_stride + k] = mv512_reduce16(acc[k][u]);
 }
 
-/* Groups of up to 16 rows pass each run of 6 tokens 4 rows at a time, so
-   that the tokens' rows stay in L1 for the group; T a constant in each
-   call, so that the tile's registers stay registers. */
+/* A group of rows against tokens t..t+T-1, 4 rows at a time; T a constant
+   in each call, so that the tile's registers stay registers. */
 MV_INLINE void avx512_chain16_group(int type, int n, const uint8_t *w, size_t w_stride, int rows, const panel_act *a, int t, int T,
                                     float *out, size_t out_stride) {
     for (int r = 0; r < rows; r += 4) avx512_chain16_tile(type, n, w + (size_t)r * w_stride, w_stride, a, t, T, out + r, out_stride);
@@ -3319,9 +3320,9 @@ MV_INLINE void avx512_chain16_group(int type, int n, const uint8_t *w, size_t w_
 
 MV_INLINE void avx512_chain16_panel(int type, int n, const uint8_t *w, size_t w_stride, int n_rows, const panel_act *a, int t0,
                                     int t1, float *out, size_t out_stride) {
-    for (int g = 0; g < n_rows; g += 16) {
+    for (int g = 0; g < n_rows; g += PANEL_GROUP_ROWS) {
         const uint8_t *wg = w + (size_t)g * w_stride;
-        const int rows = MV_MIN(16, n_rows - g);
+        const int rows = MV_MIN(PANEL_GROUP_ROWS, n_rows - g);
         int t = t0;
         for (; t + 6 <= t1; t += 6) avx512_chain16_group(type, n, wg, w_stride, rows, a, t, 6, out + g, out_stride);
         switch (t1 - t) {
@@ -5010,12 +5011,13 @@ static bool layer_slides(const hparams *hp, int il) {
    ============================================================================ */
 
 /* Per layer and sequence: K head by head, a row of head_dim elements per
-   slot (attention over one KV head reads one stream); V (F32, F16) transposed, one row per element of the value heads
-   with a column per slot (as llama.cpp stores it without flash attention),
-   so attention's weighted sum of values is a dot product per element. V
-   rows are padded to a multiple of 64 slots and the cache starts zeroed, so
-   a dot product may run over the padding. A Q8_0 cache (blocks of 32 along
-   a head: half an F16 cache) keeps V as K, a row per slot, since a block
+   slot (attention over one KV head reads one stream); V (F32, F16)
+   transposed, one row per element of the value heads with a column per
+   slot (as llama.cpp stores it without flash attention), so attention's
+   weighted sum of values is a dot product per element. V rows are padded
+   to a multiple of 64 slots and the cache starts zeroed, so a dot product
+   may run over the padding. A Q8_0 cache (blocks of 32 along a head: half
+   an F16 cache) keeps V a row of all value heads per slot, since a block
    cannot take one new column at a time. Position p lives in slot p of a
    full-attention layer; a sliding-window layer keeps only a ring of
    n_ring = window + n_batch − 1 slots (p in slot p mod n_ring), enough for
@@ -5183,10 +5185,10 @@ static dot_fn matmul_kernel(const mv_model *m, const tensor *w, int n_tokens, in
 }
 
 /* The panel kernel of an order for w and a run of n_tokens, if there is one
-   that pays and its scratch holds the rows' block scales (Q8_0_GROUP_ROWS of them: Q8_0). */
+   that pays and its scratch holds the rows' block scales (a group of them: Q8_0). */
 static const panel_kernel *matmul_panel(const mv_model *m, const tensor *w, int order, int n_tokens) {
     const panel_kernel *pk = &PANEL_KERNELS[m->kernel_level][order][w->type];
-    if (!pk->fn || n_tokens < pk->min_tokens || (size_t)w->ne[0] / QK * Q8_0_GROUP_ROWS * sizeof(float) > PANEL_SCRATCH) return NULL;
+    if (!pk->fn || n_tokens < pk->min_tokens || (size_t)w->ne[0] / QK * PANEL_GROUP_ROWS * sizeof(float) > PANEL_SCRATCH) return NULL;
     return pk;
 }
 
