@@ -2888,11 +2888,13 @@ MV_INLINE int32_t load_i32(const void *p) {
     return v;
 }
 
-/* Rows read as the file stores them come in mapped 4 KB pages, whose ends
-   stop the hardware prefetcher: a kernel streaming several such rows asks
-   for the lines of [p, p + n) 1 KB ahead (past a matrix's end is harmless). */
+/* The hardware prefetcher alone leaves a single token's kernels short of
+   the memory bandwidth here (4 KB page ends, here and in the host, stop it;
+   Q4_K's packed stream reads at 60% of the rate with it alone): a kernel
+   asks for the lines of [p, p + n) 4 KB ahead, about what 2 threads have in
+   flight (past a matrix's end is harmless). */
 MV_INLINE void prefetch_ahead(const void *p, size_t n) {
-    for (size_t l = 0; l < n; l += 64) simde_mm_prefetch((const char *)p + 1024 + l, SIMDE_MM_HINT_T0);
+    for (size_t l = 0; l < n; l += 64) simde_mm_prefetch((const char *)p + 4096 + l, SIMDE_MM_HINT_T0);
 }
 
 /* -- Q4_0, interleaved order: 16 rows a register -- */
@@ -3017,6 +3019,7 @@ MV_INLINE void avx512_q4_k_tokens(const q4_k_x16 *p, int nb, int i0, const panel
     for (int i = 0; i < nb; i++) {
         const q4_k_x16 *b = &p[i];
         const int ib = i0 + i;
+        if (T == 1) prefetch_ahead(b, sizeof *b);
         const simde__m512 dw = mv512_load_half(MV_TYPE_F16, b->d), dmw = mv512_load_half(MV_TYPE_F16, b->dmin);
         MV_UNROLL for (int u = 0; u < T; u++) total[u] = zero;
         for (int g = 0; g < 8; g++) {
@@ -3187,16 +3190,16 @@ static void panel_q8_0_avx512(int n, const uint8_t *w, size_t w_stride, int n_ro
 
 /* -- Q6_K, plain order: 4 rows × up to 4 tokens -- */
 
-/* Codes of groups 2k and 2k+1 (64 elements) of a Q6_K super-block: the low
-   or high nibbles of ql[64·(k/2)...], bits 2·(2(k%2)) and 2·(2(k%2)+1) of qh[32·(k/2)...]. */
-MV_INLINE simde__m512i avx512_q6_k_codes(const block_q6_K *b, int k) {
-    const simde__m512i low = simde_mm512_set1_epi8(15), two = simde_mm512_set1_epi8(3);
-    const simde__m512i ql = simde_mm512_loadu_si512((const void *)(b->ql + 64 * (k / 2)));
-    const simde__m256i qh = simde_mm256_loadu_si256((const void *)(b->qh + 32 * (k / 2)));
+/* Codes of groups 4m..4m+3 (128 elements) of a Q6_K super-block, the
+   first 64 in q[0]: the low and high nibbles of ql[64m...] with bits 0-1 and
+   4-5 of qh[32m...], whose second half is bits 2-3 and 6-7 shifted down. */
+MV_INLINE void avx512_q6_k_codes(const block_q6_K *b, int m, simde__m512i q[2]) {
+    const simde__m512i low = simde_mm512_set1_epi8(15), high = simde_mm512_set1_epi8(0x30);
+    const simde__m512i ql = simde_mm512_loadu_si512((const void *)(b->ql + 64 * m));
+    const simde__m256i qh = simde_mm256_loadu_si256((const void *)(b->qh + 32 * m));
     const simde__m512i qh2 = simde_mm512_inserti64x4(simde_mm512_castsi256_si512(qh), simde_mm256_srli_epi16(qh, 2), 1);
-    const simde__m512i lo = simde_mm512_and_si512(k % 2 ? simde_mm512_srli_epi16(ql, 4) : ql, low);
-    const simde__m512i hi = simde_mm512_and_si512(k % 2 ? simde_mm512_srli_epi16(qh2, 4) : qh2, two);
-    return simde_mm512_or_si512(lo, simde_mm512_slli_epi16(hi, 4));
+    q[0] = simde_mm512_or_si512(simde_mm512_and_si512(ql, low), simde_mm512_and_si512(simde_mm512_slli_epi16(qh2, 4), high));
+    q[1] = simde_mm512_or_si512(simde_mm512_and_si512(simde_mm512_srli_epi16(ql, 4), low), simde_mm512_and_si512(qh2, high));
 }
 
 /* Rows w..w+3 against T tokens from t, in llama.cpp's vec_dot lanes: lane l
@@ -3218,18 +3221,23 @@ MV_INLINE void avx512_q6_k_tile(int nb, const uint8_t *w, size_t w_stride, size_
             scales[r] = simde_mm512_inserti64x4(simde_mm512_castsi256_si512(sc), sc, 1);
             MV_UNROLL for (int u = 0; u < T; u++) sums[r][u] = simde_mm512_setzero_si512();
         }
-        for (int k = 0; k < 4; k++) {
-            /* 16-bit lanes 8j..8j+7 (elements 16j..16j+15 in pairs) take the scale of slot 4k + j */
-            const int64_t rep = 0x0001000100010001ll;
-            const simde__m512i spread = simde_mm512_set_epi64(rep * (4 * k + 3), rep * (4 * k + 3), rep * (4 * k + 2), rep * (4 * k + 2),
-                                                              rep * (4 * k + 1), rep * (4 * k + 1), rep * (4 * k), rep * (4 * k));
-            simde__m512i q[4], sc[4];
-            MV_UNROLL for (int r = 0; r < 4; r++) q[r] = avx512_q6_k_codes(b[r], k), sc[r] = simde_mm512_permutexvar_epi16(spread, scales[r]);
-            MV_UNROLL for (int u = 0; u < T; u++) {
-                const simde__m512i x = simde_mm512_loadu_si512((const void *)(((const block_q8_K *)(a->q + (size_t)(t + u) * a->q_stride))[i].qs + 64 * k));
-                /* pairs of products (at most 2·63·128: no saturation) times their scale, summed in pairs: 4 elements a lane */
-                MV_UNROLL for (int r = 0; r < 4; r++)
-                    sums[r][u] = simde_mm512_add_epi32(sums[r][u], simde_mm512_madd_epi16(simde_mm512_maddubs_epi16(q[r], x), sc[r]));
+        for (int m = 0; m < 2; m++) {
+            simde__m512i q[4][2];
+            MV_UNROLL for (int r = 0; r < 4; r++) avx512_q6_k_codes(b[r], m, q[r]);
+            MV_UNROLL for (int h = 0; h < 2; h++) {
+                /* 16-bit lanes 8j..8j+7 (elements 16j..16j+15 in pairs) take the scale of slot 4k + j */
+                const int k = 2 * m + h;
+                const int64_t rep = 0x0001000100010001ll;
+                const simde__m512i spread = simde_mm512_set_epi64(rep * (4 * k + 3), rep * (4 * k + 3), rep * (4 * k + 2), rep * (4 * k + 2),
+                                                                  rep * (4 * k + 1), rep * (4 * k + 1), rep * (4 * k), rep * (4 * k));
+                simde__m512i sc[4];
+                MV_UNROLL for (int r = 0; r < 4; r++) sc[r] = simde_mm512_permutexvar_epi16(spread, scales[r]);
+                MV_UNROLL for (int u = 0; u < T; u++) {
+                    const simde__m512i x = simde_mm512_loadu_si512((const void *)(((const block_q8_K *)(a->q + (size_t)(t + u) * a->q_stride))[i].qs + 64 * k));
+                    /* pairs of products (at most 2·63·128: no saturation) times their scale, summed in pairs: 4 elements a lane */
+                    MV_UNROLL for (int r = 0; r < 4; r++)
+                        sums[r][u] = simde_mm512_add_epi32(sums[r][u], simde_mm512_madd_epi16(simde_mm512_maddubs_epi16(q[r][h], x), sc[r]));
+                }
             }
         }
         MV_UNROLL for (int u = 0; u < T; u++) {
