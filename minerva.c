@@ -5216,55 +5216,114 @@ static void matmul_dots(const mv_model *m, const tensor *w, const uint8_t *act, 
         }
 }
 
-/* out[t·n_out + r] = W_r · x_t for n_tokens rows x_t of n_in floats;
+/* How a matmul runs: its kernels, in which order, and the activations they
+   read. out[t·n_out + r] = W_r · x_t for n_tokens rows x_t of n_in floats;
    one_by_one: summed as llama.cpp sums single tokens (its mul_mat_id
-   multiplies experts' rows so, whatever the batch). One parallel region:
-   each thread quantizes its share of the tokens (with the panel kernels'
-   side data), then, after a barrier, computes its share of the rows for
-   every token, in whole panels where there is a panel kernel. Which thread
-   computes an output never changes its value. */
-static void matmul_rows(mv_context *ctx, float *out, const tensor *w, const float *x, int n_tokens, bool one_by_one) {
+   multiplies experts' rows so, whatever the batch). */
+typedef struct {
+    float *out;
+    const tensor *w;
+    const float *x;
+    int n_tokens, order_tokens;
+    int split;                   /* tokens [0, split) in one order, [split, n_tokens) in another */
+    const panel_kernel *pk[2];   /* their panel kernels, or NULL */
+    int act_type, prep, unit, n_units;
+    size_t w_stride, act_stride, blocks;
+    quantize_fn quantize;        /* NULL: the kernels read x (F32 weights) */
+    const uint8_t *act;
+} matmul_plan;
+
+static matmul_plan matmul_plan_for(mv_context *ctx, float *out, const tensor *w, const float *x, int n_tokens, bool one_by_one) {
     const mv_model *m = ctx->model;
-    const int n_in = (int)w->ne[0], n_out = (int)w->ne[1], nt = ctx->params.n_threads;
-    const int act_type = TYPES[w->type].dot_type;
-    const size_t w_stride = row_bytes(w->type, n_in);
-    const quantize_fn quantize = act_type != MV_TYPE_F32 ? TYPES[act_type].quantize_activations : NULL;
-    const uint8_t *act = quantize ? ctx->act : (const uint8_t *)x;
-    const size_t act_stride = quantize ? row_bytes(act_type, n_in) : (size_t)n_in * sizeof(float);
-    /* tokens [0, split) in one order, [split, n_tokens) in another (repacked
-       types: groups of 4, then the rest); a type's panels in both orders
-       share their rows and preparation */
-    const int order_tokens = one_by_one ? 1 : n_tokens;
-    const int order0 = matmul_order(m, w, order_tokens, 0), order1 = matmul_order(m, w, order_tokens, order_tokens - 1);
-    const int split = order0 == order1 ? n_tokens : n_tokens - n_tokens % 4;
-    const panel_kernel *pk[2] = {matmul_panel(m, w, order0, split), matmul_panel(m, w, order1, n_tokens - split)};
-    const panel_kernel *any = pk[0] ? pk[0] : pk[1];
-    const int prep = any ? any->prep : PREP_NONE, unit = any ? any->rows : 1, n_units = n_out / unit;
-    const size_t blocks = (size_t)(n_in / TYPES[w->type].block_size);
-    const panel_act a = {act, act_stride, ctx->act_d, ctx->act_c, panel_c_stride(prep, n_in),
-                         w->type == MV_TYPE_F32 ? x : NULL, (size_t)n_in, n_tokens};
+    matmul_plan p = {.out = out, .w = w, .x = x, .n_tokens = n_tokens, .order_tokens = one_by_one ? 1 : n_tokens};
+    const int n_in = (int)w->ne[0];
+    p.act_type = TYPES[w->type].dot_type;
+    p.w_stride = row_bytes(w->type, n_in);
+    p.quantize = p.act_type != MV_TYPE_F32 ? TYPES[p.act_type].quantize_activations : NULL;
+    p.act = p.quantize ? ctx->act : (const uint8_t *)x;
+    p.act_stride = p.quantize ? row_bytes(p.act_type, n_in) : (size_t)n_in * sizeof(float);
+    /* repacked types: groups of 4, then the rest; a type's panels in both
+       orders share their rows and preparation */
+    const int order0 = matmul_order(m, w, p.order_tokens, 0), order1 = matmul_order(m, w, p.order_tokens, p.order_tokens - 1);
+    p.split = order0 == order1 ? n_tokens : n_tokens - n_tokens % 4;
+    p.pk[0] = matmul_panel(m, w, order0, p.split), p.pk[1] = matmul_panel(m, w, order1, n_tokens - p.split);
+    const panel_kernel *any = p.pk[0] ? p.pk[0] : p.pk[1];
+    p.prep = any ? any->prep : PREP_NONE, p.unit = any ? any->rows : 1, p.n_units = (int)w->ne[1] / p.unit;
+    p.blocks = (size_t)(n_in / TYPES[w->type].block_size);
+    return p;
+}
+
+static panel_act matmul_panel_act(const mv_context *ctx, const matmul_plan *p, int prep) {
+    const int n_in = (int)p->w->ne[0];
+    return (panel_act){p->act, p->act_stride, ctx->act_d, ctx->act_c, panel_c_stride(prep, n_in),
+                       p->w->type == MV_TYPE_F32 ? p->x : NULL, (size_t)n_in, p->n_tokens};
+}
+
+/* Thread ith of nth: its share of the tokens quantized, with the side data prep. */
+static void matmul_quantize(const mv_context *ctx, const matmul_plan *p, int prep, int ith, int nth) {
+    const int n_in = (int)p->w->ne[0];
+    const panel_act a = matmul_panel_act(ctx, p, prep);
+    for (int t = p->n_tokens * ith / nth; t < p->n_tokens * (ith + 1) / nth; t++) {
+        p->quantize(p->x + (size_t)t * n_in, ctx->act + t * p->act_stride, n_in);
+        if (prep) panel_prepare(prep, n_in, p->act + t * p->act_stride, t, &a);
+    }
+}
+
+/* Thread ith of nth: its share of the rows for every token, in whole panels
+   where there is a panel kernel. Which thread computes an output never
+   changes its value. */
+static void matmul_compute(mv_context *ctx, const matmul_plan *p, int prep, int ith, int nth) {
+    const mv_model *m = ctx->model;
+    const tensor *w = p->w;
+    const int n_in = (int)w->ne[0], n_out = (int)w->ne[1], unit = p->unit;
+    const panel_act a = matmul_panel_act(ctx, p, prep);
+    const int r0 = p->n_units * ith / nth * unit, r1 = p->n_units * (ith + 1) / nth * unit;
+    for (int range = 0; range < 2; range++) {
+        const int t0 = range ? p->split : 0, t1 = range ? p->n_tokens : p->split;
+        const panel_kernel *pk = p->pk[range];
+        if (t0 >= t1) continue;
+        if (pk && r1 > r0) {
+            const uint8_t *packed = w->panels && pk->pack ? w->panels + (size_t)(r0 / unit) * p->blocks * pk->pack_bytes : NULL;
+            pk->fn(n_in, w->data + (size_t)r0 * p->w_stride, p->w_stride, r1 - r0, &a, t0, t1, p->out + r0, (size_t)n_out,
+                   ctx->panel_scratch + (size_t)ith * PANEL_SCRATCH, packed);
+        }
+        else matmul_dots(m, w, p->act, p->act_stride, p->order_tokens, r0, r1, t0, t1, p->out);
+        if (ith == nth - 1) matmul_dots(m, w, p->act, p->act_stride, p->order_tokens, p->n_units * unit, n_out, t0, t1, p->out);
+    }
+}
+
+/* out[j] = w[j]·x for n ≤ 3 weights that read the same rows x (q, k, v;
+   gate, up) in one parallel region: each thread quantizes its share of the
+   tokens once for all of them (with the side data of the panel kernel that
+   needs any), then, after a barrier, computes its share of each matrix's
+   rows. Weights whose kernels read different activations go one region each. */
+static void matmul_same_input(mv_context *ctx, int n, float *const *out, const tensor *const *w, const float *x, int n_tokens,
+                              bool one_by_one) {
+    matmul_plan plan[3];
+    int prep = PREP_NONE, shared = 0;
+    for (int j = 0; j < n; j++) {
+        plan[j] = matmul_plan_for(ctx, out[j], w[j], x, n_tokens, one_by_one);
+        if (plan[j].act_type != plan[0].act_type || (plan[j].prep && prep && plan[j].prep != prep)) break;
+        if (plan[j].prep) prep = plan[j].prep;
+        shared++;
+    }
+    if (shared < n) { /* one region each */
+        for (int j = 0; j < n; j++) matmul_same_input(ctx, 1, out + j, w + j, x, n_tokens, one_by_one);
+        return;
+    }
+    const int nt = ctx->params.n_threads;
     MV_PARALLEL(nt) {
         const int ith = thread_index(), nth = thread_count();
-        if (quantize) {
-            for (int t = n_tokens * ith / nth; t < n_tokens * (ith + 1) / nth; t++) {
-                quantize(x + (size_t)t * n_in, ctx->act + t * act_stride, n_in);
-                if (prep) panel_prepare(prep, n_in, act + t * act_stride, t, &a);
-            }
+        if (plan[0].quantize) {
+            matmul_quantize(ctx, &plan[0], prep, ith, nth);
             MV_BARRIER
         }
-        const int r0 = n_units * ith / nth * unit, r1 = n_units * (ith + 1) / nth * unit;
-        for (int range = 0; range < 2; range++) {
-            const int t0 = range ? split : 0, t1 = range ? n_tokens : split;
-            if (t0 >= t1) continue;
-            if (pk[range] && r1 > r0) {
-                const uint8_t *packed = w->panels && pk[range]->pack ? w->panels + (size_t)(r0 / unit) * blocks * pk[range]->pack_bytes : NULL;
-                pk[range]->fn(n_in, w->data + (size_t)r0 * w_stride, w_stride, r1 - r0, &a, t0, t1, out + r0, (size_t)n_out,
-                              ctx->panel_scratch + (size_t)ith * PANEL_SCRATCH, packed);
-            }
-            else matmul_dots(m, w, act, act_stride, order_tokens, r0, r1, t0, t1, out);
-            if (ith == nth - 1) matmul_dots(m, w, act, act_stride, order_tokens, n_units * unit, n_out, t0, t1, out);
-        }
+        for (int j = 0; j < n; j++) matmul_compute(ctx, &plan[j], prep, ith, nth);
     }
+}
+
+static void matmul_rows(mv_context *ctx, float *out, const tensor *w, const float *x, int n_tokens, bool one_by_one) {
+    matmul_same_input(ctx, 1, &out, &w, x, n_tokens, one_by_one);
 }
 
 static void matmul(mv_context *ctx, float *out, const tensor *w, const float *x, int n_tokens) {
@@ -5564,9 +5623,9 @@ static void attention_block(mv_context *ctx, int il, const int32_t *pos, const i
     const int E = hp->n_embd, nq = hp->n_head * hp->head_dim, nk = hp->n_head_kv * hp->head_dim;
     const int nv = hp->n_head_kv * hp->head_dim_v;
     for (int t = 0; t < n; t++) rmsnorm(ctx->xn + (size_t)t * E, ctx->x + (size_t)t * E, L->attn_norm, E, hp->rms_eps);
-    matmul(ctx, ctx->q, L->wq, ctx->xn, n);
-    matmul(ctx, ctx->k, L->wk, ctx->xn, n);
-    matmul(ctx, ctx->v, L->wv, ctx->xn, n);
+    float *const qkv[3] = {ctx->q, ctx->k, ctx->v};
+    const tensor *const w_qkv[3] = {L->wq, L->wk, L->wv};
+    matmul_same_input(ctx, 3, qkv, w_qkv, ctx->xn, n, false);
     if (L->bq) add_bias(ctx->q, L->bq, n, nq);
     if (L->bk) add_bias(ctx->k, L->bk, n, nk);
     if (L->bv) add_bias(ctx->v, L->bv, n, nv);
@@ -5650,8 +5709,9 @@ static void moe_block(mv_context *ctx, int il, int n) {
             expert[j].data += (size_t)e * (size_t)w[j]->ne[1] * row_bytes(w[j]->type, w[j]->ne[0]);
             expert[j].ne[2] = 1;
         }
-        matmul_rows(ctx, ctx->gate, &expert[0], ctx->moe_in, count, true);
-        matmul_rows(ctx, ctx->up, &expert[1], ctx->moe_in, count, true);
+        float *const gate_up[2] = {ctx->gate, ctx->up};
+        const tensor *const w_gate_up[2] = {&expert[0], &expert[1]};
+        matmul_same_input(ctx, 2, gate_up, w_gate_up, ctx->moe_in, count, true);
         if (L->ffn_gate_exps_b) add_bias(ctx->gate, L->ffn_gate_exps_b + (size_t)e * F, count, F);
         if (L->ffn_up_exps_b) add_bias(ctx->up, L->ffn_up_exps_b + (size_t)e * F, count, F);
         if (ARCHS[hp->arch].activation == ACT_SWIGLU_OAI) swiglu_oai(ctx->gate, ctx->up, count, F);
@@ -5684,8 +5744,9 @@ static void ffn_block(mv_context *ctx, int il, int n) {
         moe_block(ctx, il, n);
         return;
     }
-    matmul(ctx, ctx->gate, L->ffn_gate, ctx->xn, n);
-    matmul(ctx, ctx->up, L->ffn_up, ctx->xn, n);
+    float *const gate_up[2] = {ctx->gate, ctx->up};
+    const tensor *const w_gate_up[2] = {L->ffn_gate, L->ffn_up};
+    matmul_same_input(ctx, 2, gate_up, w_gate_up, ctx->xn, n, false);
     swiglu(ctx->gate, ctx->up, n, hp->n_ff);
     matmul(ctx, ctx->tmp, L->ffn_down, ctx->gate, n);
     for (size_t i = 0; i < (size_t)n * E; i++) ctx->x[i] += ctx->tmp[i];
