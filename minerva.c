@@ -3429,7 +3429,7 @@ static const panel_kernel PANEL_KERNELS[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = 
 #ifndef MV_NO_SIMD
     [KERNEL_AVX512] = {
         [ORDER_VEC] = {[MV_TYPE_Q8_0] = {panel_q8_0_avx512, 4, PREP_Q8_0, 2, NULL, 0}, [MV_TYPE_Q6_K] = {panel_q6_k_avx512, 4, PREP_NONE, 1, pack_q6_k_x4, 4 * sizeof(block_q6_K)},
-                       [MV_TYPE_F32] = {panel_vec_f32_avx512, 4, PREP_NONE, 2, NULL, 0}, [MV_TYPE_F16] = {panel_vec_f16_avx512, 4, PREP_NONE, 2, NULL, 0}},
+                       [MV_TYPE_F32] = {panel_vec_f32_avx512, 4, PREP_NONE, 2, NULL, 0}, [MV_TYPE_F16] = {panel_vec_f16_avx512, 4, PREP_NONE, 1, NULL, 0}},
         [ORDER_GEMM] = {[MV_TYPE_F32] = {panel_chain16_f32_avx512, 4, PREP_NONE, 1, NULL, 0},
                         [MV_TYPE_F16] = {panel_chain16_f16_avx512, 4, PREP_NONE, 1, NULL, 0}},
         [ORDER_REPACK_GEMV] = {[MV_TYPE_Q4_0] = {panel_q4_0_avx512, 16, PREP_Q4_0, 1, avx512_pack_q4_0, sizeof(q4_0_x16)},
