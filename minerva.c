@@ -5292,27 +5292,11 @@ static void matmul_compute(mv_context *ctx, const matmul_plan *p, int prep, int 
     }
 }
 
-/* out[j] = w[j]·x for n ≤ 3 weights that read the same rows x (q, k, v;
-   gate, up) in one parallel region: each thread quantizes its share of the
-   tokens once for all of them (with the side data of the panel kernel that
-   needs any), then, after a barrier, computes its share of each matrix's
-   rows. Weights whose kernels read different activations go one region each. */
-static void matmul_same_input(mv_context *ctx, int n, float *const *out, const tensor *const *w, const float *x, int n_tokens,
-                              bool one_by_one) {
-    matmul_plan plan[3];
-    int prep = PREP_NONE, shared = 0;
-    for (int j = 0; j < n; j++) {
-        plan[j] = matmul_plan_for(ctx, out[j], w[j], x, n_tokens, one_by_one);
-        if (plan[j].act_type != plan[0].act_type || (plan[j].prep && prep && plan[j].prep != prep)) break;
-        if (plan[j].prep) prep = plan[j].prep;
-        shared++;
-    }
-    if (shared < n) { /* one region each */
-        for (int j = 0; j < n; j++) matmul_same_input(ctx, 1, out + j, w + j, x, n_tokens, one_by_one);
-        return;
-    }
-    const int nt = ctx->params.n_threads;
-    MV_PARALLEL(nt) {
+/* The plans' matmuls in one parallel region: each thread quantizes its
+   share of the tokens once for all of them (with the side data prep), then,
+   after a barrier, computes its share of each matrix's rows. */
+static void matmul_run(mv_context *ctx, const matmul_plan *plan, int n, int prep) {
+    MV_PARALLEL(ctx->params.n_threads) {
         const int ith = thread_index(), nth = thread_count();
         if (plan[0].quantize) {
             matmul_quantize(ctx, &plan[0], prep, ith, nth);
@@ -5320,6 +5304,24 @@ static void matmul_same_input(mv_context *ctx, int n, float *const *out, const t
         }
         for (int j = 0; j < n; j++) matmul_compute(ctx, &plan[j], prep, ith, nth);
     }
+}
+
+/* out[j] = w[j]·x for n ≤ 3 weights that read the same rows x (q, k, v;
+   gate, up): one region for all when their kernels read the same
+   activations (one panel kernel's side data at most), else one each. */
+static void matmul_same_input(mv_context *ctx, int n, float *const *out, const tensor *const *w, const float *x, int n_tokens,
+                              bool one_by_one) {
+    matmul_plan plan[3];
+    int prep = PREP_NONE;
+    bool shared = true;
+    for (int j = 0; j < n; j++) {
+        plan[j] = matmul_plan_for(ctx, out[j], w[j], x, n_tokens, one_by_one);
+        shared = shared && plan[j].act_type == plan[0].act_type && !(plan[j].prep && prep && plan[j].prep != prep);
+        if (plan[j].prep) prep = plan[j].prep;
+    }
+    if (shared) matmul_run(ctx, plan, n, prep);
+    else
+        for (int j = 0; j < n; j++) matmul_run(ctx, &plan[j], 1, plan[j].prep);
 }
 
 static void matmul_rows(mv_context *ctx, float *out, const tensor *w, const float *x, int n_tokens, bool one_by_one) {
