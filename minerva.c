@@ -121,11 +121,41 @@ static void *alloc_huge(size_t size) {
     return p;
 }
 
+/* Zeroed memory straight from the kernel, on 2 MiB boundaries: each page is
+   made (a huge page where it can be) when first touched, not all at once
+   as calloc's 4 KiB pages, each a fault, would be. */
+typedef struct {
+    uint8_t *data;
+    void *base;              /* the mapping, for munmap */
+    size_t size;
+} zeroed_memory;
+
+static bool zeroed_alloc(zeroed_memory *z, size_t size) {
+    enum { HUGE_PAGE = 2 << 20 };
+    z->size = size + HUGE_PAGE;
+    z->base = mmap(NULL, z->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (z->base == MAP_FAILED) {
+        memset(z, 0, sizeof *z);
+        return false;
+    }
+    z->data = (uint8_t *)(((uintptr_t)z->base + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE);
+#ifdef MADV_HUGEPAGE
+    madvise(z->data, (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
+#endif
+    return true;
+}
+
+static void zeroed_free(zeroed_memory *z) {
+    if (z->base) munmap(z->base, z->size);
+    memset(z, 0, sizeof *z);
+}
+
 /* A read-only mapping of a whole file (or, in tests, a caller's buffer). */
 typedef struct {
     const uint8_t *data;
     size_t size;
     bool mapped;
+    int fd;                  /* the file, open while mapped (for read_mapped) */
 } file_map;
 
 static int map_file(const char *path, file_map *m, char *err) {
@@ -142,17 +172,37 @@ static int map_file(const char *path, file_map *m, char *err) {
         return fail(err, MV_ERR_FORMAT, "%s: file is empty", path);
     }
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) return fail(err, MV_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
+    if (p == MAP_FAILED) {
+        close(fd);
+        return fail(err, MV_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
+    }
     m->data = p;
     m->size = (size_t)st.st_size;
     m->mapped = true;
+    m->fd = fd;
     return MV_OK;
 }
 
 static void unmap_file(file_map *m) {
-    if (m->mapped) munmap((void *)m->data, m->size);
+    if (m->mapped) {
+        munmap((void *)m->data, m->size);
+        close(m->fd);
+    }
     memset(m, 0, sizeof *m);
+}
+
+/* Copies the n bytes at p, which lie in the mapping, into dst by reading the
+   file: a first touch of mapped pages costs a fault and a page walk per
+   4 KiB (about 0.3 s for 636 MiB here), a read copies through the kernel's
+   large pages (0.06 s). false: not all read (dst then undefined). */
+static bool read_mapped(const file_map *m, const uint8_t *p, size_t n, uint8_t *dst) {
+    if (!m->mapped || p < m->data || (size_t)(p - m->data) > m->size || n > m->size - (size_t)(p - m->data)) return false;
+    for (size_t done = 0; done < n;) {
+        const ssize_t r = pread(m->fd, dst + done, n - done, (off_t)(p - m->data + done));
+        if (r <= 0) return false;
+        done += (size_t)r;
+    }
+    return true;
 }
 
 /* Drops the whole pages of p..p+n that lie in the mapping from the process
@@ -3595,6 +3645,17 @@ static const tensor *file_tensor(const model_file *f, const char *name) {
     return i < 0 ? NULL : &f->tensors[i];
 }
 
+/* The mapped file t's data lies in (the file or a shard), or NULL (data made
+   at load). */
+static const file_map *tensor_source(const model_file *f, const tensor *t) {
+    for (ptrdiff_t i = -1; i < arrlen(f->shards); i++) {
+        const file_map *m = i < 0 ? &f->map : &f->shards[i];
+        const uintptr_t at = (uintptr_t)t->data - (uintptr_t)m->data;
+        if (m->mapped && (uintptr_t)t->data >= (uintptr_t)m->data && at <= m->size && t->nbytes <= m->size - at) return m;
+    }
+    return NULL;
+}
+
 static void model_file_free(model_file *f) {
     for (ptrdiff_t i = 0; i < arrlen(f->kvs); i++) free(f->kvs[i].key);
     for (ptrdiff_t i = 0; i < arrlen(f->tensors); i++) free(f->tensors[i].name);
@@ -5037,7 +5098,8 @@ typedef struct {
     int n_head_kv, head_dim;
     int v_width;           /* elements per position */
     int *n_slots;          /* [n_layer]: n_ctx or n_ring */
-    uint8_t **k, **v;      /* [n_layer] */
+    uint8_t **k, **v;      /* [n_layer], in memory */
+    zeroed_memory memory;
     int32_t *length;       /* [n_seq]: positions held */
     int32_t *ring_pos;     /* [n_seq][n_ring]: the position each ring slot holds, −1: none */
 } kv_cache;
@@ -5045,13 +5107,22 @@ typedef struct {
 static int slots_padded(int n) { return (n + 63) / 64 * 64; }
 
 static void kv_free(kv_cache *kv) {
-    for (int l = 0; kv->k && l < kv->n_layer; l++) free(kv->k[l]), free(kv->v[l]);
+    zeroed_free(&kv->memory);
     free(kv->k);
     free(kv->v);
     free(kv->n_slots);
     free(kv->length);
     free(kv->ring_pos);
     memset(kv, 0, sizeof *kv);
+}
+
+/* The bytes of a layer's K and of its V, each a multiple of MV_ALIGN. */
+static void kv_layer_bytes(const kv_cache *kv, int layer, size_t *k, size_t *v) {
+    const size_t n = (size_t)kv->n_slots[layer], n_seq = (size_t)kv->n_seq;
+    *k = n_seq * n * (size_t)kv->n_head_kv * row_bytes(kv->type, kv->head_dim);
+    *v = kv->type == MV_TYPE_Q8_0 ? n_seq * n * row_bytes(kv->type, kv->v_width)
+                                  : n_seq * (size_t)kv->v_width * row_bytes(kv->type, slots_padded((int)n));
+    *k = (*k + MV_ALIGN - 1) / MV_ALIGN * MV_ALIGN, *v = (*v + MV_ALIGN - 1) / MV_ALIGN * MV_ALIGN;
 }
 
 static int kv_init(kv_cache *kv, const hparams *hp, const bool *sliding, int type, int n_ctx, int n_seq, int n_batch) {
@@ -5067,12 +5138,17 @@ static int kv_init(kv_cache *kv, const hparams *hp, const bool *sliding, int typ
     kv->ring_pos = malloc((size_t)n_seq * (size_t)kv->n_ring * sizeof *kv->ring_pos);
     if (!kv->k || !kv->v || !kv->n_slots || !kv->length || !kv->ring_pos) return MV_ERR_NOMEM;
     memset(kv->ring_pos, 0xff, (size_t)n_seq * (size_t)kv->n_ring * sizeof *kv->ring_pos);
+    size_t total = 0, k_bytes, v_bytes;
     for (int l = 0; l < hp->n_layer; l++) {
-        const int n = kv->n_slots[l] = sliding[l] ? kv->n_ring : n_ctx;
-        kv->k[l] = calloc((size_t)n_seq * (size_t)n * (size_t)hp->n_head_kv, row_bytes(type, hp->head_dim));
-        kv->v[l] = type == MV_TYPE_Q8_0 ? calloc((size_t)n_seq * (size_t)n, row_bytes(type, kv->v_width))
-                                          : calloc((size_t)n_seq * (size_t)kv->v_width, row_bytes(type, slots_padded(n)));
-        if (!kv->k[l] || !kv->v[l]) return MV_ERR_NOMEM;
+        kv->n_slots[l] = sliding[l] ? kv->n_ring : n_ctx;
+        kv_layer_bytes(kv, l, &k_bytes, &v_bytes);
+        total += k_bytes + v_bytes;
+    }
+    if (!zeroed_alloc(&kv->memory, total)) return MV_ERR_NOMEM;
+    uint8_t *next = kv->memory.data;
+    for (int l = 0; l < hp->n_layer; l++) {
+        kv_layer_bytes(kv, l, &k_bytes, &v_bytes);
+        kv->k[l] = next, kv->v[l] = next + k_bytes, next += k_bytes + v_bytes;
     }
     return MV_OK;
 }
@@ -5344,14 +5420,29 @@ static const panel_kernel *packing_kernel(const mv_model *m, const tensor *w) {
     return pk;
 }
 
-/* w's rows in pk's layout, panel after panel; NULL: out of memory. */
-static uint8_t *pack_rows(const panel_kernel *pk, const tensor *w) {
+/* w's rows in pk's layout, panel after panel; NULL: out of memory. Each
+   thread reads its rows from source (the file w->data lies in, or NULL) a
+   megabyte at a time into a buffer of its own, and packs from there. */
+static uint8_t *pack_rows(const panel_kernel *pk, const tensor *w, const file_map *source) {
     const int64_t n_panels = w->ne[1] / pk->rows, blocks = w->ne[0] / TYPES[w->type].block_size;
     const size_t stride = row_bytes(w->type, w->ne[0]), panel_bytes = (size_t)blocks * pk->pack_bytes;
+    const size_t panel_source_bytes = (size_t)pk->rows * stride;
+    const int64_t panels_per_read = MV_MAX(1, (int64_t)((1 << 20) / panel_source_bytes));
     uint8_t *packed = alloc_huge((size_t)n_panels * panel_bytes);
     if (!packed) return NULL;
-    MV_PARALLEL_FOR(default_thread_count())
-    for (int64_t p = 0; p < n_panels; p++) pk->pack(w->data + (size_t)p * pk->rows * stride, stride, 0, (int)blocks, packed + (size_t)p * panel_bytes);
+    MV_PARALLEL(default_thread_count()) {
+        const int64_t n_threads = thread_count(), me = thread_index();
+        const int64_t begin = n_panels * me / n_threads, end = n_panels * (me + 1) / n_threads;
+        uint8_t *buffer = source ? malloc((size_t)panels_per_read * panel_source_bytes) : NULL;
+        for (int64_t p = begin; p < end; p += panels_per_read) {
+            const int64_t n = MV_MIN(panels_per_read, end - p);
+            const uint8_t *rows = w->data + (size_t)p * panel_source_bytes;
+            if (buffer && read_mapped(source, rows, (size_t)n * panel_source_bytes, buffer)) rows = buffer;
+            for (int64_t q = 0; q < n; q++)
+                pk->pack(rows + (size_t)q * panel_source_bytes, stride, 0, (int)blocks, packed + (size_t)(p + q) * panel_bytes);
+        }
+        free(buffer);
+    }
     return packed;
 }
 
@@ -11917,12 +12008,12 @@ static int pack_matrices(mv_model *m) {
             memcpy(&t, binding_slot(m, b, l), sizeof t);
             const panel_kernel *pk = t && !t->panels ? packing_kernel(m, t) : NULL;
             if (!pk) continue;
-            uint8_t *packed = pack_rows(pk, t);
+            const file_map *source = tensor_source(&m->file, t);
+            uint8_t *packed = pack_rows(pk, t, source);
             if (!packed) return MV_ERR_NOMEM;
             arrput(m->file.owned, packed);
             t->panels = packed;
-            release_pages(&m->file.map, t->data, t->nbytes);
-            for (ptrdiff_t s = 0; s < arrlen(m->file.shards); s++) release_pages(&m->file.shards[s], t->data, t->nbytes);
+            if (source) release_pages(source, t->data, t->nbytes);
         }
     }
     return MV_OK;

@@ -11,7 +11,7 @@ static int load_bytes(const uint8_t *bytes, size_t n, int vocab_only, char *err)
     uint8_t *copy = malloc(n ? n : 1);
     memcpy(copy, bytes, n);
     mv_model *m = calloc(1, sizeof *m);
-    m->file.map = (file_map){copy, n, false};
+    m->file.map = (file_map){.data = copy, .size = n};
     mv_model_params p = mv_model_default_params();
     p.vocab_only = vocab_only;
     err[0] = 0;
@@ -138,7 +138,7 @@ static int layout_of(const uint8_t *bytes, size_t n, file_layout *l) {
     char err[MV_ERROR_SIZE];
     uint8_t *copy = malloc(n);
     memcpy(copy, bytes, n);
-    f.map = (file_map){copy, n, false};
+    f.map = (file_map){.data = copy, .size = n};
     int rc = gguf_parse(&f, "buffer", err);
     if (!rc) {
         for (ptrdiff_t i = 0; i < arrlen(f.kvs) && i < 64; i++) {
@@ -330,7 +330,7 @@ static char *make_safetensors(const char *dir, size_t *n) {
     char err[MV_ERROR_SIZE], path[600], *header = NULL, *data = NULL;
     if (!gguf) return NULL;
     memset(&f, 0, sizeof f);
-    f.map = (file_map){gguf, gguf_n, false};
+    f.map = (file_map){.data = gguf, .size = gguf_n};
     if (gguf_parse(&f, "buffer", err)) return free(gguf), NULL;
     buf_printf(&header, "{\"__metadata__\": {\"format\": \"pt\"}");
     for (ptrdiff_t i = 0; i < arrlen(f.tensors); i++) {
@@ -374,7 +374,7 @@ static int parse_safetensors_bytes(const char *bytes, size_t n, char *err) {
     memset(&f, 0, sizeof f);
     uint8_t *copy = malloc(n ? n : 1);
     memcpy(copy, bytes, n);
-    const file_map map = {copy, n, false};
+    const file_map map = {.data = copy, .size = n};
     int rc = strmap_init(&f.tensor_index, 16);
     err[0] = 0;
     if (!rc) rc = safetensors_parse(&f, &map, "buffer", err);

@@ -77,7 +77,7 @@ static void test_matmul_panels(test_state *t) {
                             const panel_kernel *pk = packing_kernel(m, &wt);
                             for (int packed = 0; packed <= (pk != NULL); packed++) {
                                 tensor wp = wt;
-                                if (packed) wp.panels = pack_rows(pk, &wt), packed_runs++;
+                                if (packed) wp.panels = pack_rows(pk, &wt, NULL), packed_runs++;
                                 matmul(ctx, got, &wp, x, T);
                                 for (int k = 0; k < T; k++) {
                                     if (matmul_panel(m, &wt, matmul_order(m, &wt, T, k), T)) used[level][matmul_order(m, &wt, T, k)][ty] = true;
@@ -112,6 +112,60 @@ static void test_matmul_panels(test_state *t) {
     snprintf(t->note, sizeof t->note, "%d outputs compared, %d products on repacked rows", compared, packed_runs);
 }
 
+/* Packing at load reads the rows from the file (read_mapped, a megabyte at a
+   time per thread): the same panels as packing from the mapping, for a
+   matrix of several reads per thread; reads that leave the mapping fail. */
+static void test_pack_from_file(test_state *t) {
+    mv_model *m = malloc(sizeof *m);
+    matmul_model(m, native_kernel_level());
+    const int types[] = {MV_TYPE_Q4_0, MV_TYPE_Q4_K, MV_TYPE_Q6_K, MV_TYPE_Q8_0};
+    int packed_types = 0;
+    for (size_t ti = 0; ti < sizeof types / sizeof *types; ti++) {
+        const int ty = types[ti], n = 4096, n_rows = 1280;
+        const size_t stride = row_bytes(ty, n), header = 4096 + 64;
+        char path[512], name[64];
+        snprintf(name, sizeof name, "pack-%s.bin", TYPES[ty].name);
+        tmp_path(path, sizeof path, name);
+        uint8_t *rows = calloc(header + (size_t)n_rows * stride, 1);
+        uint64_t s = 5 + ti;
+        for (int r = 0; r < n_rows; r++) make_weights(ty, n, 0, rows + header + (size_t)r * stride, &s);
+        FILE *f = fopen(path, "wb");
+        CHECK(f && fwrite(rows, 1, header + (size_t)n_rows * stride, f) == header + (size_t)n_rows * stride);
+        if (f) fclose(f);
+        file_map map;
+        char err[MV_ERROR_SIZE];
+        const int rc = map_file(path, &map, err);
+        CHECKF(rc == MV_OK, "%s", err);
+        if (rc) {
+            free(rows);
+            continue;
+        }
+        const tensor mapped = {.type = ty, .n_dims = 2, .ne = {n, n_rows, 1, 1}, .data = map.data + header, .nbytes = (uint64_t)n_rows * stride};
+        model_file file = {.map = map};
+        CHECK(tensor_source(&file, &mapped) == &file.map);
+        const tensor outside = {.data = rows + header, .nbytes = 64};
+        CHECK(tensor_source(&file, &outside) == NULL);
+        uint8_t byte;
+        CHECK(!read_mapped(&map, map.data + map.size, 1, &byte) && !read_mapped(&map, map.data + map.size - 1, 2, &byte) &&
+              read_mapped(&map, map.data + map.size - 1, 1, &byte) && byte == rows[map.size - 1]);
+        const panel_kernel *pk = packing_kernel(m, &mapped);
+        if (pk) {
+            const size_t bytes = (size_t)(n_rows / pk->rows) * (size_t)(n / TYPES[ty].block_size) * pk->pack_bytes;
+            uint8_t *from_file = pack_rows(pk, &mapped, &map), *from_memory = pack_rows(pk, &mapped, NULL);
+            CHECKF(from_file && from_memory && !memcmp(from_file, from_memory, bytes), "%s: packed from the file differs", TYPES[ty].name);
+            free(from_file), free(from_memory);
+            packed_types++;
+        }
+        unmap_file(&map);
+        remove(path);
+        free(rows);
+    }
+    CHECKF(native_kernel_level() == KERNEL_SCALAR || packed_types > 0, "no type packed at this kernel level");
+    free(m);
+    snprintf(t->note, sizeof t->note, "%d types packed from a file", packed_types);
+}
+
 static const test_case MATMUL_TESTS[] = {
     {"numbers.matmul_panels", test_matmul_panels, NULL},
+    {"numbers.pack_from_file", test_pack_from_file, NULL},
 };
