@@ -5446,6 +5446,21 @@ static uint8_t *pack_rows(const panel_kernel *pk, const tensor *w, const file_ma
     return packed;
 }
 
+/* w's bytes as stored, read from source a megabyte at a time by each
+   thread into huge pages; NULL: out of memory. */
+static uint8_t *copy_rows(const tensor *w, const file_map *source) {
+    const size_t chunk = 1 << 20;
+    const int64_t n_chunks = (int64_t)((w->nbytes + chunk - 1) / chunk);
+    uint8_t *copy = alloc_huge(w->nbytes);
+    if (!copy) return NULL;
+    MV_PARALLEL_FOR(default_thread_count())
+    for (int64_t c = 0; c < n_chunks; c++) {
+        const size_t at = (size_t)c * chunk, n = MV_MIN(chunk, w->nbytes - at);
+        if (!read_mapped(source, w->data + at, n, copy + at)) memcpy(copy + at, w->data + at, n);
+    }
+    return copy;
+}
+
 /* y = x / sqrt(mean(x²) + eps) ⊙ w (the sum in double, as ggml). */
 static void rmsnorm(float *y, const float *x, const float *w, int n, float eps) {
     double sum = 0;
@@ -11995,25 +12010,29 @@ void mv_model_free(mv_model *m) {
     free(m);
 }
 
-/* The matrices whose panel kernel has a layout of its own, repacked into it
-   once (as llama.cpp repacks them), so that a matrix product reads each
-   thread's rows as one stream; the mapped pages they came from are released.
-   The stored rows stay valid for every other reader. */
-static int pack_matrices(mv_model *m) {
+/* The matrices made resident in huge pages at load: those whose panel kernel
+   has a layout of its own repacked into it once (as llama.cpp repacks
+   them), so that a matrix product reads each thread's rows as one stream;
+   the others copied as stored, since streaming a mapped matrix costs a page
+   walk per 4 KiB (F16 decode 40% slower here). The mapped pages they came
+   from are released; the stored rows stay valid for every other reader. */
+static int make_matrices_resident(mv_model *m) {
     for (size_t i = 0; i < sizeof BINDINGS / sizeof *BINDINGS; i++) {
         const struct binding *b = &BINDINGS[i];
         if (b->flags & BIND_VECTOR || b->offset == offsetof(model_weights, tok_embd) || !binding_applies(b, &m->hp)) continue;
         for (int l = 0; l < (b->flags & BIND_LAYER ? m->hp.n_layer : 1); l++) {
             tensor *t;
             memcpy(&t, binding_slot(m, b, l), sizeof t);
-            const panel_kernel *pk = t && !t->panels ? packing_kernel(m, t) : NULL;
-            if (!pk) continue;
+            if (!t || t->panels) continue;
+            const panel_kernel *pk = packing_kernel(m, t);
             const file_map *source = tensor_source(&m->file, t);
-            uint8_t *packed = pack_rows(pk, t, source);
-            if (!packed) return MV_ERR_NOMEM;
-            arrput(m->file.owned, packed);
-            t->panels = packed;
+            if (!pk && !source) continue; /* made at load: resident already */
+            uint8_t *rows = pk ? pack_rows(pk, t, source) : copy_rows(t, source);
+            if (!rows) return MV_ERR_NOMEM;
+            arrput(m->file.owned, rows);
             if (source) release_pages(source, t->data, t->nbytes);
+            if (pk) t->panels = rows;
+            else t->data = rows;
         }
     }
     return MV_OK;
@@ -12033,7 +12052,7 @@ static int model_init(mv_model *m, const mv_model_params *p, const char *tokeniz
     m->kernel_level = p->scalar_only ? KERNEL_SCALAR : native_kernel_level();
     for (int o = 0; o < ORDERS; o++)
         for (int t = 0; t < MV_TYPE_COUNT; t++) m->dot[o][t] = dot_kernel(m->kernel_level, o, t);
-    if (!p->vocab_only && !p->no_repack && (rc = pack_matrices(m))) return rc;
+    if (!p->vocab_only && !p->no_repack && (rc = make_matrices_resident(m))) return rc;
     for (ptrdiff_t i = 0; i < arrlen(m->file.tensors); i++) {
         m->n_params += (uint64_t)tensor_n_elements(&m->file.tensors[i]);
         m->weight_bytes += m->file.tensors[i].nbytes;

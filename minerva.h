@@ -105,8 +105,10 @@ int mv_type_from_name(const char *name);
 typedef struct mv_model_params {
     int vocab_only;   /* read metadata and tokenizer only; no weights are bound */
     int scalar_only;  /* use the scalar reference kernels instead of SIMD ones */
-    int no_repack;    /* compute on the weights as the file stores them: a faster
-                         load and less memory moved, slower matrix products */
+    int no_repack;    /* compute on the weights where the file is mapped, as stored,
+                         instead of on copies made at load (repacked for their
+                         kernels, in huge pages): a faster load and less memory
+                         moved, slower matrix products */
     const char *tokenizer; /* a tokenizer file to use instead of the model's own
                               (tokenizer.json, tokenizer.model, llama2.c tokenizer.bin); NULL: the model's */
 } mv_model_params;
