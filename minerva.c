@@ -194,9 +194,9 @@ static void unmap_file(file_map *m) {
 /* Copies the n bytes at p, which lie in the mapping, into dst by reading the
    file: a first touch of mapped pages costs a fault and a page walk per
    4 KiB (about 0.3 s for 636 MiB here), a read copies through the kernel's
-   large pages (0.06 s). false: not all read (dst then undefined). */
+   large pages (0.06 s). false: m NULL, or not all read (dst then undefined). */
 static bool read_mapped(const file_map *m, const uint8_t *p, size_t n, uint8_t *dst) {
-    if (!m->mapped || p < m->data || (size_t)(p - m->data) > m->size || n > m->size - (size_t)(p - m->data)) return false;
+    if (!m || !m->mapped || p < m->data || (size_t)(p - m->data) > m->size || n > m->size - (size_t)(p - m->data)) return false;
     for (size_t done = 0; done < n;) {
         const ssize_t r = pread(m->fd, dst + done, n - done, (off_t)(p - m->data + done));
         if (r <= 0) return false;
@@ -5420,45 +5420,65 @@ static const panel_kernel *packing_kernel(const mv_model *m, const tensor *w) {
     return pk;
 }
 
-/* w's rows in pk's layout, panel after panel; NULL: out of memory. Each
-   thread reads its rows from source (the file w->data lies in, or NULL) a
-   megabyte at a time into a buffer of its own, and packs from there. */
-static uint8_t *pack_rows(const panel_kernel *pk, const tensor *w, const file_map *source) {
-    const int64_t n_panels = w->ne[1] / pk->rows, blocks = w->ne[0] / TYPES[w->type].block_size;
-    const size_t stride = row_bytes(w->type, w->ne[0]), panel_bytes = (size_t)blocks * pk->pack_bytes;
-    const size_t panel_source_bytes = (size_t)pk->rows * stride;
-    const int64_t panels_per_read = MV_MAX(1, (int64_t)((1 << 20) / panel_source_bytes));
-    uint8_t *packed = alloc_huge((size_t)n_panels * panel_bytes);
-    if (!packed) return NULL;
-    MV_PARALLEL(default_thread_count()) {
-        const int64_t n_threads = thread_count(), me = thread_index();
-        const int64_t begin = n_panels * me / n_threads, end = n_panels * (me + 1) / n_threads;
-        uint8_t *buffer = source ? malloc((size_t)panels_per_read * panel_source_bytes) : NULL;
-        for (int64_t p = begin; p < end; p += panels_per_read) {
-            const int64_t n = MV_MIN(panels_per_read, end - p);
-            const uint8_t *rows = w->data + (size_t)p * panel_source_bytes;
-            if (buffer && read_mapped(source, rows, (size_t)n * panel_source_bytes, buffer)) rows = buffer;
-            for (int64_t q = 0; q < n; q++)
-                pk->pack(rows + (size_t)q * panel_source_bytes, stride, 0, (int)blocks, packed + (size_t)(p + q) * panel_bytes);
-        }
-        free(buffer);
-    }
-    return packed;
+/* A matrix made resident at load: w's rows in pk's layout, panel after panel
+   (pk NULL: as stored), read from source (the file w->data lies in, or NULL)
+   into dst, dst_bytes long. */
+typedef struct {
+    const tensor *w;
+    const panel_kernel *pk;
+    const file_map *source;
+    uint8_t *dst;
+    size_t dst_bytes;
+} resident_matrix;
+
+enum { RESIDENT_READ = 1 << 20 }; /* bytes a thread reads at a time */
+
+static resident_matrix resident_plan(const tensor *w, const panel_kernel *pk, const file_map *source) {
+    resident_matrix r = {w, pk, source, NULL, w->nbytes};
+    if (pk) r.dst_bytes = (size_t)(w->ne[1] / pk->rows) * (size_t)(w->ne[0] / TYPES[w->type].block_size) * pk->pack_bytes;
+    return r;
 }
 
-/* w's bytes as stored, read from source a megabyte at a time by each
-   thread into huge pages; NULL: out of memory. */
-static uint8_t *copy_rows(const tensor *w, const file_map *source) {
-    const size_t chunk = 1 << 20;
-    const int64_t n_chunks = (int64_t)((w->nbytes + chunk - 1) / chunk);
-    uint8_t *copy = alloc_huge(w->nbytes);
-    if (!copy) return NULL;
-    MV_PARALLEL_FOR(default_thread_count())
-    for (int64_t c = 0; c < n_chunks; c++) {
-        const size_t at = (size_t)c * chunk, n = MV_MIN(chunk, w->nbytes - at);
-        if (!read_mapped(source, w->data + at, n, copy + at)) memcpy(copy + at, w->data + at, n);
+/* The rows of one panel in the file (1 for a copy: it reads whole megabytes). */
+static size_t resident_panel_source_bytes(const resident_matrix *r) {
+    return r->pk ? (size_t)r->pk->rows * row_bytes(r->w->type, r->w->ne[0]) : 1;
+}
+
+/* Thread me of n_threads makes its share of r: a copy reads straight into
+   dst; packing reads a megabyte of whole panels at a time into buffer (of
+   RESIDENT_READ bytes, or one panel's where that is more) and packs it. */
+static void resident_part(const resident_matrix *r, int64_t me, int64_t n_threads, uint8_t *buffer) {
+    const tensor *w = r->w;
+    if (!r->pk) {
+        const int64_t n_chunks = (int64_t)((w->nbytes + RESIDENT_READ - 1) / RESIDENT_READ);
+        for (int64_t c = n_chunks * me / n_threads; c < n_chunks * (me + 1) / n_threads; c++) {
+            const size_t at = (size_t)c * RESIDENT_READ, n = MV_MIN((size_t)RESIDENT_READ, w->nbytes - at);
+            if (!read_mapped(r->source, w->data + at, n, r->dst + at)) memcpy(r->dst + at, w->data + at, n);
+        }
+        return;
     }
-    return copy;
+    const int64_t n_panels = w->ne[1] / r->pk->rows, blocks = w->ne[0] / TYPES[w->type].block_size;
+    const size_t stride = row_bytes(w->type, w->ne[0]), panel_bytes = (size_t)blocks * r->pk->pack_bytes;
+    const size_t source_bytes = resident_panel_source_bytes(r);
+    const int64_t per_read = MV_MAX(1, (int64_t)(RESIDENT_READ / source_bytes)), end = n_panels * (me + 1) / n_threads;
+    for (int64_t p = n_panels * me / n_threads; p < end; p += per_read) {
+        const int64_t n = MV_MIN(per_read, end - p);
+        const uint8_t *rows = w->data + (size_t)p * source_bytes;
+        if (buffer && read_mapped(r->source, rows, (size_t)n * source_bytes, buffer)) rows = buffer;
+        for (int64_t q = 0; q < n; q++) r->pk->pack(rows + (size_t)q * source_bytes, stride, 0, (int)blocks, r->dst + (size_t)(p + q) * panel_bytes);
+    }
+}
+
+/* Matrices r[0..n) made resident in one parallel region, each split among
+   the threads, with no barrier between them. */
+static void make_resident(const resident_matrix *r, ptrdiff_t n) {
+    size_t buffer_bytes = RESIDENT_READ;
+    for (ptrdiff_t i = 0; i < n; i++) buffer_bytes = MV_MAX(buffer_bytes, resident_panel_source_bytes(&r[i]));
+    MV_PARALLEL(default_thread_count()) {
+        uint8_t *buffer = malloc(buffer_bytes); /* NULL: packed from the mapping */
+        for (ptrdiff_t i = 0; i < n; i++) resident_part(&r[i], thread_index(), thread_count(), buffer);
+        free(buffer);
+    }
 }
 
 /* y = x / sqrt(mean(x²) + eps) ⊙ w (the sum in double, as ggml). */
@@ -12017,25 +12037,34 @@ void mv_model_free(mv_model *m) {
    walk per 4 KiB (F16 decode 40% slower here). The mapped pages they came
    from are released; the stored rows stay valid for every other reader. */
 static int make_matrices_resident(mv_model *m) {
-    for (size_t i = 0; i < sizeof BINDINGS / sizeof *BINDINGS; i++) {
+    resident_matrix *plans = NULL;
+    int rc = MV_OK;
+    for (size_t i = 0; i < sizeof BINDINGS / sizeof *BINDINGS && !rc; i++) {
         const struct binding *b = &BINDINGS[i];
         if (b->flags & BIND_VECTOR || b->offset == offsetof(model_weights, tok_embd) || !binding_applies(b, &m->hp)) continue;
-        for (int l = 0; l < (b->flags & BIND_LAYER ? m->hp.n_layer : 1); l++) {
+        for (int l = 0; l < (b->flags & BIND_LAYER ? m->hp.n_layer : 1) && !rc; l++) {
             tensor *t;
             memcpy(&t, binding_slot(m, b, l), sizeof t);
-            if (!t || t->panels) continue;
+            bool planned = false;
+            for (ptrdiff_t j = 0; t && j < arrlen(plans); j++) planned |= plans[j].w == t;
+            if (!t || t->panels || planned) continue;
             const panel_kernel *pk = packing_kernel(m, t);
             const file_map *source = tensor_source(&m->file, t);
             if (!pk && !source) continue; /* made at load: resident already */
-            uint8_t *rows = pk ? pack_rows(pk, t, source) : copy_rows(t, source);
-            if (!rows) return MV_ERR_NOMEM;
-            arrput(m->file.owned, rows);
-            if (source) release_pages(source, t->data, t->nbytes);
-            if (pk) t->panels = rows;
-            else t->data = rows;
+            resident_matrix r = resident_plan(t, pk, source);
+            if ((r.dst = alloc_huge(r.dst_bytes))) arrput(m->file.owned, r.dst), arrput(plans, r);
+            else rc = MV_ERR_NOMEM;
         }
     }
-    return MV_OK;
+    if (!rc) make_resident(plans, arrlen(plans));
+    for (ptrdiff_t j = 0; !rc && j < arrlen(plans); j++) {
+        tensor *t = (tensor *)plans[j].w; /* the model's own */
+        if (plans[j].source) release_pages(plans[j].source, t->data, t->nbytes);
+        if (plans[j].pk) t->panels = plans[j].dst;
+        else t->data = plans[j].dst;
+    }
+    arrfree(plans);
+    return rc;
 }
 
 /* Everything after the weights are open: the tokenizer (from a tokenizer

@@ -29,6 +29,14 @@ static void matmul_context_free(mv_context *ctx) {
     free(ctx);
 }
 
+/* w made resident alone, as at load (pk NULL: copied as stored); free() it. */
+static uint8_t *resident_rows(const panel_kernel *pk, const tensor *w, const file_map *source) {
+    resident_matrix r = resident_plan(w, pk, source);
+    if (!(r.dst = alloc_huge(r.dst_bytes))) return NULL;
+    make_resident(&r, 1);
+    return r.dst;
+}
+
 static void test_matmul_panels(test_state *t) {
     static const int types[] = {MV_TYPE_F32, MV_TYPE_F16, MV_TYPE_Q8_0, MV_TYPE_Q4_0, MV_TYPE_Q4_K, MV_TYPE_Q6_K};
     static const int token_counts[] = {1, 3, 4, 5, 17};
@@ -77,7 +85,7 @@ static void test_matmul_panels(test_state *t) {
                             const panel_kernel *pk = packing_kernel(m, &wt);
                             for (int packed = 0; packed <= (pk != NULL); packed++) {
                                 tensor wp = wt;
-                                if (packed) wp.panels = pack_rows(pk, &wt, NULL), packed_runs++;
+                                if (packed) wp.panels = resident_rows(pk, &wt, NULL), packed_runs++;
                                 matmul(ctx, got, &wp, x, T);
                                 for (int k = 0; k < T; k++) {
                                     if (matmul_panel(m, &wt, matmul_order(m, &wt, T, k), T)) used[level][matmul_order(m, &wt, T, k)][ty] = true;
@@ -158,12 +166,12 @@ static void test_pack_from_file(test_state *t) {
         const panel_kernel *pk = packing_kernel(m, &mapped);
         if (pk) {
             const size_t bytes = (size_t)(n_rows / pk->rows) * (size_t)(n / TYPES[ty].block_size) * pk->pack_bytes;
-            uint8_t *from_file = pack_rows(pk, &mapped, &map), *from_memory = pack_rows(pk, &mapped, NULL);
+            uint8_t *from_file = resident_rows(pk, &mapped, &map), *from_memory = resident_rows(pk, &mapped, NULL);
             CHECKF(from_file && from_memory && !memcmp(from_file, from_memory, bytes), "%s: packed from the file differs", TYPES[ty].name);
             free(from_file), free(from_memory);
             packed_types++;
         } else {
-            uint8_t *copy = copy_rows(&mapped, &map);
+            uint8_t *copy = resident_rows(NULL, &mapped, &map);
             CHECKF(copy && !memcmp(copy, rows + header, mapped.nbytes), "%s: copied from the file differs", TYPES[ty].name);
             free(copy);
             copied_types++;
