@@ -160,7 +160,7 @@ typedef struct {
 
 static int map_file(const char *path, file_map *m, char *err) {
     memset(m, 0, sizeof *m);
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(err, MV_ERR_IO, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
