@@ -109,15 +109,23 @@ static void *alloc_aligned(size_t size) {
     return p;
 }
 
-/* A large buffer on 2 MiB boundaries, so that the kernel can back it with
-   huge pages: a fault per 2 MiB instead of per 4 KiB. */
-static void *alloc_huge(size_t size) {
-    enum { HUGE_PAGE = 2 << 20 };
-    void *p = NULL;
-    if (posix_memalign(&p, HUGE_PAGE, size ? size : MV_ALIGN) != 0) return NULL;
+enum { HUGE_PAGE = 2 << 20 };
+
+/* Asks the kernel to back size bytes from p (on a 2 MiB boundary) with huge
+   pages: a fault per 2 MiB instead of per 4 KiB, and fewer page walks. */
+static void advise_huge_pages(void *p, size_t size) {
 #ifdef MADV_HUGEPAGE
     madvise(p, (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
+#else
+    (void)p, (void)size;
 #endif
+}
+
+/* A large buffer on 2 MiB boundaries, in huge pages where the kernel can. */
+static void *alloc_huge(size_t size) {
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, size ? size : MV_ALIGN) != 0) return NULL;
+    advise_huge_pages(p, size);
     return p;
 }
 
@@ -131,7 +139,6 @@ typedef struct {
 } zeroed_memory;
 
 static bool zeroed_alloc(zeroed_memory *z, size_t size) {
-    enum { HUGE_PAGE = 2 << 20 };
     z->size = size + HUGE_PAGE;
     z->base = mmap(NULL, z->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (z->base == MAP_FAILED) {
@@ -139,9 +146,7 @@ static bool zeroed_alloc(zeroed_memory *z, size_t size) {
         return false;
     }
     z->data = (uint8_t *)(((uintptr_t)z->base + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE);
-#ifdef MADV_HUGEPAGE
-    madvise(z->data, (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
-#endif
+    advise_huge_pages(z->data, size);
     return true;
 }
 
@@ -191,12 +196,18 @@ static void unmap_file(file_map *m) {
     memset(m, 0, sizeof *m);
 }
 
+/* Whether the n bytes at p lie in the mapping. */
+static bool map_holds(const file_map *m, const uint8_t *p, size_t n) {
+    const uintptr_t begin = (uintptr_t)m->data, at = (uintptr_t)p - begin;
+    return m->mapped && (uintptr_t)p >= begin && at <= m->size && n <= m->size - at;
+}
+
 /* Copies the n bytes at p, which lie in the mapping, into dst by reading the
    file: a first touch of mapped pages costs a fault and a page walk per
    4 KiB (about 0.3 s for 636 MiB here), a read copies through the kernel's
    large pages (0.06 s). false: m NULL, or not all read (dst then undefined). */
 static bool read_mapped(const file_map *m, const uint8_t *p, size_t n, uint8_t *dst) {
-    if (!m || !m->mapped || p < m->data || (size_t)(p - m->data) > m->size || n > m->size - (size_t)(p - m->data)) return false;
+    if (!m || !map_holds(m, p, n)) return false;
     for (size_t done = 0; done < n;) {
         const ssize_t r = pread(m->fd, dst + done, n - done, (off_t)(p - m->data + done));
         if (r <= 0) return false;
@@ -208,8 +219,8 @@ static bool read_mapped(const file_map *m, const uint8_t *p, size_t n, uint8_t *
 /* Drops the whole pages of p..p+n that lie in the mapping from the process
    (the page cache keeps them; a later read maps them again). */
 static void release_pages(const file_map *m, const uint8_t *p, size_t n) {
+    if (!map_holds(m, p, n)) return;
     const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), begin = (uintptr_t)p, end = begin + n;
-    if (!m->mapped || begin < (uintptr_t)m->data || end > (uintptr_t)m->data + m->size) return;
     const uintptr_t b = (begin + page - 1) / page * page, e = end / page * page;
     if (e > b) madvise((void *)b, e - b, MADV_DONTNEED);
 }
@@ -3650,8 +3661,7 @@ static const tensor *file_tensor(const model_file *f, const char *name) {
 static const file_map *tensor_source(const model_file *f, const tensor *t) {
     for (ptrdiff_t i = -1; i < arrlen(f->shards); i++) {
         const file_map *m = i < 0 ? &f->map : &f->shards[i];
-        const uintptr_t at = (uintptr_t)t->data - (uintptr_t)m->data;
-        if (m->mapped && (uintptr_t)t->data >= (uintptr_t)m->data && at <= m->size && t->nbytes <= m->size - at) return m;
+        if (map_holds(m, t->data, t->nbytes)) return m;
     }
     return NULL;
 }
@@ -5439,9 +5449,9 @@ static resident_matrix resident_plan(const tensor *w, const panel_kernel *pk, co
     return r;
 }
 
-/* The rows of one panel in the file (1 for a copy: it reads whole megabytes). */
+/* The bytes of one panel's rows in the file (r packed). */
 static size_t resident_panel_source_bytes(const resident_matrix *r) {
-    return r->pk ? (size_t)r->pk->rows * row_bytes(r->w->type, r->w->ne[0]) : 1;
+    return (size_t)r->pk->rows * row_bytes(r->w->type, r->w->ne[0]);
 }
 
 /* Thread me of n_threads makes its share of r: a copy reads straight into
@@ -5473,7 +5483,8 @@ static void resident_part(const resident_matrix *r, int64_t me, int64_t n_thread
    the threads, with no barrier between them. */
 static void make_resident(const resident_matrix *r, ptrdiff_t n) {
     size_t buffer_bytes = RESIDENT_READ;
-    for (ptrdiff_t i = 0; i < n; i++) buffer_bytes = MV_MAX(buffer_bytes, resident_panel_source_bytes(&r[i]));
+    for (ptrdiff_t i = 0; i < n; i++)
+        if (r[i].pk) buffer_bytes = MV_MAX(buffer_bytes, resident_panel_source_bytes(&r[i]));
     MV_PARALLEL(default_thread_count()) {
         uint8_t *buffer = malloc(buffer_bytes); /* NULL: packed from the mapping */
         for (ptrdiff_t i = 0; i < n; i++) resident_part(&r[i], thread_index(), thread_count(), buffer);
