@@ -2776,29 +2776,42 @@ static float exp_approx(float x) {
     return fabsf(n) <= 126 ? j * f32_from_bits((uint32_t)((int)n + 127) << 23) : ldexpf(j, (int)n);
 }
 
-/* exp_approx of 16 floats: one AVX-512 pass where the target has it natively
-   (the same operations, so the same results), else the scalar function. */
-static void exp_approx16(const float *x, float *y) {
 #if !defined(MV_NO_SIMD) && defined(SIMDE_X86_AVX512F_NATIVE)
-    const simde__m512 v = simde_mm512_loadu_ps(x), r = simde_mm512_set1_ps(0x1.8p23f);
+/* exp_approx of 16 lanes by the same operations; false where a lane is NaN
+   or past the top of the range (the caller takes the scalar function). A
+   result below the normal range is formed as ldexpf rounds it: j·2^n1
+   (n1 ≥ −125, exact), times 2^(n − n1), one rounding; n < −192 gives 0. */
+MV_INLINE bool mv512_exp_approx(simde__m512 v, simde__m512 *y) {
+    const simde__m512 r = simde_mm512_set1_ps(0x1.8p23f);
     const simde__m512 n = simde_mm512_sub_ps(simde_mm512_fmadd_ps(v, simde_mm512_set1_ps(0x1.715476p+0f), r), r);
-    /* NaN, or 2^n not a normal float: the scalar function's special cases */
-    const simde__m512 abs_n = simde_mm512_castsi512_ps(simde_mm512_and_si512(simde_mm512_castps_si512(n), simde_mm512_set1_epi32(0x7FFFFFFF)));
-    if (simde_mm512_cmp_ps_mask(v, v, SIMDE_CMP_UNORD_Q) || simde_mm512_cmp_ps_mask(abs_n, simde_mm512_set1_ps(126), SIMDE_CMP_GT_OQ)) {
-        for (int l = 0; l < 16; l++) y[l] = exp_approx(x[l]);
-        return;
-    }
+    if (simde_mm512_cmp_ps_mask(v, v, SIMDE_CMP_UNORD_Q) || simde_mm512_cmp_ps_mask(n, simde_mm512_set1_ps(126), SIMDE_CMP_GT_OQ)) return false;
     const simde__m512 b = simde_mm512_fnmadd_ps(n, simde_mm512_set1_ps(0x1.7f7d1cp-20f), simde_mm512_fnmadd_ps(n, simde_mm512_set1_ps(0x1.62e4p-1f), v));
     const simde__m512 u = simde_mm512_mul_ps(b, b);
     const simde__m512 j = simde_mm512_fmadd_ps(
         simde_mm512_fmadd_ps(simde_mm512_fmadd_ps(simde_mm512_set1_ps(0x1.0e4020p-7f), b, simde_mm512_set1_ps(0x1.573e2ep-5f)), u,
                              simde_mm512_fmadd_ps(simde_mm512_set1_ps(0x1.555e66p-3f), b, simde_mm512_set1_ps(0x1.fffdb6p-2f))),
         u, simde_mm512_fmadd_ps(simde_mm512_set1_ps(0x1.ffffecp-1f), b, simde_mm512_set1_ps(1.0f)));
-    const simde__m512i e = simde_mm512_slli_epi32(simde_mm512_add_epi32(_mm512_cvtps_epi32(n), simde_mm512_set1_epi32(127)), 23);
-    simde_mm512_storeu_ps(y, simde_mm512_mul_ps(j, simde_mm512_castsi512_ps(e)));
-#else
-    for (int l = 0; l < 16; l++) y[l] = exp_approx(x[l]);
+    const simde__m512 n_low = simde_mm512_max_ps(n, simde_mm512_set1_ps(-192)), n1 = simde_mm512_max_ps(n_low, simde_mm512_set1_ps(-125));
+    const simde__m512i bias = simde_mm512_set1_epi32(127);
+    const simde__m512i e1 = simde_mm512_slli_epi32(simde_mm512_add_epi32(_mm512_cvtps_epi32(n1), bias), 23);
+    const simde__m512i e2 = simde_mm512_slli_epi32(simde_mm512_add_epi32(_mm512_cvtps_epi32(simde_mm512_sub_ps(n_low, n1)), bias), 23);
+    const simde__m512 scaled = simde_mm512_mul_ps(simde_mm512_mul_ps(j, simde_mm512_castsi512_ps(e1)), simde_mm512_castsi512_ps(e2));
+    *y = simde_mm512_maskz_mov_ps(simde_mm512_cmp_ps_mask(n, simde_mm512_set1_ps(-192), SIMDE_CMP_GE_OQ), scaled);
+    return true;
+}
 #endif
+
+/* exp_approx of 16 floats: one AVX-512 pass where the target has it natively
+   (the same results), else the scalar function. */
+static void exp_approx16(const float *x, float *y) {
+#if !defined(MV_NO_SIMD) && defined(SIMDE_X86_AVX512F_NATIVE)
+    simde__m512 v;
+    if (mv512_exp_approx(simde_mm512_loadu_ps(x), &v)) {
+        simde_mm512_storeu_ps(y, v);
+        return;
+    }
+#endif
+    for (int l = 0; l < 16; l++) y[l] = exp_approx(x[l]);
 }
 
 /* The largest of init and x[0..n), NaNs skipped (as fmaxf), 16 lanes at a
@@ -3483,6 +3496,146 @@ MV_FLOAT_PANEL(panel_chain16_f32_avx512, avx512_chain16_panel, MV_TYPE_F32)
 MV_FLOAT_PANEL(panel_chain16_f16_avx512, avx512_chain16_panel, MV_TYPE_F16)
 MV_FLOAT_PANEL(panel_vec_f32_avx512, avx512_vec_float_panel, MV_TYPE_F32)
 MV_FLOAT_PANEL(panel_vec_f16_avx512, avx512_vec_float_panel, MV_TYPE_F16)
+
+/* -- attention over an F16 cache: 16 keys across the lanes, query rows of one KV head -- */
+
+/* Measured on Zen 4 with the cache streaming from memory: K blocks are
+   asked for 16 KB ahead, V rows 1 KB ahead (the next block of slots). */
+enum { KEY_AHEAD = 16384, VALUE_AHEAD = 1024, VALUE_BLOCK = 512 };
+
+/* b_l = chain l + chain l+8 of up to 4 rows (chain l: elements l, l+16, ...
+   of each key, fused multiply-adds from 0), 16 keys a register. */
+MV_INLINE void avx512_lane_pair(int R, int l, int hd, const uint8_t *k, size_t k_stride, const float *qf, simde__m512 *b) {
+    simde__m512 lo[4], hi[4];
+    MV_UNROLL for (int r = 0; r < R; r++) lo[r] = hi[r] = simde_mm512_setzero_ps();
+    for (int i = l; i < hd; i += 16) {
+        const simde__m512 k_lo = mv512_load_half(MV_TYPE_F16, (const uint16_t *)(k + (size_t)i * k_stride));
+        const simde__m512 k_hi = mv512_load_half(MV_TYPE_F16, (const uint16_t *)(k + (size_t)(i + 8) * k_stride));
+        MV_UNROLL for (int r = 0; r < R; r++) {
+            lo[r] = simde_mm512_fmadd_ps(k_lo, simde_mm512_set1_ps(qf[(size_t)r * hd + i]), lo[r]);
+            hi[r] = simde_mm512_fmadd_ps(k_hi, simde_mm512_set1_ps(qf[(size_t)r * hd + i + 8]), hi[r]);
+        }
+    }
+    MV_UNROLL for (int r = 0; r < R; r++) b[r] = simde_mm512_add_ps(lo[r], hi[r]);
+}
+
+/* Scores of R rows against 16 keys: reduce16's tree on b_0..b_7,
+   ((b0+b4)+(b2+b6)) + ((b1+b5)+(b3+b7)), with few registers live. */
+MV_INLINE void avx512_key_block(int R, int hd, const uint8_t *k, size_t k_stride, const float *qf, float *score, size_t stride) {
+    simde__m512 x[4], y[4], pair[4], half[4];
+    static const int order[8] = {0, 4, 2, 6, 1, 5, 3, 7};
+    for (int h = 0; h < 2; h++) {
+        for (int j = 0; j < 2; j++) {
+            avx512_lane_pair(R, order[4 * h + 2 * j], hd, k, k_stride, qf, x);
+            avx512_lane_pair(R, order[4 * h + 2 * j + 1], hd, k, k_stride, qf, y);
+            MV_UNROLL for (int r = 0; r < R; r++) {
+                const simde__m512 sum = simde_mm512_add_ps(x[r], y[r]);
+                pair[r] = j ? simde_mm512_add_ps(pair[r], sum) : sum;
+            }
+        }
+        MV_UNROLL for (int r = 0; r < R; r++) half[r] = h ? simde_mm512_add_ps(half[r], pair[r]) : pair[r];
+    }
+    MV_UNROLL for (int r = 0; r < R; r++) simde_mm512_storeu_ps(score + (size_t)r * stride, half[r]);
+}
+
+/* Rows r..rows-1 of 16 keys, 4 at a time (R a constant in each call, so
+   that the chains stay registers). */
+MV_INLINE void avx512_key_rows(int hd, const uint8_t *k, const float *qf, int rows, float *score, size_t stride) {
+    for (int r = 0; r < rows; r += 4) {
+        const float *q = qf + (size_t)r * hd;
+        float *out = score + (size_t)r * stride;
+        switch (MV_MIN(4, rows - r)) {
+        case 4: avx512_key_block(4, hd, k, 32, q, out, stride); break;
+        case 3: avx512_key_block(3, hd, k, 32, q, out, stride); break;
+        case 2: avx512_key_block(2, hd, k, 32, q, out, stride); break;
+        default: avx512_key_block(1, hd, k, 32, q, out, stride); break;
+        }
+    }
+}
+
+/* score[r·stride + s] = K·q_r over the keys s < n_keys rounded up to 16 (K
+   in blocks of 16 keys, [s / 16][element][s % 16]; qf: rows of hd f32, hd a
+   multiple of 16), each in the chain16 order: attention_scores_f16_scalar's,
+   bit for bit. The usual head sizes are constants, so that a key block's
+   loops unroll. */
+static void attention_scores_f16_avx512(int hd, const uint16_t *k, int n_keys, const float *qf, int rows, float *score, size_t stride) {
+    for (int s = 0; s < n_keys; s += 16) {
+        const uint8_t *ks = (const uint8_t *)(k + (size_t)s * hd);
+        for (int l = 0; l < hd * 32; l += 64) simde_mm_prefetch((const char *)ks + KEY_AHEAD + l, SIMDE_MM_HINT_T0);
+        if (hd == 64) avx512_key_rows(64, ks, qf, rows, score + s, stride);
+        else if (hd == 128) avx512_key_rows(128, ks, qf, rows, score + s, stride);
+        else avx512_key_rows(hd, ks, qf, rows, score + s, stride);
+    }
+}
+
+/* Elements d..d+D-1 against up to 8 rows over slots s0..s1: the 16-lane
+   chains acc[r·D + e] go on. */
+MV_INLINE void avx512_value_chains(int D, int R, int s0, int s1, const uint8_t *v, size_t v_stride, const float *p, size_t p_stride,
+                                   simde__m512 *acc) {
+    simde__m512 c[8][2];
+    MV_UNROLL for (int r = 0; r < R; r++)
+        MV_UNROLL for (int e = 0; e < D; e++) c[r][e] = acc[r * D + e];
+    for (int s = s0; s < s1; s += 16) {
+        simde__m512 ve[2];
+        MV_UNROLL for (int e = 0; e < D; e++) {
+            if (s % 32 == 0) simde_mm_prefetch((const char *)(v + (size_t)e * v_stride + (size_t)s * 2 + VALUE_AHEAD), SIMDE_MM_HINT_T0);
+            ve[e] = mv512_load_half(MV_TYPE_F16, (const uint16_t *)(v + (size_t)e * v_stride) + s);
+        }
+        MV_UNROLL for (int r = 0; r < R; r++) {
+            simde__m512 pr = simde_mm512_loadu_ps(p + (size_t)r * p_stride + s);
+#if defined(SIMDE_X86_AVX512F_NATIVE) && defined(__GNUC__)
+            __asm__("" : "+v"(pr)); /* one load for both elements, not one folded into each FMA */
+#endif
+            MV_UNROLL for (int e = 0; e < D; e++) c[r][e] = simde_mm512_fmadd_ps(ve[e], pr, c[r][e]);
+        }
+    }
+    MV_UNROLL for (int r = 0; r < R; r++)
+        MV_UNROLL for (int e = 0; e < D; e++) acc[r * D + e] = c[r][e];
+}
+
+/* The chains of R rows (a constant in each call, so that they stay registers). */
+MV_INLINE void avx512_value_rows(int D, int R, int s0, int s1, const uint8_t *v, size_t v_stride, const float *p, size_t p_stride,
+                                 simde__m512 *acc) {
+    switch (R) {
+    case 8: avx512_value_chains(D, 8, s0, s1, v, v_stride, p, p_stride, acc); break;
+    case 7: avx512_value_chains(D, 7, s0, s1, v, v_stride, p, p_stride, acc); break;
+    case 6: avx512_value_chains(D, 6, s0, s1, v, v_stride, p, p_stride, acc); break;
+    case 5: avx512_value_chains(D, 5, s0, s1, v, v_stride, p, p_stride, acc); break;
+    case 4: avx512_value_chains(D, 4, s0, s1, v, v_stride, p, p_stride, acc); break;
+    case 3: avx512_value_chains(D, 3, s0, s1, v, v_stride, p, p_stride, acc); break;
+    case 2: avx512_value_chains(D, 2, s0, s1, v, v_stride, p, p_stride, acc); break;
+    default: avx512_value_chains(D, 1, s0, s1, v, v_stride, p, p_stride, acc); break;
+    }
+}
+
+/* out[r·out_stride + d] = Σ_s V[d][s]·p[r][s] over n slots (a multiple of
+   16; V rows v_stride bytes apart, F16; p rows f32): one 16-lane chain per
+   output, then reduce16 (attention_values_f16_scalar's order); two elements
+   against 8 rows a pass, so that a V load serves 16 FMAs, over blocks of
+   512 slots, so that the rows of p stay in L1 (the chains of 8 rows × 128
+   elements wait in scratch, 64 KiB). */
+static void attention_values_f16_avx512(int n, const uint8_t *v, size_t v_stride, int hdv, const float *p, size_t p_stride, int rows,
+                                        float *out, size_t out_stride, void *scratch) {
+    simde__m512 *chains = scratch;
+    for (int r0 = 0; r0 < rows; r0 += 8)
+        for (int d0 = 0; d0 < hdv; d0 += 128) {
+            const int nr = MV_MIN(8, rows - r0), d1 = MV_MIN(hdv, d0 + 128);
+            for (int i = 0; i < nr * (d1 - d0); i++) chains[i] = simde_mm512_setzero_ps();
+            for (int s0 = 0; s0 < n; s0 += VALUE_BLOCK)
+                for (int d = d0; d < d1; d += 2) {
+                    const uint8_t *vd = v + (size_t)d * v_stride;
+                    const float *pr = p + (size_t)r0 * p_stride;
+                    simde__m512 *acc = chains + (size_t)(d - d0) * nr;
+                    if (d + 2 <= d1) avx512_value_rows(2, nr, s0, MV_MIN(n, s0 + VALUE_BLOCK), vd, v_stride, pr, p_stride, acc);
+                    else avx512_value_rows(1, nr, s0, MV_MIN(n, s0 + VALUE_BLOCK), vd, v_stride, pr, p_stride, acc);
+                }
+            for (int d = d0; d < d1; d++)
+                for (int r = 0; r < nr; r++) {
+                    const int pair = (d - d0) & ~1, width = MV_MIN(2, d1 - (d0 + pair));
+                    out[(size_t)(r0 + r) * out_stride + d] = mv512_reduce16(chains[(size_t)pair * nr + r * width + (d - d0 - pair)]);
+                }
+        }
+}
 #endif /* MV_NO_SIMD */
 
 /* Panel kernels by [level][order][weight type]; NULL: the dot kernels. */
@@ -3500,6 +3653,62 @@ static const panel_kernel PANEL_KERNELS[KERNEL_LEVELS][ORDERS][MV_TYPE_COUNT] = 
     },
 #endif
     [KERNEL_SCALAR] = {{{NULL, 0, 0, 0, NULL, 0}}},
+};
+
+/* Out[r·out_stride + d] = Σ_s V[d][s]·p[r][s] over n slots (a multiple of
+   16), V in F16 rows v_stride bytes apart, p in f32 rows: in 16 lanes (slot
+   s in lane s mod 16, fused multiply-adds in slot order), then reduce16. */
+static void attention_values_f16_scalar(int n, const uint8_t *v, size_t v_stride, int hdv, const float *p, size_t p_stride, int rows,
+                                        float *out, size_t out_stride, void *scratch) {
+    (void)scratch;
+    for (int r = 0; r < rows; r++)
+        for (int d = 0; d < hdv; d++) {
+            const uint16_t *vd = (const uint16_t *)(v + (size_t)d * v_stride);
+            const float *pr = p + (size_t)r * p_stride;
+            float lanes[16] = {0};
+            for (int s = 0; s < n; s += 16)
+                for (int l = 0; l < 16; l++) lanes[l] = MV_FMA(f16_to_f32(vd[s + l]), pr[s + l], lanes[l]);
+            out[(size_t)r * out_stride + d] = reduce16(lanes);
+        }
+}
+
+/* score[r·stride + s] = K·q_r for keys s < n_keys rounded up to 16, K in
+   blocks of 16 keys (F16, [s / 16][element][s % 16]), q rows of hd f32: for
+   16 keys at once, in chain16 order (lane l = element mod 16, fused
+   multiply-adds from 0), then reduce16 across the lanes. */
+static void attention_scores_f16_scalar(int hd, const uint16_t *k, int n_keys, const float *qf, int rows, float *score, size_t stride) {
+    for (int s = 0; s < n_keys; s += 16)
+        for (int r = 0; r < rows; r++) {
+            float chain[16][16] = {{0}}, lanes[16]; /* [lane][key] */
+            for (int i = 0; i < hd; i++) {
+                const uint16_t *ki = k + ((size_t)s * hd + 16 * (size_t)i);
+                for (int j = 0; j < 16; j++) chain[i % 16][j] = MV_FMA(f16_to_f32(ki[j]), qf[(size_t)r * hd + i], chain[i % 16][j]);
+            }
+            for (int j = 0; j < 16; j++) {
+                for (int l = 0; l < 16; l++) lanes[l] = chain[l][j];
+                score[(size_t)r * stride + s + j] = reduce16(lanes);
+            }
+        }
+}
+
+/* Attention over an F16 cache, by level: the scores of a KV head's query
+   rows (the kernel takes head_dim a multiple of 16) and their weighted
+   values; NULL: the scalar twins. */
+typedef void (*attention_scores_fn)(int hd, const uint16_t *k, int n_keys, const float *qf, int rows, float *score, size_t stride);
+typedef void (*attention_values_fn)(int n, const uint8_t *v, size_t v_stride, int hdv, const float *p, size_t p_stride, int rows,
+                                    float *out, size_t out_stride, void *scratch);
+typedef struct {
+    attention_scores_fn scores;
+    attention_values_fn values;
+} attention_kernel;
+
+static const attention_kernel ATTENTION_KERNELS[KERNEL_LEVELS] = {
+#ifndef MV_NO_SIMD
+    [KERNEL_AVX2] = {attention_scores_f16_avx512, attention_values_f16_avx512},
+    [KERNEL_AVX512] = {attention_scores_f16_avx512, attention_values_f16_avx512},
+    [KERNEL_NEON] = {attention_scores_f16_avx512, attention_values_f16_avx512},
+#endif
+    [KERNEL_SCALAR] = {NULL, NULL},
 };
 
 /* ---- the type table: one row per GGUF type ------------------------------ */
@@ -5093,11 +5302,13 @@ static bool layer_slides(const hparams *hp, int il) {
    slot (attention over one KV head reads one stream); V (F32, F16)
    transposed, one row per element of the value heads with a column per
    slot (as llama.cpp stores it without flash attention), so attention's
-   weighted sum of values is a dot product per element. V rows are padded
-   to a multiple of 64 slots and the cache starts zeroed, so a dot product
-   may run over the padding. A Q8_0 cache (blocks of 32 along a head: half
-   an F16 cache) keeps V a row of all value heads per slot, since a block
-   cannot take one new column at a time. Position p lives in slot p of a
+   weighted sum of values is a dot product per element. An F16 cache keeps
+   K in blocks of 16 slots, element by element (element 0 of 16 keys, then
+   element 1, ...: one stream, read with keys across the SIMD lanes). V
+   rows and K blocks are padded to a multiple of 64 slots and the cache
+   starts zeroed, so a kernel may run over the padding. A Q8_0 cache
+   (blocks of 32 along a head: half an F16 cache) keeps V a row of all value
+   heads per slot, since a block cannot take one new column at a time. Position p lives in slot p of a
    full-attention layer; a sliding-window layer keeps only a ring of
    n_ring = window + n_batch − 1 slots (p in slot p mod n_ring), enough for
    every token of a batch to see its whole window. */
@@ -5106,7 +5317,7 @@ typedef struct {
     int n_ctx, n_seq, n_layer;
     int n_ring;            /* slots of sliding layers (n_ctx if they have none) */
     int n_head_kv, head_dim;
-    int v_width;           /* elements per position */
+    int k_width, v_width;  /* elements per position */
     int *n_slots;          /* [n_layer]: n_ctx or n_ring */
     uint8_t **k, **v;      /* [n_layer], in memory */
     zeroed_memory memory;
@@ -5126,12 +5337,17 @@ static void kv_free(kv_cache *kv) {
     memset(kv, 0, sizeof *kv);
 }
 
+/* The bytes from one V row to the next: all the slots of one element,
+   padded, and one line more, so that rows a power of two apart do not
+   fall into the same L1 sets. */
+static size_t kv_row_stride(const kv_cache *kv, int layer) { return row_bytes(kv->type, slots_padded(kv->n_slots[layer])) + MV_ALIGN; }
+
 /* The bytes of a layer's K and of its V, each a multiple of MV_ALIGN. */
 static void kv_layer_bytes(const kv_cache *kv, int layer, size_t *k, size_t *v) {
     const size_t n = (size_t)kv->n_slots[layer], n_seq = (size_t)kv->n_seq;
-    *k = n_seq * n * (size_t)kv->n_head_kv * row_bytes(kv->type, kv->head_dim);
-    *v = kv->type == MV_TYPE_Q8_0 ? n_seq * n * row_bytes(kv->type, kv->v_width)
-                                  : n_seq * (size_t)kv->v_width * row_bytes(kv->type, slots_padded((int)n));
+    *k = kv->type == MV_TYPE_F16 ? n_seq * (size_t)kv->k_width * row_bytes(kv->type, slots_padded((int)n))
+                                 : n_seq * n * row_bytes(kv->type, kv->k_width);
+    *v = kv->type == MV_TYPE_Q8_0 ? n_seq * n * row_bytes(kv->type, kv->v_width) : n_seq * (size_t)kv->v_width * kv_row_stride(kv, layer);
     *k = (*k + MV_ALIGN - 1) / MV_ALIGN * MV_ALIGN, *v = (*v + MV_ALIGN - 1) / MV_ALIGN * MV_ALIGN;
 }
 
@@ -5140,7 +5356,7 @@ static int kv_init(kv_cache *kv, const hparams *hp, const bool *sliding, int typ
     kv->type = type, kv->n_ctx = n_ctx, kv->n_seq = n_seq, kv->n_layer = hp->n_layer;
     kv->n_ring = hp->n_swa ? MV_MIN(n_ctx, hp->n_swa + n_batch - 1) : n_ctx;
     kv->n_head_kv = hp->n_head_kv, kv->head_dim = hp->head_dim;
-    kv->v_width = hp->n_head_kv * hp->head_dim_v;
+    kv->k_width = hp->n_head_kv * hp->head_dim, kv->v_width = hp->n_head_kv * hp->head_dim_v;
     kv->k = calloc((size_t)hp->n_layer, sizeof *kv->k);
     kv->v = calloc((size_t)hp->n_layer, sizeof *kv->v);
     kv->n_slots = calloc((size_t)hp->n_layer, sizeof *kv->n_slots);
@@ -5163,7 +5379,7 @@ static int kv_init(kv_cache *kv, const hparams *hp, const bool *sliding, int typ
     return MV_OK;
 }
 
-/* The K row of KV head kvh in a slot. */
+/* The K row of KV head kvh in a slot (F32, Q8_0). */
 static uint8_t *kv_k_row(const kv_cache *kv, int layer, int seq, int kvh, int slot) {
     const size_t head = (size_t)seq * (size_t)kv->n_head_kv + (size_t)kvh;
     return kv->k[layer] + (head * (size_t)kv->n_slots[layer] + (size_t)slot) * row_bytes(kv->type, kv->head_dim);
@@ -5174,23 +5390,30 @@ static uint8_t *kv_v_slot(const kv_cache *kv, int layer, int seq, int slot) {
     return kv->v[layer] + ((size_t)seq * (size_t)kv->n_slots[layer] + (size_t)slot) * row_bytes(kv->type, kv->v_width);
 }
 
+/* The K blocks of KV head kvh in an F16 cache: [slot / 16][element][slot % 16]. */
+static uint16_t *kv_k_blocks(const kv_cache *kv, int layer, int seq, int kvh) {
+    const size_t head = (size_t)seq * (size_t)kv->n_head_kv + (size_t)kvh;
+    return (uint16_t *)kv->k[layer] + head * (size_t)slots_padded(kv->n_slots[layer]) * (size_t)kv->head_dim;
+}
+
 /* The V row of one element (index into the value heads): all its slots (F32, F16). */
 static uint8_t *kv_v_row(const kv_cache *kv, int layer, int seq, int element) {
-    return kv->v[layer] + ((size_t)seq * (size_t)kv->v_width + (size_t)element) * row_bytes(kv->type, slots_padded(kv->n_slots[layer]));
+    return kv->v[layer] + ((size_t)seq * (size_t)kv->v_width + (size_t)element) * kv_row_stride(kv, layer);
 }
 
 static void kv_store(kv_cache *kv, int layer, int seq, int pos, const float *k, const float *v) {
     const int slot = pos % kv->n_slots[layer];
     const int hd = kv->head_dim;
-    for (int h = 0; h < kv->n_head_kv; h++) {
-        uint8_t *krow = kv_k_row(kv, layer, seq, h, slot);
-        if (kv->type == MV_TYPE_Q8_0) quantize_act_q8_0(k + (size_t)h * hd, krow, hd);
-        else if (kv->type == MV_TYPE_F32) memcpy(krow, k + (size_t)h * hd, (size_t)hd * sizeof *k);
-        else quantize_f16(k + (size_t)h * hd, krow, hd);
-    }
     if (kv->type == MV_TYPE_Q8_0) {
+        for (int h = 0; h < kv->n_head_kv; h++) quantize_act_q8_0(k + (size_t)h * hd, kv_k_row(kv, layer, seq, h, slot), hd);
         quantize_act_q8_0(v, kv_v_slot(kv, layer, seq, slot), kv->v_width);
         return;
+    }
+    for (int h = 0; kv->type == MV_TYPE_F32 && h < kv->n_head_kv; h++)
+        memcpy(kv_k_row(kv, layer, seq, h, slot), k + (size_t)h * hd, (size_t)hd * sizeof *k);
+    for (int h = 0; kv->type == MV_TYPE_F16 && h < kv->n_head_kv; h++) {
+        uint16_t *block = kv_k_blocks(kv, layer, seq, h) + (size_t)(slot / 16) * 16 * (size_t)hd + slot % 16;
+        for (int i = 0; i < hd; i++) block[16 * i] = f32_to_f16(k[(size_t)h * hd + i]);
     }
     for (int e = 0; e < kv->v_width; e++) {
         uint8_t *col = kv_v_row(kv, layer, seq, e);
@@ -5551,6 +5774,15 @@ static void rope_apply(float *x, int n_heads, int head_dim, int n_rot, int style
     }
 }
 
+/* x[i] *= f, 16 at a time. */
+static void scale_floats(float *x, int n, float f) {
+    int i = 0;
+#ifndef MV_NO_SIMD
+    for (; i + 16 <= n; i += 16) simde_mm512_storeu_ps(x + i, simde_mm512_mul_ps(simde_mm512_loadu_ps(x + i), simde_mm512_set1_ps(f)));
+#endif
+    for (; i < n; i++) x[i] *= f;
+}
+
 /* y = softmax(x) over n entries as ggml computes it: exp_approx 16 at a
    time (expf for the rest), the sum in double, scaled by the float
    reciprocal of the sum. extra: a logit that only joins the denominator
@@ -5559,7 +5791,20 @@ static void softmax(float *y, const float *x, int n, float extra) {
     const float max = max_of(x, n, extra);
     double sum = 0;
     const int n16 = n & ~15;
-    for (int c = 0; c < n16; c += 16) {
+    int c = 0;
+#if !defined(MV_NO_SIMD) && defined(SIMDE_X86_AVX512F_NATIVE)
+    for (; c + 256 <= n16; c += 256) { /* 16 chunks, their sums reduced together */
+        simde__m512 e[16];
+        int k = 0;
+        while (k < 16 && mv512_exp_approx(simde_mm512_sub_ps(simde_mm512_loadu_ps(x + c + 16 * k), simde_mm512_set1_ps(max)), &e[k])) k++;
+        if (k < 16) break; /* a NaN or an overflow: the loop below */
+        for (k = 0; k < 16; k++) simde_mm512_storeu_ps(y + c + 16 * k, e[k]);
+        float s[16];
+        simde_mm512_storeu_ps(s, avx512_reduce16x16(e));
+        for (int k = 0; k < 16; k++) sum += (double)s[k];
+    }
+#endif
+    for (; c < n16; c += 16) {
         float e[16];
         for (int l = 0; l < 16; l++) e[l] = x[c + l] - max;
         exp_approx16(e, e);
@@ -5569,7 +5814,7 @@ static void softmax(float *y, const float *x, int n, float extra) {
     for (int i = n16; i < n; i++) sum += (double)(y[i] = expf(x[i] - max));
     if (extra != -INFINITY) sum += (double)expf(extra - max);
     const float inv = (float)(1.0 / sum);
-    for (int i = 0; i < n; i++) y[i] *= inv;
+    scale_floats(y, n, inv);
 }
 
 /* k·q for a key in Q8_0 blocks and q in f32: q is not rounded (rounding it
@@ -5606,13 +5851,24 @@ static void attention_values_q8_0(const kv_cache *kv, int layer, int seq, int kv
 /* The factor of attention scores, 1/sqrt(head_dim). */
 static float attention_scale(int head_dim) { return 1.0f / sqrtf((float)head_dim); }
 
-/* Batched attention takes the query rows of one KV head (its query heads ×
-   tokens, at least 16 rows) together; a thread's scratch for it, in floats. */
+/* An F16 cache's attention takes the query rows of one KV head (its query
+   heads × tokens, at least 16 rows) together; a thread's scratch for it
+   (scores or weights, q, results), in floats. */
 static int attention_tile_tokens(const hparams *hp) { return MV_MAX(1, 16 / (hp->n_head / hp->n_head_kv)); }
 
 static size_t attention_scratch_floats(const hparams *hp, int n_ctx) {
     const size_t rows = (size_t)attention_tile_tokens(hp) * (size_t)(hp->n_head / hp->n_head_kv), slots = (size_t)slots_padded(n_ctx);
-    return rows * (slots + slots / 2 + ((size_t)hp->head_dim + 1) / 2 + (size_t)hp->head_dim_v) + 64;
+    return rows * (slots + (size_t)hp->head_dim + (size_t)hp->head_dim_v) + 64;
+}
+
+/* x rounded to F16, kept as f32 (the values an F16 matmul multiplies). */
+static void round_f16(float *x, int64_t n) {
+    uint16_t h[256];
+    for (int64_t i = 0; i < n; i += 256) {
+        const int64_t c = MV_MIN(256, n - i);
+        quantize_f16(x + i, h, c);
+        dequantize_f16(h, x + i, c);
+    }
 }
 
 /* Whether slot s holds a position that token pos sees (from first on). */
@@ -5621,120 +5877,104 @@ static bool slot_visible(int s, int pos, int first, int n_slots) {
     return s < n_slots && pos - (pos - s) % n_slots >= first;
 }
 
+/* A row of scores of query head h at position pos, slots 0..n_pad-1
+   (n_pad returned: the slots in use, padded), into its softmax weights:
+   scaled by 1/sqrt(head_dim), −∞ where hidden, the layer's sink added. */
+static int attention_weights(const mv_model *m, int layer, int n_slots, int pos, int h, float *p) {
+    const layer_weights *L = &m->layers[layer];
+    const int first = L->sliding ? MV_MAX(0, pos - m->hp.n_swa + 1) : 0;
+    const int n_pad = MV_MIN(slots_padded(pos + 1), slots_padded(n_slots));
+    const float scale = attention_scale(m->hp.head_dim);
+    if (pos < n_slots) { /* slot = position: those before first and after pos are hidden */
+        for (int s = 0; s < first; s++) p[s] = -INFINITY;
+        scale_floats(p + first, pos + 1 - first, scale);
+        for (int s = pos + 1; s < n_pad; s++) p[s] = -INFINITY;
+    } else
+        for (int s = 0; s < n_pad; s++) p[s] = slot_visible(s, pos, first, n_slots) ? p[s] * scale : -INFINITY;
+    softmax(p, p, n_pad, L->attn_sinks ? L->attn_sinks[h] : -INFINITY);
+    return n_pad;
+}
+
 /* Attention of tokens t0..t1 (one sequence) for the query heads of KV head
-   kvh, F16 cache: every query row's scores against the K rows, then Vᵀ
-   against every row's weights, by the panel kernel of the order (chain16 in
-   a batch, vec_dot for a single token); each result is the dot kernel's of
-   the per-row path below (the slots a row does not see get −∞ scores, then
-   weights of 0, which change no sum). */
-static void attention_tile(mv_context *ctx, int layer, int order, const float *q, float *out, const int32_t *pos, int seq, int t0, int t1,
-                           int kvh, float *scratch, void *panel_scratch) {
+   kvh over an F16 cache, as llama.cpp's batched matmuls without flash
+   attention compute it: q and the weights rounded to F16, every sum K·q and
+   Vᵀ·p in one 16-lane chain (its GEMM order), whatever the number of
+   tokens. Slots a row does not see get −∞ scores, then weights of 0, which
+   change no sum. */
+static void attention_tile(mv_context *ctx, int layer, const float *q, float *out, const int32_t *pos, int seq, int t0, int t1, int kvh,
+                           float *scratch, void *kernel_scratch) {
     const mv_model *m = ctx->model;
     const hparams *hp = &m->hp;
     const kv_cache *kv = &ctx->kv;
-    const panel_kernel *pk = &PANEL_KERNELS[m->kernel_level][order][MV_TYPE_F16];
-    const dot_fn chain = m->dot[order][MV_TYPE_F16];
+    const attention_kernel *ak = &ATTENTION_KERNELS[m->kernel_level];
     const int n_head = hp->n_head, hd = hp->head_dim, hdv = hp->head_dim_v, group = n_head / hp->n_head_kv;
     const int n_slots = kv->n_slots[layer], rows = (t1 - t0) * group, slots = slots_padded(kv->n_ctx);
     const size_t cap = (size_t)attention_tile_tokens(hp) * (size_t)group;
-    float *score = scratch, *o = score + cap * slots;
-    uint16_t *weight16 = (uint16_t *)(o + cap * hdv), *q16 = weight16 + cap * slots;
+    float *score = scratch, *qf = score + cap * slots, *o = qf + cap * hd;
     int max_pos = 0;
     for (int t = t0; t < t1; t++) max_pos = MV_MAX(max_pos, pos[t]);
     const int n_keys = MV_MIN(n_slots, max_pos + 1), n_pad = MV_MIN(slots_padded(max_pos + 1), slots_padded(n_slots));
-    const float scale = attention_scale(hd);
-    for (int r = 0; r < rows; r++) quantize_f16(q + ((size_t)(t0 + r / group) * n_head + kvh * group + r % group) * hd, q16 + (size_t)r * hd, hd);
-    const size_t k_stride = row_bytes(MV_TYPE_F16, hd), v_stride = row_bytes(MV_TYPE_F16, slots_padded(n_slots));
-    const uint8_t *k0 = kv_k_row(kv, layer, seq, kvh, 0);
+    for (int t = t0; t < t1; t++) memcpy(qf + (size_t)(t - t0) * group * hd, q + ((size_t)t * n_head + kvh * group) * hd, (size_t)group * hd * sizeof *qf);
+    round_f16(qf, (int64_t)rows * hd);
+    const size_t stride = kv_row_stride(kv, layer);
     const uint8_t *v0 = kv_v_row(kv, layer, seq, kvh * hdv);
-    const panel_act qa = {.q = (const uint8_t *)q16, .q_stride = (size_t)hd * 2, .n_tok = rows};
-    const int k_whole = n_keys / pk->rows * pk->rows;
-    pk->fn(hd, k0, k_stride, k_whole, &qa, 0, rows, score, (size_t)slots, panel_scratch, NULL);
-    for (int r = 0; r < rows; r++)
-        for (int s = k_whole; s < n_keys; s++) score[(size_t)r * slots + s] = chain(hd, k0 + (size_t)s * k_stride, q16 + (size_t)r * hd);
+    (ak->scores && hd % 16 == 0 ? ak->scores : attention_scores_f16_scalar)(hd, kv_k_blocks(kv, layer, seq, kvh), n_keys, qf, rows, score, (size_t)slots);
     for (int r = 0; r < rows; r++) {
-        const int t = t0 + r / group, h = kvh * group + r % group;
-        const int first = m->layers[layer].sliding ? MV_MAX(0, pos[t] - hp->n_swa + 1) : 0;
-        const int own_pad = MV_MIN(slots_padded(pos[t] + 1), slots_padded(n_slots));
         float *p = score + (size_t)r * slots;
-        uint16_t *w16 = weight16 + (size_t)r * slots;
-        if (pos[t] < n_slots) { /* slot = position: those before first and after pos[t] are hidden */
-            for (int s = 0; s < first; s++) p[s] = -INFINITY;
-            for (int s = first; s <= pos[t]; s++) p[s] *= scale;
-            for (int s = pos[t] + 1; s < own_pad; s++) p[s] = -INFINITY;
-        } else
-            for (int s = 0; s < own_pad; s++) p[s] = slot_visible(s, pos[t], first, n_slots) ? p[s] * scale : -INFINITY;
-        softmax(p, p, own_pad, m->layers[layer].attn_sinks ? m->layers[layer].attn_sinks[h] : -INFINITY);
-        quantize_f16(p, w16, own_pad);
-        memset(w16 + own_pad, 0, (size_t)(n_pad - own_pad) * sizeof *w16);
+        const int own_pad = attention_weights(m, layer, n_slots, pos[t0 + r / group], kvh * group + r % group, p);
+        round_f16(p, own_pad);
+        memset(p + own_pad, 0, (size_t)(n_pad - own_pad) * sizeof *p);
     }
-    const panel_act wa = {.q = (const uint8_t *)weight16, .q_stride = (size_t)slots * 2, .n_tok = rows};
-    const int v_whole = hdv / pk->rows * pk->rows;
-    pk->fn(n_pad, v0, v_stride, v_whole, &wa, 0, rows, o, (size_t)hdv, panel_scratch, NULL);
-    for (int r = 0; r < rows; r++) {
-        for (int d = v_whole; d < hdv; d++) o[(size_t)r * hdv + d] = chain(n_pad, v0 + (size_t)d * v_stride, weight16 + (size_t)r * slots);
-        memcpy(out + ((size_t)(t0 + r / group) * n_head + kvh * group + r % group) * hdv, o + (size_t)r * hdv, (size_t)hdv * sizeof *o);
-    }
+    (ak->values ? ak->values : attention_values_f16_scalar)(n_pad, v0, stride, hdv, score, (size_t)slots, rows, o, (size_t)hdv, kernel_scratch);
+    for (int t = t0; t < t1; t++)
+        memcpy(out + ((size_t)t * n_head + kvh * group) * hdv, o + (size_t)(t - t0) * group * hdv, (size_t)group * hdv * sizeof *o);
 }
 
 /* Attention of n query rows (n_head heads each) over the cache: token t of
    sequence seq[t] at position pos[t] sees positions 0..pos[t], or the last
    n_swa of them on a sliding layer. Evaluated as llama.cpp evaluates it
-   without flash attention, step for step: scores K·q times 1/sqrt(head_dim)
-   over the cache's slots, −∞ where masked; softmax (with the layer's sink
-   logit, GPT-OSS); out = Vᵀ·p. An F16 cache takes q and p rounded to F16.
-   Batches of two or more tokens add Vᵀ·p (and, F16, K·q) in one 16-lane
-   chain (its GEMM), single tokens as the dot kernels do (its vec_dot). */
+   without flash attention: scores K·q times 1/sqrt(head_dim) over the
+   cache's slots, −∞ where masked; softmax (with the layer's sink logit,
+   GPT-OSS); out = Vᵀ·p. An F16 cache: attention_tile, a KV head's rows of
+   up to 16 at a time. F32 and Q8_0 caches: a row at a time, sums as the
+   dot kernels add them (vec_dot order), or in one 16-lane chain in F32
+   batches (GEMM order). */
 static void attention(mv_context *ctx, int layer, const float *q, float *out, const int32_t *pos, const int32_t *seq, int n) {
     const mv_model *m = ctx->model;
     const hparams *hp = &m->hp;
-    const layer_weights *L = &m->layers[layer];
     const kv_cache *kv = &ctx->kv;
     const int n_head = hp->n_head, hd = hp->head_dim, hdv = hp->head_dim_v, group = hp->n_head / hp->n_head_kv;
     const int n_slots = kv->n_slots[layer];
-    const bool f16 = kv->type == MV_TYPE_F16, q8 = kv->type == MV_TYPE_Q8_0;
-    const float scale = attention_scale(hd);
-    const dot_fn dot = m->dot[ORDER_VEC][kv->type], chain = n > 1 ? m->dot[ORDER_GEMM][kv->type] : NULL;
-    const dot_fn score_dot = f16 && chain && hd % 16 == 0 ? chain : dot;
-    const int tile_order = n > 1 ? ORDER_GEMM : ORDER_VEC;
-    if (f16 && (n == 1 || hd % 16 == 0) && PANEL_KERNELS[m->kernel_level][tile_order][MV_TYPE_F16].fn) {
+    if (kv->type == MV_TYPE_F16) {
         const int tile = attention_tile_tokens(hp), n_tiles = (n + tile - 1) / tile;
         MV_PARALLEL_FOR(ctx->params.n_threads)
         for (int job = 0; job < hp->n_head_kv * n_tiles; job++) {
-            const int kvh = job / n_tiles, t0 = job % n_tiles * tile, t1 = MV_MIN(n, t0 + tile), ith = thread_index();
+            const int kvh = job / n_tiles, t0 = job % n_tiles * tile, t1 = MV_MIN(n, t0 + tile);
+            const int ith = thread_index();
             float *scratch = ctx->att_scores + (size_t)ith * attention_scratch_floats(hp, kv->n_ctx);
             for (int a = t0, b; a < t1; a = b) { /* runs of one sequence */
                 for (b = a + 1; b < t1 && seq[b] == seq[a]; b++) {}
-                attention_tile(ctx, layer, tile_order, q, out, pos, seq[a], a, b, kvh, scratch, ctx->panel_scratch + (size_t)ith * PANEL_SCRATCH);
+                attention_tile(ctx, layer, q, out, pos, seq[a], a, b, kvh, scratch, ctx->panel_scratch + (size_t)ith * PANEL_SCRATCH);
             }
         }
         return;
     }
+    const bool q8 = kv->type == MV_TYPE_Q8_0;
+    const dot_fn dot = m->dot[ORDER_VEC][kv->type], chain = n > 1 ? m->dot[ORDER_GEMM][kv->type] : NULL;
     MV_PARALLEL_FOR(ctx->params.n_threads)
     for (int job = 0; job < n * n_head; job++) {
-        const int t = job / n_head, h = job % n_head, kvh = h / group;
-        const int first = L->sliding ? MV_MAX(0, pos[t] - hp->n_swa + 1) : 0;
-        /* slots in use: 0..pos[t], or the whole ring once it has wrapped */
-        const int n_pad = MV_MIN(slots_padded(pos[t] + 1), slots_padded(n_slots));
+        const int t = job / n_head, h = job % n_head, kvh = h / group, n_keys = MV_MIN(n_slots, pos[t] + 1);
         const float *qh = q + ((size_t)t * n_head + h) * hd;
-        uint16_t q16[1024];
-        if (f16) quantize_f16(qh, q16, hd);
         float *p = ctx->att_scores + (size_t)thread_index() * attention_scratch_floats(hp, kv->n_ctx);
-        for (int j = 0; j < n_pad; j++) p[j] = -INFINITY;
-        for (int j = first; j <= pos[t]; j++) {
-            const int slot = j % n_slots;
-            const uint8_t *k = kv_k_row(kv, layer, seq[t], kvh, slot);
-            p[slot] = (q8 ? score_q8_0(hd, k, qh) : score_dot(hd, k, f16 ? (const void *)q16 : (const void *)qh)) * scale;
+        for (int s = 0; s < n_keys; s++) {
+            const uint8_t *k = kv_k_row(kv, layer, seq[t], kvh, s);
+            p[s] = q8 ? score_q8_0(hd, k, qh) : dot(hd, k, qh);
         }
-        softmax(p, p, n_pad, L->attn_sinks ? L->attn_sinks[h] : -INFINITY);
+        const int n_pad = attention_weights(m, layer, n_slots, pos[t], h, p);
         float *o = out + ((size_t)t * n_head + h) * hdv;
-        if (q8) {
-            attention_values_q8_0(kv, layer, seq[t], kvh, hdv, p, MV_MIN(n_pad, n_slots), o);
-            continue;
-        }
-        if (f16)
-            for (int j = 0; j < n_pad; j++) ((uint16_t *)p)[j] = f32_to_f16(p[j]); /* in place: entry j lies below float j */
-        for (int d = 0; d < hdv; d++) o[d] = (chain ? chain : dot)(n_pad, kv_v_row(kv, layer, seq[t], kvh * hdv + d), p);
+        if (q8) attention_values_q8_0(kv, layer, seq[t], kvh, hdv, p, MV_MIN(n_pad, n_slots), o);
+        else
+            for (int d = 0; d < hdv; d++) o[d] = (chain ? chain : dot)(n_pad, kv_v_row(kv, layer, seq[t], kvh * hdv + d), p);
     }
 }
 

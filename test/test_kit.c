@@ -213,12 +213,14 @@ static void test_kit_model(test_state *t) {
     }
     free(ours), free(ours_gen);
     ours = ours_gen = NULL;
-    if (kvf16 && primary && !kit_evaluate(t, m, ids, n, 0, MV_TYPE_F16, gen, 0, &ours, &ours_gen)) {
-        double e = rel_rms(ours, primary, np), bound = 2 * rel_rms(kvf16, primary, np) + 1e-4;
-        CHECKF(e <= bound, "f16 cache: relrms %.4g > %.4g", e, bound);
+    for (int by_token = 0; by_token < 2; by_token++) { /* a batch; one token at a time (single-token attention) */
+        if (kvf16 && primary && !kit_evaluate(t, m, ids, n, by_token, MV_TYPE_F16, gen, 0, &ours, &ours_gen)) {
+            double e = rel_rms(ours, primary, np), bound = 2 * rel_rms(kvf16, primary, np) + 1e-4;
+            CHECKF(e <= bound, "f16 cache%s: relrms %.4g > %.4g", by_token ? ", token by token" : "", e, bound);
+        }
+        free(ours), free(ours_gen);
+        ours = ours_gen = NULL;
     }
-    free(ours), free(ours_gen);
-    ours = ours_gen = NULL;
     /* a Q8_0 cache, prompt and decode steps: within relrms 0.01 of the F32 cache's logits where the weights are
        floats (quantized weights amplify any rounding: there an F16 cache is 0.01-0.02 off already); heads that
        are not whole blocks are refused by name */

@@ -186,7 +186,91 @@ static void test_pack_from_file(test_state *t) {
     snprintf(t->note, sizeof t->note, "%d types packed from a file, %d copied", packed_types, copied_types);
 }
 
+/* The attention kernels of the native level against their scalar twins:
+   scores (K in blocks of 16 keys) and weighted values (V rows, blocks of
+   512 slots crossed), head sizes on and off the 64 steps, every row count
+   of the 4- and 8-row passes. */
+static void test_attention_kernels(test_state *t) {
+    const attention_kernel *ak = &ATTENTION_KERNELS[native_kernel_level()];
+    if (!ak->scores || !ak->values) SKIP("no attention kernels at this level");
+    static const int hds[] = {16, 48, 64, 128, 256}, key_counts[] = {1, 17, 100, 300}, row_counts[] = {1, 3, 4, 5, 8, 16};
+    static const int value_n[] = {16, 64, 320, 1088}, hdvs[] = {16, 63, 64, 130};
+    enum { MAX_KEYS = 1088, MAX_HD = 256, MAX_ROWS = 16 };
+    uint64_t s = 21;
+    uint16_t *k = malloc((size_t)MAX_KEYS * MAX_HD * 2 + 64 * MAX_HD * 2);
+    float *q = malloc((size_t)MAX_ROWS * MAX_HD * sizeof *q), *p = malloc((size_t)MAX_ROWS * MAX_KEYS * sizeof *p);
+    float *want = malloc((size_t)MAX_ROWS * MAX_KEYS * sizeof *want), *got = malloc((size_t)MAX_ROWS * MAX_KEYS * sizeof *got);
+    void *scratch = alloc_aligned(PANEL_SCRATCH);
+    int compared = 0;
+    for (int i = 0; i < MAX_KEYS * MAX_HD + 64 * MAX_HD; i++) k[i] = f32_to_f16(test_uniform(&s) * 2 - 1);
+    for (int i = 0; i < MAX_ROWS * MAX_HD; i++) q[i] = f16_to_f32(f32_to_f16(test_uniform(&s) * 4 - 2));
+    for (size_t hi = 0; hi < sizeof hds / sizeof *hds; hi++)
+        for (size_t ki = 0; ki < sizeof key_counts / sizeof *key_counts; ki++)
+            for (size_t ri = 0; ri < sizeof row_counts / sizeof *row_counts; ri++) {
+                const int hd = hds[hi], n_keys = key_counts[ki], rows = row_counts[ri], stride = MAX_KEYS;
+                attention_scores_f16_scalar(hd, k, n_keys, q, rows, want, stride);
+                ak->scores(hd, k, n_keys, q, rows, got, stride);
+                for (int r = 0; r < rows; r++)
+                    for (int j = 0; j < n_keys; j++, compared++) {
+                        const float a = got[r * stride + j], b = want[r * stride + j];
+                        CHECKF(same_result(a, b, hd * 2.0), "scores hd %d keys %d rows %d: [%d][%d] %.9g vs scalar %.9g", hd, n_keys, rows, r, j, a, b);
+                    }
+            }
+    for (size_t ni = 0; ni < sizeof value_n / sizeof *value_n; ni++)
+        for (size_t hi = 0; hi < sizeof hdvs / sizeof *hdvs; hi++)
+            for (size_t ri = 0; ri < sizeof row_counts / sizeof *row_counts; ri++) {
+                const int n = value_n[ni], hdv = hdvs[hi], rows = row_counts[ri];
+                const size_t v_stride = (size_t)n * 2 + 64;
+                for (int i = 0; i < rows * n; i++) p[i] = i % 7 == 3 ? 0.0f : test_uniform(&s);
+                attention_values_f16_scalar(n, (const uint8_t *)k, v_stride, hdv, p, (size_t)n, rows, want, (size_t)hdv, NULL);
+                ak->values(n, (const uint8_t *)k, v_stride, hdv, p, (size_t)n, rows, got, (size_t)hdv, scratch);
+                for (int i = 0; i < rows * hdv; i++, compared++)
+                    CHECKF(same_result(got[i], want[i], (double)n), "values n %d hdv %d rows %d: [%d] %.9g vs scalar %.9g", n, hdv, rows, i, got[i], want[i]);
+            }
+    free(k), free(q), free(p), free(want), free(got), free(scratch);
+    snprintf(t->note, sizeof t->note, "%d outputs compared", compared);
+}
+
+/* softmax (16 chunks at a time where AVX-512 is native) against the chunk
+   at a time definition: exp_approx16, each chunk's reduce16 added in double. */
+static void test_softmax(test_state *t) {
+    static const int sizes[] = {16, 255, 256, 257, 1000, 4096};
+    enum { MAX = 4096 };
+    float *x = malloc(MAX * sizeof *x), *y = malloc(MAX * sizeof *y), *want = malloc(MAX * sizeof *want);
+    uint64_t s = 31;
+    int compared = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+        for (int regime = 0; regime < 3; regime++) {
+            const int n = sizes[si];
+            /* scores of a few units; spread past exp's normal range; hidden slots (−∞) and a sink */
+            for (int i = 0; i < n; i++) x[i] = (test_uniform(&s) - 0.5f) * (regime == 1 ? 400.0f : 8.0f);
+            if (regime == 2)
+                for (int i = n / 2; i < n; i++) x[i] = -INFINITY;
+            const float extra = regime == 2 ? 1.5f : -INFINITY;
+            float max = extra;
+            for (int i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
+            double sum = 0;
+            const int n16 = n & ~15;
+            for (int c = 0; c < n16; c += 16) {
+                float e[16];
+                for (int l = 0; l < 16; l++) e[l] = x[c + l] - max;
+                exp_approx16(e, want + c);
+                sum += reduce16(want + c);
+            }
+            for (int i = n16; i < n; i++) sum += (double)(want[i] = expf(x[i] - max));
+            if (extra != -INFINITY) sum += (double)expf(extra - max);
+            for (int i = 0; i < n; i++) want[i] *= (float)(1.0 / sum);
+            softmax(y, x, n, extra);
+            for (int i = 0; i < n; i++, compared++)
+                CHECKF(f32_bits(y[i]) == f32_bits(want[i]), "softmax n %d regime %d: [%d] %.9g, by chunks %.9g", n, regime, i, y[i], want[i]);
+        }
+    free(x), free(y), free(want);
+    snprintf(t->note, sizeof t->note, "%d weights compared", compared);
+}
+
 static const test_case MATMUL_TESTS[] = {
+    {"numbers.attention_kernels", test_attention_kernels, NULL},
+    {"numbers.softmax", test_softmax, NULL},
     {"numbers.matmul_panels", test_matmul_panels, NULL},
     {"numbers.pack_from_file", test_pack_from_file, NULL},
 };
