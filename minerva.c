@@ -3504,64 +3504,75 @@ MV_FLOAT_PANEL(panel_vec_f16_avx512, avx512_vec_float_panel, MV_TYPE_F16)
 enum { KEY_AHEAD = 16384, VALUE_AHEAD = 1024, VALUE_BLOCK = 512 };
 
 /* b_l = chain l + chain l+8 of up to 4 rows (chain l: elements l, l+16, ...
-   of each key, fused multiply-adds from 0), 16 keys a register. */
-MV_INLINE void avx512_lane_pair(int R, int l, int hd, const uint8_t *k, size_t k_stride, const float *qf, simde__m512 *b) {
-    simde__m512 lo[4], hi[4];
-    MV_UNROLL for (int r = 0; r < R; r++) lo[r] = hi[r] = simde_mm512_setzero_ps();
+   of each key, fused multiply-adds from 0) for 32 keys, two blocks of 16
+   (bytes apart) in two registers, so that a broadcast q element serves two
+   FMAs: b[2r], b[2r + 1]. */
+MV_INLINE void avx512_lane_pair(int R, int l, int hd, const uint8_t *k, size_t bytes, const float *qf, simde__m512 *b) {
+    simde__m512 lo[4][2], hi[4][2];
+    MV_UNROLL for (int r = 0; r < R; r++)
+        MV_UNROLL for (int v = 0; v < 2; v++) lo[r][v] = hi[r][v] = simde_mm512_setzero_ps();
     for (int i = l; i < hd; i += 16) {
-        const simde__m512 k_lo = mv512_load_half(MV_TYPE_F16, (const uint16_t *)(k + (size_t)i * k_stride));
-        const simde__m512 k_hi = mv512_load_half(MV_TYPE_F16, (const uint16_t *)(k + (size_t)(i + 8) * k_stride));
+        simde__m512 k_lo[2], k_hi[2];
+        MV_UNROLL for (int v = 0; v < 2; v++) {
+            k_lo[v] = mv512_load_half(MV_TYPE_F16, (const uint16_t *)(k + v * bytes + (size_t)i * 32));
+            k_hi[v] = mv512_load_half(MV_TYPE_F16, (const uint16_t *)(k + v * bytes + (size_t)(i + 8) * 32));
+        }
         MV_UNROLL for (int r = 0; r < R; r++) {
-            lo[r] = simde_mm512_fmadd_ps(k_lo, simde_mm512_set1_ps(qf[(size_t)r * hd + i]), lo[r]);
-            hi[r] = simde_mm512_fmadd_ps(k_hi, simde_mm512_set1_ps(qf[(size_t)r * hd + i + 8]), hi[r]);
+            simde__m512 q_lo = simde_mm512_set1_ps(qf[(size_t)r * hd + i]), q_hi = simde_mm512_set1_ps(qf[(size_t)r * hd + i + 8]);
+#if defined(SIMDE_X86_AVX512F_NATIVE) && defined(__GNUC__)
+            __asm__("" : "+v"(q_lo), "+v"(q_hi)); /* one broadcast for both blocks, not one folded into each FMA */
+#endif
+            MV_UNROLL for (int v = 0; v < 2; v++) {
+                lo[r][v] = simde_mm512_fmadd_ps(k_lo[v], q_lo, lo[r][v]);
+                hi[r][v] = simde_mm512_fmadd_ps(k_hi[v], q_hi, hi[r][v]);
+            }
         }
     }
-    MV_UNROLL for (int r = 0; r < R; r++) b[r] = simde_mm512_add_ps(lo[r], hi[r]);
+    MV_UNROLL for (int r = 0; r < R; r++)
+        MV_UNROLL for (int v = 0; v < 2; v++) b[2 * r + v] = simde_mm512_add_ps(lo[r][v], hi[r][v]);
 }
 
-/* Scores of R rows against 16 keys: reduce16's tree on b_0..b_7,
+/* Scores of R rows against 32 keys: reduce16's tree on b_0..b_7,
    ((b0+b4)+(b2+b6)) + ((b1+b5)+(b3+b7)), with few registers live. */
-MV_INLINE void avx512_key_block(int R, int hd, const uint8_t *k, size_t k_stride, const float *qf, float *score, size_t stride) {
-    simde__m512 x[4], y[4], pair[4], half[4];
+MV_INLINE void avx512_key_block(int R, int hd, const uint8_t *k, const float *qf, float *score, size_t stride) {
+    simde__m512 x[8], y[8], pair[8], half[8];
     static const int order[8] = {0, 4, 2, 6, 1, 5, 3, 7};
     for (int h = 0; h < 2; h++) {
         for (int j = 0; j < 2; j++) {
-            avx512_lane_pair(R, order[4 * h + 2 * j], hd, k, k_stride, qf, x);
-            avx512_lane_pair(R, order[4 * h + 2 * j + 1], hd, k, k_stride, qf, y);
-            MV_UNROLL for (int r = 0; r < R; r++) {
+            avx512_lane_pair(R, order[4 * h + 2 * j], hd, k, (size_t)hd * 32, qf, x);
+            avx512_lane_pair(R, order[4 * h + 2 * j + 1], hd, k, (size_t)hd * 32, qf, y);
+            MV_UNROLL for (int r = 0; r < 2 * R; r++) {
                 const simde__m512 sum = simde_mm512_add_ps(x[r], y[r]);
                 pair[r] = j ? simde_mm512_add_ps(pair[r], sum) : sum;
             }
         }
-        MV_UNROLL for (int r = 0; r < R; r++) half[r] = h ? simde_mm512_add_ps(half[r], pair[r]) : pair[r];
+        MV_UNROLL for (int r = 0; r < 2 * R; r++) half[r] = h ? simde_mm512_add_ps(half[r], pair[r]) : pair[r];
     }
-    MV_UNROLL for (int r = 0; r < R; r++) simde_mm512_storeu_ps(score + (size_t)r * stride, half[r]);
+    MV_UNROLL for (int r = 0; r < R; r++)
+        MV_UNROLL for (int v = 0; v < 2; v++) simde_mm512_storeu_ps(score + (size_t)r * stride + 16 * v, half[2 * r + v]);
 }
 
-/* Rows r..rows-1 of 16 keys, 4 at a time (R a constant in each call, so
-   that the chains stay registers). */
+/* Rows 0..rows-1 against 32 keys, 4 at a time (R a constant in each call,
+   so that the chains stay registers). */
 MV_INLINE void avx512_key_rows(int hd, const uint8_t *k, const float *qf, int rows, float *score, size_t stride) {
-    for (int r = 0; r < rows; r += 4) {
-        const float *q = qf + (size_t)r * hd;
-        float *out = score + (size_t)r * stride;
-        switch (MV_MIN(4, rows - r)) {
-        case 4: avx512_key_block(4, hd, k, 32, q, out, stride); break;
-        case 3: avx512_key_block(3, hd, k, 32, q, out, stride); break;
-        case 2: avx512_key_block(2, hd, k, 32, q, out, stride); break;
-        default: avx512_key_block(1, hd, k, 32, q, out, stride); break;
-        }
+    int r = 0;
+    for (; r + 4 <= rows; r += 4) avx512_key_block(4, hd, k, qf + (size_t)r * hd, score + (size_t)r * stride, stride);
+    switch (rows - r) {
+    case 3: avx512_key_block(3, hd, k, qf + (size_t)r * hd, score + (size_t)r * stride, stride); break;
+    case 2: avx512_key_block(2, hd, k, qf + (size_t)r * hd, score + (size_t)r * stride, stride); break;
+    case 1: avx512_key_block(1, hd, k, qf + (size_t)r * hd, score + (size_t)r * stride, stride); break;
     }
 }
 
-/* score[r·stride + s] = K·q_r over the keys s < n_keys rounded up to 16 (K
-   in blocks of 16 keys, [s / 16][element][s % 16]; qf: rows of hd f32, hd a
-   multiple of 16), each in the chain16 order: attention_scores_f16_scalar's,
-   bit for bit. The usual head sizes are constants, so that a key block's
-   loops unroll. */
+/* score[r·stride + s] = K·q_r over the keys s < n_keys rounded up to 32 (K
+   in blocks of 16 keys, [s / 16][element][s % 16], padded to 64 keys; qf:
+   rows of hd f32, hd a multiple of 16), each in the chain16 order:
+   attention_scores_f16_scalar's, bit for bit. The usual head sizes are
+   constants in the calls. */
 static void attention_scores_f16_avx512(int hd, const uint16_t *k, int n_keys, const float *qf, int rows, float *score, size_t stride) {
-    for (int s = 0; s < n_keys; s += 16) {
+    for (int s = 0; s < n_keys; s += 32) {
         const uint8_t *ks = (const uint8_t *)(k + (size_t)s * hd);
-        for (int l = 0; l < hd * 32; l += 64) simde_mm_prefetch((const char *)ks + KEY_AHEAD + l, SIMDE_MM_HINT_T0);
+        for (int l = 0; l < hd * 64; l += 64) simde_mm_prefetch((const char *)ks + KEY_AHEAD + l, SIMDE_MM_HINT_T0);
         if (hd == 64) avx512_key_rows(64, ks, qf, rows, score + s, stride);
         else if (hd == 128) avx512_key_rows(128, ks, qf, rows, score + s, stride);
         else avx512_key_rows(hd, ks, qf, rows, score + s, stride);
