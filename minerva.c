@@ -3580,12 +3580,12 @@ static void attention_scores_f16_avx512(int hd, const uint16_t *k, int n_keys, c
 }
 
 /* Elements d..d+D-1 against up to 8 rows over slots s0..s1: the 16-lane
-   chains acc[r·D + e] go on. */
+   chains acc[e·R + r] go on. */
 MV_INLINE void avx512_value_chains(int D, int R, int s0, int s1, const uint8_t *v, size_t v_stride, const float *p, size_t p_stride,
                                    simde__m512 *acc) {
     simde__m512 c[8][2];
     MV_UNROLL for (int r = 0; r < R; r++)
-        MV_UNROLL for (int e = 0; e < D; e++) c[r][e] = acc[r * D + e];
+        MV_UNROLL for (int e = 0; e < D; e++) c[r][e] = acc[e * R + r];
     for (int s = s0; s < s1; s += 16) {
         simde__m512 ve[2];
         MV_UNROLL for (int e = 0; e < D; e++) {
@@ -3601,7 +3601,7 @@ MV_INLINE void avx512_value_chains(int D, int R, int s0, int s1, const uint8_t *
         }
     }
     MV_UNROLL for (int r = 0; r < R; r++)
-        MV_UNROLL for (int e = 0; e < D; e++) acc[r * D + e] = c[r][e];
+        MV_UNROLL for (int e = 0; e < D; e++) acc[e * R + r] = c[r][e];
 }
 
 /* The chains of R rows (a constant in each call, so that they stay registers). */
@@ -3641,10 +3641,7 @@ static void attention_values_f16_avx512(int n, const uint8_t *v, size_t v_stride
                     else avx512_value_rows(1, nr, s0, MV_MIN(n, s0 + VALUE_BLOCK), vd, v_stride, pr, p_stride, acc);
                 }
             for (int d = d0; d < d1; d++)
-                for (int r = 0; r < nr; r++) {
-                    const int pair = (d - d0) & ~1, width = MV_MIN(2, d1 - (d0 + pair));
-                    out[(size_t)(r0 + r) * out_stride + d] = mv512_reduce16(chains[(size_t)pair * nr + r * width + (d - d0 - pair)]);
-                }
+                for (int r = 0; r < nr; r++) out[(size_t)(r0 + r) * out_stride + d] = mv512_reduce16(chains[(size_t)(d - d0) * nr + r]);
         }
 }
 #endif /* MV_NO_SIMD */
@@ -3703,8 +3700,8 @@ static void attention_scores_f16_scalar(int hd, const uint16_t *k, int n_keys, c
 }
 
 /* Attention over an F16 cache, by level: the scores of a KV head's query
-   rows (the kernel takes head_dim a multiple of 16) and their weighted
-   values; NULL: the scalar twins. */
+   rows (the SIMD kernel takes head_dim a multiple of 16) and their weighted
+   values. */
 typedef void (*attention_scores_fn)(int hd, const uint16_t *k, int n_keys, const float *qf, int rows, float *score, size_t stride);
 typedef void (*attention_values_fn)(int n, const uint8_t *v, size_t v_stride, int hdv, const float *p, size_t p_stride, int rows,
                                     float *out, size_t out_stride, void *scratch);
@@ -3719,7 +3716,7 @@ static const attention_kernel ATTENTION_KERNELS[KERNEL_LEVELS] = {
     [KERNEL_AVX512] = {attention_scores_f16_avx512, attention_values_f16_avx512},
     [KERNEL_NEON] = {attention_scores_f16_avx512, attention_values_f16_avx512},
 #endif
-    [KERNEL_SCALAR] = {NULL, NULL},
+    [KERNEL_SCALAR] = {attention_scores_f16_scalar, attention_values_f16_scalar},
 };
 
 /* ---- the type table: one row per GGUF type ------------------------------ */
@@ -5933,14 +5930,14 @@ static void attention_tile(mv_context *ctx, int layer, const float *q, float *ou
     round_f16(qf, (int64_t)rows * hd);
     const size_t stride = kv_row_stride(kv, layer);
     const uint8_t *v0 = kv_v_row(kv, layer, seq, kvh * hdv);
-    (ak->scores && hd % 16 == 0 ? ak->scores : attention_scores_f16_scalar)(hd, kv_k_blocks(kv, layer, seq, kvh), n_keys, qf, rows, score, (size_t)slots);
+    (hd % 16 == 0 ? ak->scores : attention_scores_f16_scalar)(hd, kv_k_blocks(kv, layer, seq, kvh), n_keys, qf, rows, score, (size_t)slots);
     for (int r = 0; r < rows; r++) {
         float *p = score + (size_t)r * slots;
         const int own_pad = attention_weights(m, layer, n_slots, pos[t0 + r / group], kvh * group + r % group, p);
         round_f16(p, own_pad);
         memset(p + own_pad, 0, (size_t)(n_pad - own_pad) * sizeof *p);
     }
-    (ak->values ? ak->values : attention_values_f16_scalar)(n_pad, v0, stride, hdv, score, (size_t)slots, rows, o, (size_t)hdv, kernel_scratch);
+    ak->values(n_pad, v0, stride, hdv, score, (size_t)slots, rows, o, (size_t)hdv, kernel_scratch);
     for (int t = t0; t < t1; t++)
         memcpy(out + ((size_t)t * n_head + kvh * group) * hdv, o + (size_t)(t - t0) * group * hdv, (size_t)group * hdv * sizeof *o);
 }
