@@ -3500,8 +3500,9 @@ MV_FLOAT_PANEL(panel_vec_f16_avx512, avx512_vec_float_panel, MV_TYPE_F16)
 /* -- attention over an F16 cache: 16 keys across the lanes, query rows of one KV head -- */
 
 /* Measured on Zen 4 with the cache streaming from memory: K blocks are
-   asked for 16 KB ahead, V rows 1 KB ahead (the next block of slots). */
-enum { KEY_AHEAD = 16384, VALUE_AHEAD = 1024, VALUE_BLOCK = 512 };
+   asked for 8 KB ahead; V rows 8 rows ahead at the same slots (after the
+   last rows of a block, the first rows of the next). */
+enum { KEY_AHEAD = 8192, VALUE_AHEAD_ROWS = 8, VALUE_BLOCK = 512 };
 
 /* b_l = chain l + chain l+8 of up to 4 rows (chain l: elements l, l+16, ...
    of each key, fused multiply-adds from 0) for 32 keys, two blocks of 16
@@ -3533,12 +3534,16 @@ MV_INLINE void avx512_lane_pair(int R, int l, int hd, const uint8_t *k, size_t b
 }
 
 /* Scores of R rows against 32 keys: reduce16's tree on b_0..b_7,
-   ((b0+b4)+(b2+b6)) + ((b1+b5)+(b3+b7)), with few registers live. */
-MV_INLINE void avx512_key_block(int R, int hd, const uint8_t *k, const float *qf, float *score, size_t stride) {
+   ((b0+b4)+(b2+b6)) + ((b1+b5)+(b3+b7)), with few registers live. Where
+   ahead is not NULL, the block there (hd·64 bytes) is asked for, a quarter
+   a step: a burst of prefetches fills the core's miss buffers and stalls. */
+MV_INLINE void avx512_key_block(int R, int hd, const uint8_t *k, const uint8_t *ahead, const float *qf, float *score, size_t stride) {
     simde__m512 x[8], y[8], pair[8], half[8];
     static const int order[8] = {0, 4, 2, 6, 1, 5, 3, 7};
     for (int h = 0; h < 2; h++) {
         for (int j = 0; j < 2; j++) {
+            if (ahead)
+                for (int l = 0; l < hd * 16; l += 64) simde_mm_prefetch((const char *)ahead + (2 * h + j) * hd * 16 + l, SIMDE_MM_HINT_T0);
             avx512_lane_pair(R, order[4 * h + 2 * j], hd, k, (size_t)hd * 32, qf, x);
             avx512_lane_pair(R, order[4 * h + 2 * j + 1], hd, k, (size_t)hd * 32, qf, y);
             MV_UNROLL for (int r = 0; r < 2 * R; r++) {
@@ -3555,12 +3560,13 @@ MV_INLINE void avx512_key_block(int R, int hd, const uint8_t *k, const float *qf
 /* Rows 0..rows-1 against 32 keys, 4 at a time (R a constant in each call,
    so that the chains stay registers). */
 MV_INLINE void avx512_key_rows(int hd, const uint8_t *k, const float *qf, int rows, float *score, size_t stride) {
+    const uint8_t *ahead = k + KEY_AHEAD;
     int r = 0;
-    for (; r + 4 <= rows; r += 4) avx512_key_block(4, hd, k, qf + (size_t)r * hd, score + (size_t)r * stride, stride);
+    for (; r + 4 <= rows; r += 4, ahead = NULL) avx512_key_block(4, hd, k, ahead, qf + (size_t)r * hd, score + (size_t)r * stride, stride);
     switch (rows - r) {
-    case 3: avx512_key_block(3, hd, k, qf + (size_t)r * hd, score + (size_t)r * stride, stride); break;
-    case 2: avx512_key_block(2, hd, k, qf + (size_t)r * hd, score + (size_t)r * stride, stride); break;
-    case 1: avx512_key_block(1, hd, k, qf + (size_t)r * hd, score + (size_t)r * stride, stride); break;
+    case 3: avx512_key_block(3, hd, k, ahead, qf + (size_t)r * hd, score + (size_t)r * stride, stride); break;
+    case 2: avx512_key_block(2, hd, k, ahead, qf + (size_t)r * hd, score + (size_t)r * stride, stride); break;
+    case 1: avx512_key_block(1, hd, k, ahead, qf + (size_t)r * hd, score + (size_t)r * stride, stride); break;
     }
 }
 
@@ -3572,7 +3578,6 @@ MV_INLINE void avx512_key_rows(int hd, const uint8_t *k, const float *qf, int ro
 static void attention_scores_f16_avx512(int hd, const uint16_t *k, int n_keys, const float *qf, int rows, float *score, size_t stride) {
     for (int s = 0; s < n_keys; s += 32) {
         const uint8_t *ks = (const uint8_t *)(k + (size_t)s * hd);
-        for (int l = 0; l < hd * 64; l += 64) simde_mm_prefetch((const char *)ks + KEY_AHEAD + l, SIMDE_MM_HINT_T0);
         if (hd == 64) avx512_key_rows(64, ks, qf, rows, score + s, stride);
         else if (hd == 128) avx512_key_rows(128, ks, qf, rows, score + s, stride);
         else avx512_key_rows(hd, ks, qf, rows, score + s, stride);
@@ -3580,16 +3585,17 @@ static void attention_scores_f16_avx512(int hd, const uint16_t *k, int n_keys, c
 }
 
 /* Elements d..d+D-1 against up to 8 rows over slots s0..s1: the 16-lane
-   chains acc[e·R + r] go on. */
-MV_INLINE void avx512_value_chains(int D, int R, int s0, int s1, const uint8_t *v, size_t v_stride, const float *p, size_t p_stride,
-                                   simde__m512 *acc) {
+   chains acc[e·R + r] go on; the rows at ahead are asked for at the same
+   slots. */
+MV_INLINE void avx512_value_chains(int D, int R, int s0, int s1, const uint8_t *v, const uint8_t *ahead, size_t v_stride, const float *p,
+                                   size_t p_stride, simde__m512 *acc) {
     simde__m512 c[8][2];
     MV_UNROLL for (int r = 0; r < R; r++)
         MV_UNROLL for (int e = 0; e < D; e++) c[r][e] = acc[e * R + r];
     for (int s = s0; s < s1; s += 16) {
         simde__m512 ve[2];
         MV_UNROLL for (int e = 0; e < D; e++) {
-            if (s % 32 == 0) simde_mm_prefetch((const char *)(v + (size_t)e * v_stride + (size_t)s * 2 + VALUE_AHEAD), SIMDE_MM_HINT_T0);
+            if (s % 32 == 0) simde_mm_prefetch((const char *)(ahead + (size_t)e * v_stride + (size_t)s * 2), SIMDE_MM_HINT_T0);
             ve[e] = mv512_load_half(MV_TYPE_F16, (const uint16_t *)(v + (size_t)e * v_stride) + s);
         }
         MV_UNROLL for (int r = 0; r < R; r++) {
@@ -3605,17 +3611,17 @@ MV_INLINE void avx512_value_chains(int D, int R, int s0, int s1, const uint8_t *
 }
 
 /* The chains of R rows (a constant in each call, so that they stay registers). */
-MV_INLINE void avx512_value_rows(int D, int R, int s0, int s1, const uint8_t *v, size_t v_stride, const float *p, size_t p_stride,
-                                 simde__m512 *acc) {
+MV_INLINE void avx512_value_rows(int D, int R, int s0, int s1, const uint8_t *v, const uint8_t *ahead, size_t v_stride, const float *p,
+                                 size_t p_stride, simde__m512 *acc) {
     switch (R) {
-    case 8: avx512_value_chains(D, 8, s0, s1, v, v_stride, p, p_stride, acc); break;
-    case 7: avx512_value_chains(D, 7, s0, s1, v, v_stride, p, p_stride, acc); break;
-    case 6: avx512_value_chains(D, 6, s0, s1, v, v_stride, p, p_stride, acc); break;
-    case 5: avx512_value_chains(D, 5, s0, s1, v, v_stride, p, p_stride, acc); break;
-    case 4: avx512_value_chains(D, 4, s0, s1, v, v_stride, p, p_stride, acc); break;
-    case 3: avx512_value_chains(D, 3, s0, s1, v, v_stride, p, p_stride, acc); break;
-    case 2: avx512_value_chains(D, 2, s0, s1, v, v_stride, p, p_stride, acc); break;
-    default: avx512_value_chains(D, 1, s0, s1, v, v_stride, p, p_stride, acc); break;
+    case 8: avx512_value_chains(D, 8, s0, s1, v, ahead, v_stride, p, p_stride, acc); break;
+    case 7: avx512_value_chains(D, 7, s0, s1, v, ahead, v_stride, p, p_stride, acc); break;
+    case 6: avx512_value_chains(D, 6, s0, s1, v, ahead, v_stride, p, p_stride, acc); break;
+    case 5: avx512_value_chains(D, 5, s0, s1, v, ahead, v_stride, p, p_stride, acc); break;
+    case 4: avx512_value_chains(D, 4, s0, s1, v, ahead, v_stride, p, p_stride, acc); break;
+    case 3: avx512_value_chains(D, 3, s0, s1, v, ahead, v_stride, p, p_stride, acc); break;
+    case 2: avx512_value_chains(D, 2, s0, s1, v, ahead, v_stride, p, p_stride, acc); break;
+    default: avx512_value_chains(D, 1, s0, s1, v, ahead, v_stride, p, p_stride, acc); break;
     }
 }
 
@@ -3635,10 +3641,12 @@ static void attention_values_f16_avx512(int n, const uint8_t *v, size_t v_stride
             for (int s0 = 0; s0 < n; s0 += VALUE_BLOCK)
                 for (int d = d0; d < d1; d += 2) {
                     const uint8_t *vd = v + (size_t)d * v_stride;
+                    const int a = d + VALUE_AHEAD_ROWS, wrap = a >= d1;
+                    const uint8_t *ahead = v + (size_t)(wrap ? a - (d1 - d0) : a) * v_stride + (wrap ? 2 * VALUE_BLOCK : 0);
                     const float *pr = p + (size_t)r0 * p_stride;
                     simde__m512 *acc = chains + (size_t)(d - d0) * nr;
-                    if (d + 2 <= d1) avx512_value_rows(2, nr, s0, MV_MIN(n, s0 + VALUE_BLOCK), vd, v_stride, pr, p_stride, acc);
-                    else avx512_value_rows(1, nr, s0, MV_MIN(n, s0 + VALUE_BLOCK), vd, v_stride, pr, p_stride, acc);
+                    if (d + 2 <= d1) avx512_value_rows(2, nr, s0, MV_MIN(n, s0 + VALUE_BLOCK), vd, ahead, v_stride, pr, p_stride, acc);
+                    else avx512_value_rows(1, nr, s0, MV_MIN(n, s0 + VALUE_BLOCK), vd, ahead, v_stride, pr, p_stride, acc);
                 }
             for (int d = d0; d < d1; d++)
                 for (int r = 0; r < nr; r++) out[(size_t)(r0 + r) * out_stride + d] = mv512_reduce16(chains[(size_t)(d - d0) * nr + r]);
