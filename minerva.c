@@ -2778,9 +2778,9 @@ static float exp_approx(float x) {
 
 #if !defined(MV_NO_SIMD) && defined(SIMDE_X86_AVX512F_NATIVE)
 /* exp_approx of 16 lanes by the same operations; false where a lane is NaN
-   or past the top of the range (the caller takes the scalar function). A
-   result below the normal range is formed as ldexpf rounds it: j·2^n1
-   (n1 ≥ −125, exact), times 2^(n − n1), one rounding; n < −192 gives 0. */
+   or past the top of the range (the caller takes the scalar function).
+   j·2^n by vscalefps, one rounding as ldexpf's, also below the normal
+   range; n < −192 gives 0. */
 MV_INLINE bool mv512_exp_approx(simde__m512 v, simde__m512 *y) {
     const simde__m512 r = simde_mm512_set1_ps(0x1.8p23f);
     const simde__m512 n = simde_mm512_sub_ps(simde_mm512_fmadd_ps(v, simde_mm512_set1_ps(0x1.715476p+0f), r), r);
@@ -2791,12 +2791,7 @@ MV_INLINE bool mv512_exp_approx(simde__m512 v, simde__m512 *y) {
         simde_mm512_fmadd_ps(simde_mm512_fmadd_ps(simde_mm512_set1_ps(0x1.0e4020p-7f), b, simde_mm512_set1_ps(0x1.573e2ep-5f)), u,
                              simde_mm512_fmadd_ps(simde_mm512_set1_ps(0x1.555e66p-3f), b, simde_mm512_set1_ps(0x1.fffdb6p-2f))),
         u, simde_mm512_fmadd_ps(simde_mm512_set1_ps(0x1.ffffecp-1f), b, simde_mm512_set1_ps(1.0f)));
-    const simde__m512 n_low = simde_mm512_max_ps(n, simde_mm512_set1_ps(-192)), n1 = simde_mm512_max_ps(n_low, simde_mm512_set1_ps(-125));
-    const simde__m512i bias = simde_mm512_set1_epi32(127);
-    const simde__m512i e1 = simde_mm512_slli_epi32(simde_mm512_add_epi32(_mm512_cvtps_epi32(n1), bias), 23);
-    const simde__m512i e2 = simde_mm512_slli_epi32(simde_mm512_add_epi32(_mm512_cvtps_epi32(simde_mm512_sub_ps(n_low, n1)), bias), 23);
-    const simde__m512 scaled = simde_mm512_mul_ps(simde_mm512_mul_ps(j, simde_mm512_castsi512_ps(e1)), simde_mm512_castsi512_ps(e2));
-    *y = simde_mm512_maskz_mov_ps(simde_mm512_cmp_ps_mask(n, simde_mm512_set1_ps(-192), SIMDE_CMP_GE_OQ), scaled);
+    *y = simde_mm512_maskz_mov_ps(simde_mm512_cmp_ps_mask(n, simde_mm512_set1_ps(-192), SIMDE_CMP_GE_OQ), _mm512_scalef_ps(j, n));
     return true;
 }
 #endif
@@ -5878,9 +5873,17 @@ static size_t attention_scratch_floats(const hparams *hp, int n_ctx) {
 }
 
 /* x rounded to F16, kept as f32 (the values an F16 matmul multiplies):
-   8 at a time in registers where F16C has it, as quantize_f16 rounds them. */
+   16 or 8 at a time in registers where AVX-512 or F16C has it, as
+   quantize_f16 rounds them. */
 static void round_f16(float *x, int64_t n) {
     int64_t i = 0;
+#if !defined(MV_NO_SIMD) && defined(SIMDE_X86_AVX512F_NATIVE)
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_loadu_ps(x + i);
+        if (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q)) break;
+        _mm512_storeu_ps(x + i, _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)));
+    }
+#endif
 #if defined(__F16C__)
     for (; i + 8 <= n; i += 8) {
         const __m256 v = _mm256_loadu_ps(x + i);
