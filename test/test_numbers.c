@@ -284,6 +284,32 @@ static void test_dot_kernels(test_state *t) {
     snprintf(t->note, sizeof t->note, "%d SIMD results compared; native level here: %s", compared, KERNEL_NAMES[native_kernel_level()]);
 }
 
+/* round_f16 (16 or 8 at a time where the target has it): each value as
+   f32_to_f16 and back rounds it, halfway cases, the F16 range's ends,
+   infinities and NaNs included, for every length and offset. */
+static void test_round_f16(test_state *t) {
+    uint64_t s = 17;
+    float x[80], y[80];
+    int compared = 0;
+    for (int rep = 0; rep < 3000; rep++) {
+        const int n = (int)(test_random(&s) % 70), off = (int)(test_random(&s) % 8);
+        for (int i = 0; i < n; i++) {
+            float v = ldexpf(test_uniform(&s) * 2 - 1, (int)(test_random(&s) % 48) - 30);
+            if (i % 5 == 1) v = f16_to_f32((uint16_t)(test_random(&s) & 0xFBFF)) + ldexpf(1, -25) * ((i & 2) ? 1 : -1);
+            if (rep % 97 == 3 && i == n / 2) v = (rep & 1) ? NAN : -INFINITY;
+            if (rep % 89 == 5 && i == n / 3) v = 65520.0f;
+            x[off + i] = y[off + i] = v;
+        }
+        round_f16(y + off, n);
+        for (int i = 0; i < n; i++, compared++) {
+            const float want = f16_to_f32(f32_to_f16(x[off + i]));
+            CHECKF(!memcmp(&y[off + i], &want, 4) || (isnan(want) && isnan(y[off + i])), "round_f16(%.9g) = %.9g, want %.9g", x[off + i],
+                   y[off + i], want);
+        }
+    }
+    snprintf(t->note, sizeof t->note, "%d values", compared);
+}
+
 /* exp_approx: within 2 ulp of exp over the range softmax and SwiGLU use. */
 static void test_exp_approx(test_state *t) {
     for (float x = -87.0f; x < 88.0f; x += 0.0137f) {
@@ -316,4 +342,5 @@ static const test_case NUMBER_TESTS[] = {
     {"numbers.kblock_packing", test_kblock_packing, NULL},
     {"numbers.dot_kernels", test_dot_kernels, NULL},
     {"numbers.exp_approx", test_exp_approx, NULL},
+    {"numbers.round_f16", test_round_f16, NULL},
 };
