@@ -3531,7 +3531,8 @@ MV_INLINE void avx512_lane_pair(int R, int l, int hd, const uint8_t *k, size_t b
 /* Scores of R rows against 32 keys: reduce16's tree on b_0..b_7,
    ((b0+b4)+(b2+b6)) + ((b1+b5)+(b3+b7)), with few registers live. Where
    ahead is not NULL, the block there (hd·64 bytes) is asked for, a quarter
-   a step: a burst of prefetches fills the core's miss buffers and stalls. */
+   a step: a burst of 64 prefetches stalled the loads behind it (most
+   likely on the core's miss buffers). */
 MV_INLINE void avx512_key_block(int R, int hd, const uint8_t *k, const uint8_t *ahead, const float *qf, float *score, size_t stride) {
     simde__m512 x[8], y[8], pair[8], half[8];
     static const int order[8] = {0, 4, 2, 6, 1, 5, 3, 7};
