@@ -5421,11 +5421,14 @@ static void kv_store(kv_cache *kv, int layer, int seq, int pos, const float *k, 
         quantize_act_q8_0(v, kv_v_slot(kv, layer, seq, slot), kv->v_width);
         return;
     }
-    for (int h = 0; kv->type == MV_TYPE_F32 && h < kv->n_head_kv; h++)
-        memcpy(kv_k_row(kv, layer, seq, h, slot), k + (size_t)h * hd, (size_t)hd * sizeof *k);
-    for (int h = 0; kv->type == MV_TYPE_F16 && h < kv->n_head_kv; h++) {
+    for (int h = 0; h < kv->n_head_kv; h++) {
+        const float *kh = k + (size_t)h * hd;
+        if (kv->type == MV_TYPE_F32) {
+            memcpy(kv_k_row(kv, layer, seq, h, slot), kh, (size_t)hd * sizeof *k);
+            continue;
+        }
         uint16_t *block = kv_k_blocks(kv, layer, seq, h) + (size_t)(slot / 16) * 16 * (size_t)hd + slot % 16;
-        for (int i = 0; i < hd; i++) block[16 * i] = f32_to_f16(k[(size_t)h * hd + i]);
+        for (int i = 0; i < hd; i++) block[16 * i] = f32_to_f16(kh[i]);
     }
     for (int e = 0; e < kv->v_width; e++) {
         uint8_t *col = kv_v_row(kv, layer, seq, e);
@@ -5810,10 +5813,12 @@ static void softmax(float *y, const float *x, int n, float extra) {
         int k = 0;
         while (k < 16 && mv512_exp_approx(simde_mm512_sub_ps(simde_mm512_loadu_ps(x + c + 16 * k), simde_mm512_set1_ps(max)), &e[k])) k++;
         if (k < 16) break; /* a NaN or an overflow: the loop below */
-        for (k = 0; k < 16; k++) simde_mm512_storeu_ps(y + c + 16 * k, e[k]);
         float s[16];
         simde_mm512_storeu_ps(s, avx512_reduce16x16(e));
-        for (int k = 0; k < 16; k++) sum += (double)s[k];
+        for (k = 0; k < 16; k++) {
+            simde_mm512_storeu_ps(y + c + 16 * k, e[k]);
+            sum += (double)s[k];
+        }
     }
 #endif
     for (; c < n16; c += 16) {
