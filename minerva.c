@@ -2784,7 +2784,7 @@ static float exp_approx(float x) {
 MV_INLINE bool mv512_exp_approx(simde__m512 v, simde__m512 *y) {
     const simde__m512 r = simde_mm512_set1_ps(0x1.8p23f);
     const simde__m512 n = simde_mm512_sub_ps(simde_mm512_fmadd_ps(v, simde_mm512_set1_ps(0x1.715476p+0f), r), r);
-    if (simde_mm512_cmp_ps_mask(v, v, SIMDE_CMP_UNORD_Q) || simde_mm512_cmp_ps_mask(n, simde_mm512_set1_ps(126), SIMDE_CMP_GT_OQ)) return false;
+    if (simde_mm512_cmp_ps_mask(n, simde_mm512_set1_ps(126), SIMDE_CMP_NLE_UQ)) return false; /* n > 126, or NaN as v is */
     const simde__m512 b = simde_mm512_fnmadd_ps(n, simde_mm512_set1_ps(0x1.7f7d1cp-20f), simde_mm512_fnmadd_ps(n, simde_mm512_set1_ps(0x1.62e4p-1f), v));
     const simde__m512 u = simde_mm512_mul_ps(b, b);
     const simde__m512 j = simde_mm512_fmadd_ps(
@@ -2809,18 +2809,19 @@ static void exp_approx16(const float *x, float *y) {
     for (int l = 0; l < 16; l++) y[l] = exp_approx(x[l]);
 }
 
-/* The largest of init and x[0..n), NaNs skipped (as fmaxf), 16 lanes at a
-   time: a maximum is the same whatever the order. */
-static float max_of(const float *x, int n, float init) {
+/* The largest of init and the products x[0..n)·f, NaNs skipped (as fmaxf),
+   16 lanes at a time: a maximum is the same whatever the order. */
+static float max_of(const float *x, int n, float f, float init) {
     int i = 0;
 #ifndef MV_NO_SIMD
     simde__m512 lanes = simde_mm512_set1_ps(init);
-    for (; i + 16 <= n; i += 16) lanes = simde_mm512_max_ps(simde_mm512_loadu_ps(x + i), lanes); /* a NaN in x keeps lanes */
+    for (; i + 16 <= n; i += 16) /* a NaN in x keeps lanes */
+        lanes = simde_mm512_max_ps(simde_mm512_mul_ps(simde_mm512_loadu_ps(x + i), simde_mm512_set1_ps(f)), lanes);
     float l16[16];
     simde_mm512_storeu_ps(l16, lanes);
     for (int l = 0; l < 16; l++) init = l16[l] > init ? l16[l] : init;
 #endif
-    for (; i < n; i++) init = x[i] > init ? x[i] : init;
+    for (; i < n; i++) init = x[i] * f > init ? x[i] * f : init;
     return init;
 }
 
@@ -5789,21 +5790,37 @@ static void rope_apply(float *x, int n_heads, int head_dim, int n_rot, int style
     }
 }
 
-/* x[i] *= f, 16 at a time. */
-static void scale_floats(float *x, int n, float f) {
-    int i = 0;
-#ifndef MV_NO_SIMD
-    for (; i + 16 <= n; i += 16) simde_mm512_storeu_ps(x + i, simde_mm512_mul_ps(simde_mm512_loadu_ps(x + i), simde_mm512_set1_ps(f)));
+/* x[i] = x[i]·f, rounded to F16 where to_f16 and kept as f32 (the values an
+   F16 matmul multiplies, rounded as quantize_f16 rounds them): 16 or 8 at
+   a time in registers where AVX-512 or F16C has it. */
+static void scale_floats(float *x, int64_t n, float f, bool to_f16) {
+    int64_t i = 0;
+#if !defined(MV_NO_SIMD) && defined(SIMDE_X86_AVX512F_NATIVE)
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + i), _mm512_set1_ps(f));
+        if (to_f16 && _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q)) break;
+        _mm512_storeu_ps(x + i, to_f16 ? _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)) : v);
+    }
 #endif
-    for (; i < n; i++) x[i] *= f;
+#if defined(__F16C__)
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(f));
+        if (to_f16 && _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q))) break;
+        _mm256_storeu_ps(x + i, to_f16 ? _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)) : v);
+    }
+#endif
+    for (; i < n; i++) x[i] = to_f16 ? f16_to_f32(f32_to_f16(x[i] * f)) : x[i] * f;
 }
 
-/* y = softmax(x) over n entries as ggml computes it: exp_approx 16 at a
-   time (expf for the rest), the sum in double, scaled by the float
-   reciprocal of the sum. extra: a logit that only joins the denominator
-   (an attention sink; −∞: none). Entries of −∞ come out 0. */
-static void softmax(float *y, const float *x, int n, float extra) {
-    const float max = max_of(x, n, extra);
+static void round_f16(float *x, int64_t n) { scale_floats(x, n, 1.0f, true); }
+
+/* y = softmax(x·scale) over n entries as ggml computes it: exp_approx 16
+   at a time (expf for the rest), the sum in double, scaled by the float
+   reciprocal of the sum, then rounded to F16 where to_f16. extra: a logit
+   that only joins the denominator (an attention sink; −∞: none). Entries
+   of −∞ come out 0. */
+static void softmax(float *y, const float *x, int n, float scale, float extra, bool to_f16) {
+    const float max = max_of(x, n, scale, extra);
     double sum = 0;
     const int n16 = n & ~15;
     int c = 0;
@@ -5811,7 +5828,10 @@ static void softmax(float *y, const float *x, int n, float extra) {
     for (; c + 256 <= n16; c += 256) { /* 16 chunks, their sums reduced together */
         simde__m512 e[16];
         int k = 0;
-        while (k < 16 && mv512_exp_approx(simde_mm512_sub_ps(simde_mm512_loadu_ps(x + c + 16 * k), simde_mm512_set1_ps(max)), &e[k])) k++;
+        while (k < 16 && mv512_exp_approx(simde_mm512_sub_ps(simde_mm512_mul_ps(simde_mm512_loadu_ps(x + c + 16 * k), simde_mm512_set1_ps(scale)),
+                                                                  simde_mm512_set1_ps(max)),
+                                                &e[k]))
+            k++;
         if (k < 16) break; /* a NaN or an overflow: the loop below */
         float s[16];
         simde_mm512_storeu_ps(s, avx512_reduce16x16(e));
@@ -5823,15 +5843,14 @@ static void softmax(float *y, const float *x, int n, float extra) {
 #endif
     for (; c < n16; c += 16) {
         float e[16];
-        for (int l = 0; l < 16; l++) e[l] = x[c + l] - max;
+        for (int l = 0; l < 16; l++) e[l] = x[c + l] * scale - max;
         exp_approx16(e, e);
         memcpy(y + c, e, sizeof e);
         sum += reduce16(e);
     }
-    for (int i = n16; i < n; i++) sum += (double)(y[i] = expf(x[i] - max));
+    for (int i = n16; i < n; i++) sum += (double)(y[i] = expf(x[i] * scale - max));
     if (extra != -INFINITY) sum += (double)expf(extra - max);
-    const float inv = (float)(1.0 / sum);
-    scale_floats(y, n, inv);
+    scale_floats(y, n, (float)(1.0 / sum), to_f16);
 }
 
 /* k·q for a key in Q8_0 blocks and q in f32: q is not rounded (rounding it
@@ -5878,28 +5897,6 @@ static size_t attention_scratch_floats(const hparams *hp, int n_ctx) {
     return rows * (slots + (size_t)hp->head_dim + (size_t)hp->head_dim_v) + 64;
 }
 
-/* x rounded to F16, kept as f32 (the values an F16 matmul multiplies):
-   16 or 8 at a time in registers where AVX-512 or F16C has it, as
-   quantize_f16 rounds them. */
-static void round_f16(float *x, int64_t n) {
-    int64_t i = 0;
-#if !defined(MV_NO_SIMD) && defined(SIMDE_X86_AVX512F_NATIVE)
-    for (; i + 16 <= n; i += 16) {
-        const __m512 v = _mm512_loadu_ps(x + i);
-        if (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q)) break;
-        _mm512_storeu_ps(x + i, _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)));
-    }
-#endif
-#if defined(__F16C__)
-    for (; i + 8 <= n; i += 8) {
-        const __m256 v = _mm256_loadu_ps(x + i);
-        if (_mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q))) break;
-        _mm256_storeu_ps(x + i, _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)));
-    }
-#endif
-    for (; i < n; i++) x[i] = f16_to_f32(f32_to_f16(x[i]));
-}
-
 /* Whether slot s holds a position that token pos sees (from first on). */
 static bool slot_visible(int s, int pos, int first, int n_slots) {
     if (pos < n_slots) return s >= first && s <= pos; /* slot = position */
@@ -5907,20 +5904,19 @@ static bool slot_visible(int s, int pos, int first, int n_slots) {
 }
 
 /* A row of scores of query head h at position pos, slots 0..n_pad-1
-   (n_pad returned: the slots in use, padded), into its softmax weights:
-   scaled by 1/sqrt(head_dim), −∞ where hidden, the layer's sink added. */
-static int attention_weights(const mv_model *m, int layer, int n_slots, int pos, int h, float *p) {
+   (n_pad returned: the slots in use, padded), into its softmax weights
+   (rounded to F16 where to_f16): scaled by 1/sqrt(head_dim), −∞ where
+   hidden, the layer's sink added. */
+static int attention_weights(const mv_model *m, int layer, int n_slots, int pos, int h, float *p, bool to_f16) {
     const layer_weights *L = &m->layers[layer];
     const int first = L->sliding ? MV_MAX(0, pos - m->hp.n_swa + 1) : 0;
     const int n_pad = MV_MIN(slots_padded(pos + 1), slots_padded(n_slots));
-    const float scale = attention_scale(m->hp.head_dim);
     if (pos < n_slots) { /* slot = position: those before first and after pos are hidden */
         for (int s = 0; s < first; s++) p[s] = -INFINITY;
-        scale_floats(p + first, pos + 1 - first, scale);
         for (int s = pos + 1; s < n_pad; s++) p[s] = -INFINITY;
     } else
-        for (int s = 0; s < n_pad; s++) p[s] = slot_visible(s, pos, first, n_slots) ? p[s] * scale : -INFINITY;
-    softmax(p, p, n_pad, L->attn_sinks ? L->attn_sinks[h] : -INFINITY);
+        for (int s = 0; s < n_pad; s++) p[s] = slot_visible(s, pos, first, n_slots) ? p[s] : -INFINITY;
+    softmax(p, p, n_pad, attention_scale(m->hp.head_dim), L->attn_sinks ? L->attn_sinks[h] : -INFINITY, to_f16);
     return n_pad;
 }
 
@@ -5950,8 +5946,7 @@ static void attention_tile(mv_context *ctx, int layer, const float *q, float *ou
     (hd % 16 == 0 ? ak->scores : attention_scores_f16_scalar)(hd, kv_k_blocks(kv, layer, seq, kvh), n_keys, qf, rows, score, (size_t)slots);
     for (int r = 0; r < rows; r++) {
         float *p = score + (size_t)r * slots;
-        const int own_pad = attention_weights(m, layer, n_slots, pos[t0 + r / group], kvh * group + r % group, p);
-        round_f16(p, own_pad);
+        const int own_pad = attention_weights(m, layer, n_slots, pos[t0 + r / group], kvh * group + r % group, p, true);
         memset(p + own_pad, 0, (size_t)(n_pad - own_pad) * sizeof *p);
     }
     ak->values(n_pad, v0, stride, hdv, score, (size_t)slots, rows, o, (size_t)hdv, kernel_scratch);
@@ -5999,7 +5994,7 @@ static void attention(mv_context *ctx, int layer, const float *q, float *out, co
             const uint8_t *k = kv_k_row(kv, layer, seq[t], kvh, s);
             p[s] = q8 ? score_q8_0(hd, k, qh) : dot(hd, k, qh);
         }
-        const int n_pad = attention_weights(m, layer, n_slots, pos[t], h, p);
+        const int n_pad = attention_weights(m, layer, n_slots, pos[t], h, p, false);
         float *o = out + ((size_t)t * n_head + h) * hdv;
         if (q8) attention_values_q8_0(kv, layer, seq[t], kvh, hdv, p, MV_MIN(n_pad, n_slots), o);
         else
@@ -6071,7 +6066,7 @@ static void swiglu_oai(float *gate, const float *up, int n_rows, int n_ff) {
 static void route_token(const hparams *hp, float *logits, int32_t *sel, float *weight) {
     const int n_expert = hp->n_expert, k = hp->n_expert_used;
     const bool softmax_all = ARCHS[hp->arch].gating == GATING_SOFTMAX;
-    if (softmax_all) softmax(logits, logits, n_expert, -INFINITY);
+    if (softmax_all) softmax(logits, logits, n_expert, 1.0f, -INFINITY, false);
     for (int i = 0; i < k; i++) { /* selection by descending value; ties to the lower index */
         int best = -1;
         for (int e = 0; e < n_expert; e++) {
@@ -6087,7 +6082,7 @@ static void route_token(const hparams *hp, float *logits, int32_t *sel, float *w
         const float total = fmaxf((float)sum, 6.103515625e-5f);
         for (int i = 0; i < k; i++) weight[i] /= total;
     } else {
-        softmax(weight, weight, k, -INFINITY);
+        softmax(weight, weight, k, 1.0f, -INFINITY, false);
     }
 }
 

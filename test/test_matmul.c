@@ -232,7 +232,8 @@ static void test_attention_kernels(test_state *t) {
 }
 
 /* softmax (16 chunks at a time where AVX-512 is native) against the chunk
-   at a time definition: exp_approx16, each chunk's reduce16 added in double. */
+   at a time definition: the products x·scale, exp_approx16, each chunk's
+   reduce16 added in double; the weights rounded to F16 or not. */
 static void test_softmax(test_state *t) {
     static const int sizes[] = {16, 255, 256, 257, 1000, 4096};
     enum { MAX = 4096 };
@@ -246,23 +247,28 @@ static void test_softmax(test_state *t) {
             for (int i = 0; i < n; i++) x[i] = (test_uniform(&s) - 0.5f) * (regime == 1 ? 400.0f : 8.0f);
             if (regime == 2)
                 for (int i = n / 2; i < n; i++) x[i] = -INFINITY;
-            const float extra = regime == 2 ? 1.5f : -INFINITY;
+            const float extra = regime == 2 ? 1.5f : -INFINITY, scale = regime == 0 ? 1.0f : 0.0883883476f;
+            const bool to_f16 = (si + (size_t)regime) % 2;
             float max = extra;
-            for (int i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
+            for (int i = 0; i < n; i++) max = x[i] * scale > max ? x[i] * scale : max;
             double sum = 0;
             const int n16 = n & ~15;
             for (int c = 0; c < n16; c += 16) {
                 float e[16];
-                for (int l = 0; l < 16; l++) e[l] = x[c + l] - max;
+                for (int l = 0; l < 16; l++) e[l] = x[c + l] * scale - max;
                 exp_approx16(e, want + c);
                 sum += reduce16(want + c);
             }
-            for (int i = n16; i < n; i++) sum += (double)(want[i] = expf(x[i] - max));
+            for (int i = n16; i < n; i++) sum += (double)(want[i] = expf(x[i] * scale - max));
             if (extra != -INFINITY) sum += (double)expf(extra - max);
-            for (int i = 0; i < n; i++) want[i] *= (float)(1.0 / sum);
-            softmax(y, x, n, extra);
+            for (int i = 0; i < n; i++) {
+                want[i] *= (float)(1.0 / sum);
+                if (to_f16) want[i] = f16_to_f32(f32_to_f16(want[i]));
+            }
+            softmax(y, x, n, scale, extra, to_f16);
             for (int i = 0; i < n; i++, compared++)
-                CHECKF(f32_bits(y[i]) == f32_bits(want[i]), "softmax n %d regime %d: [%d] %.9g, by chunks %.9g", n, regime, i, y[i], want[i]);
+                CHECKF(f32_bits(y[i]) == f32_bits(want[i]), "softmax n %d regime %d%s: [%d] %.9g, by chunks %.9g", n, regime, to_f16 ? " f16" : "", i,
+                       y[i], want[i]);
         }
     free(x), free(y), free(want);
     snprintf(t->note, sizeof t->note, "%d weights compared", compared);

@@ -284,9 +284,10 @@ static void test_dot_kernels(test_state *t) {
     snprintf(t->note, sizeof t->note, "%d SIMD results compared; native level here: %s", compared, KERNEL_NAMES[native_kernel_level()]);
 }
 
-/* round_f16 (16 or 8 at a time where the target has it): each value as
-   f32_to_f16 and back rounds it, halfway cases, the F16 range's ends,
-   infinities and NaNs included, for every length and offset. */
+/* scale_floats to F16 (16 or 8 at a time where the target has it): each
+   product x·f as f32_to_f16 and back rounds it, halfway cases, the F16
+   range's ends, infinities and NaNs included, for every length and offset;
+   f = 1 (round_f16) and others. */
 static void test_round_f16(test_state *t) {
     uint64_t s = 17;
     float x[80], y[80];
@@ -300,9 +301,11 @@ static void test_round_f16(test_state *t) {
             if (rep % 89 == 5 && i == n / 3) v = 65520.0f;
             x[off + i] = y[off + i] = v;
         }
-        round_f16(y + off, n);
+        const float f = rep % 3 ? 1.0f : 0.3f + test_uniform(&s);
+        if (f == 1.0f) round_f16(y + off, n);
+        else scale_floats(y + off, n, f, true);
         for (int i = 0; i < n; i++, compared++) {
-            const float want = f16_to_f32(f32_to_f16(x[off + i]));
+            const float want = f16_to_f32(f32_to_f16(x[off + i] * f));
             CHECKF(!memcmp(&y[off + i], &want, 4) || (isnan(want) && isnan(y[off + i])), "round_f16(%.9g) = %.9g, want %.9g", x[off + i],
                    y[off + i], want);
         }
