@@ -5821,6 +5821,7 @@ static void scale_floats(float *x, int64_t n, float f, bool to_f16) {
     for (; i < n; i++) x[i] = to_f16 ? f16_to_f32(f32_to_f16(x[i] * f)) : x[i] * f;
 }
 
+/* x rounded to F16, kept as f32. */
 static void round_f16(float *x, int64_t n) { scale_floats(x, n, 1.0f, true); }
 
 /* y = softmax(x·scale) over n entries as ggml computes it: exp_approx 16
