@@ -2821,7 +2821,10 @@ static float max_of(const float *x, int n, float f, float init) {
     simde_mm512_storeu_ps(l16, lanes);
     for (int l = 0; l < 16; l++) init = l16[l] > init ? l16[l] : init;
 #endif
-    for (; i < n; i++) init = x[i] * f > init ? x[i] * f : init;
+    for (; i < n; i++) {
+        const float v = x[i] * f;
+        init = v > init ? v : init;
+    }
     return init;
 }
 
@@ -5835,13 +5838,11 @@ static void softmax(float *y, const float *x, int n, float scale, float extra, b
     const int n16 = n & ~15;
     int c = 0;
 #if !defined(MV_NO_SIMD) && defined(SIMDE_X86_AVX512F_NATIVE)
+    const simde__m512 scale16 = simde_mm512_set1_ps(scale), max16 = simde_mm512_set1_ps(max);
     for (; c + 256 <= n16; c += 256) { /* 16 chunks, their sums reduced together */
         simde__m512 e[16];
         int k = 0;
-        while (k < 16 && mv512_exp_approx(simde_mm512_sub_ps(simde_mm512_mul_ps(simde_mm512_loadu_ps(x + c + 16 * k), simde_mm512_set1_ps(scale)),
-                                                                  simde_mm512_set1_ps(max)),
-                                                &e[k]))
-            k++;
+        while (k < 16 && mv512_exp_approx(simde_mm512_sub_ps(simde_mm512_mul_ps(simde_mm512_loadu_ps(x + c + 16 * k), scale16), max16), &e[k])) k++;
         if (k < 16) break; /* a NaN or an overflow: the loop below */
         float s[16];
         simde_mm512_storeu_ps(s, avx512_reduce16x16(e));
